@@ -1,0 +1,16 @@
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { TelegramClient } from '../integrations/telegram/client.js';
+import type { WavespeedClient } from '../integrations/wavespeed/client.js';
+
+/** What activities need from the outside world; wired once, in `src/worker.ts`. */
+export interface ActivityDeps {
+  prisma: PrismaClient;
+  telegram: TelegramClient;
+  wavespeed: WavespeedClient;
+  config: {
+    /** Public base URL of the gateway, for WaveSpeed's webhook. */
+    publicUrl: string;
+    /** How often `keepChatAction` repeats the chat action (Telegram shows one for ≤ 5 s). */
+    chatActionIntervalMs?: number;
+  };
+}

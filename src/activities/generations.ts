@@ -1,0 +1,128 @@
+import type { ActivityDeps } from './deps.js';
+import { recordEvent } from '../db/events.js';
+import type { GenerationStatus } from '../generated/prisma/client.js';
+import { upsertUser, type TelegramUserInput } from '../db/users.js';
+
+export interface RegisterRequestInput {
+  generationId: string;
+  user: TelegramUserInput;
+  messageId: number;
+  prompt: string;
+  model: string;
+}
+
+export interface PhaseInput {
+  generationId: string;
+  status: 'preparing' | 'submitted' | 'processing';
+  progressMessageId?: number;
+  imageMd5?: string;
+  imageBytes?: number;
+  predictionId?: string;
+}
+
+export interface OutcomeInput {
+  generationId: string;
+  status: 'completed' | 'failed' | 'cancelled';
+  errorKind?: string;
+  error?: string;
+  videoUrl?: string;
+  telegramFileId?: string;
+  deliveredBy?: string;
+  inferenceMs?: number;
+}
+
+/** One line of /status. */
+export interface GenerationSummary {
+  id: string;
+  prompt: string;
+  status: GenerationStatus;
+  requestedAt: string;
+  error: string | null;
+}
+
+const ACTIVE: GenerationStatus[] = ['requested', 'preparing', 'submitted', 'processing'];
+
+export function createGenerationActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
+  return {
+    /** Records a new request (user and generation rows, `video.requested`). Idempotent. */
+    async registerRequest(input: RegisterRequestInput): Promise<void> {
+      const { user } = input;
+      await prisma.$transaction(async (tx) => {
+        await upsertUser(tx, user);
+        await tx.generation.createMany({
+          data: [
+            {
+              id: input.generationId,
+              userId: BigInt(user.userId),
+              chatId: BigInt(user.chatId),
+              messageId: input.messageId,
+              prompt: input.prompt,
+              model: input.model,
+            },
+          ],
+          skipDuplicates: true,
+        });
+        await recordEvent(tx, {
+          id: `video.requested:${input.generationId}`,
+          type: 'video.requested',
+          subject: `generation:${input.generationId}`,
+          payload: { chatId: user.chatId, model: input.model },
+        });
+      });
+    },
+
+    /** Moves a generation to a later phase and stores what that phase learnt. */
+    async recordPhase(input: PhaseInput): Promise<void> {
+      const { generationId, status, ...fields } = input;
+      await prisma.$transaction(async (tx) => {
+        await tx.generation.update({
+          where: { id: generationId },
+          data: { status, ...fields, ...(status === 'submitted' ? { submittedAt: new Date() } : {}) },
+        });
+        if (status === 'submitted') {
+          await recordEvent(tx, {
+            id: `video.submitted:${generationId}`,
+            type: 'video.submitted',
+            subject: `generation:${generationId}`,
+            payload: { predictionId: fields.predictionId ?? null, imageMd5: fields.imageMd5 ?? null },
+          });
+        }
+      });
+    },
+
+    /** Records how a generation ended, with `video.completed`, `video.failed` or `video.cancelled`. */
+    async recordOutcome(input: OutcomeInput): Promise<void> {
+      const { generationId, status, ...fields } = input;
+      await prisma.$transaction(async (tx) => {
+        await tx.generation.update({ where: { id: generationId }, data: { status, ...fields, completedAt: new Date() } });
+        await recordEvent(tx, {
+          id: `video.${status}:${generationId}`,
+          type: `video.${status}`,
+          subject: `generation:${generationId}`,
+          payload: { errorKind: fields.errorKind ?? null, deliveredBy: fields.deliveredBy ?? null },
+        });
+      });
+    },
+
+    /** The chat's most recent requests, newest first. */
+    async listRecentGenerations(input: { chatId: number; limit: number }): Promise<GenerationSummary[]> {
+      const rows = await prisma.generation.findMany({
+        where: { chatId: BigInt(input.chatId) },
+        orderBy: { requestedAt: 'desc' },
+        take: input.limit,
+        select: { id: true, prompt: true, status: true, requestedAt: true, error: true },
+      });
+      return rows.map((r) => ({ ...r, requestedAt: r.requestedAt.toISOString() }));
+    },
+
+    /** Ids (= workflow ids) of the chat's generations still in progress. */
+    async findActiveGenerations(input: { chatId: number }): Promise<string[]> {
+      const rows = await prisma.generation.findMany({
+        where: { chatId: BigInt(input.chatId), status: { in: ACTIVE } },
+        orderBy: { requestedAt: 'asc' },
+        select: { id: true },
+      });
+      return rows.map((r) => r.id);
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { ActivityDeps } from './deps.js';
+import { withFailureMapping } from './failure.js';
+import { createGenerationActivities } from './generations.js';
+import { createTelegramActivities } from './telegram.js';
+import { createUserActivities } from './users.js';
+import { createWavespeedActivities } from './wavespeed.js';
+
+export type { ActivityDeps } from './deps.js';
+
+/**
+ * Every activity Telewan registers, bound to its dependencies. Errors leave
+ * through {@link withFailureMapping}, so workflows see named failure types.
+ */
+export function createActivities(deps: ActivityDeps) {
+  return withFailureMapping({
+    ...createUserActivities(deps),
+    ...createGenerationActivities(deps),
+    ...createTelegramActivities(deps),
+    ...createWavespeedActivities(deps),
+  });
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,128 @@
+import { Context, CancelledFailure, sleep } from '@temporalio/activity';
+import { InputFile } from 'grammy';
+import { TELEGRAM_LIMITS } from '../constants.js';
+import { TelegramRateLimitError, TelegramRequestError, VideoUnavailableError, BotBlockedError } from '../errors.js';
+import { classifyTelegramError, isMessageNotModified } from '../integrations/telegram/errors.js';
+import type { ActivityDeps } from './deps.js';
+
+export interface SendVideoInput {
+  chatId: number;
+  videoUrl: string;
+  caption?: string;
+  replyToMessageId?: number;
+}
+
+export interface SentVideo {
+  messageId: number;
+  /** Telegram's file_id, to resend the same video for free; absent when a link was sent. */
+  fileId?: string;
+  deliveredBy: 'url' | 'upload' | 'link';
+  bytes?: number;
+}
+
+export function createTelegramActivities({ telegram, config }: Pick<ActivityDeps, 'telegram' | 'config'>) {
+  const replyTo = (messageId?: number) =>
+    messageId ? { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } } : {};
+
+  async function probeSize(url: string): Promise<number | undefined> {
+    try {
+      const res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(15_000) });
+      if (res.status === 404 || res.status === 410) throw new VideoUnavailableError(`output answered ${res.status}`);
+      const length = Number(res.headers.get('content-length'));
+      return Number.isFinite(length) && length > 0 ? length : undefined;
+    } catch (err) {
+      if (err instanceof VideoUnavailableError) throw err;
+      return undefined;
+    }
+  }
+
+  async function upload(input: SendVideoInput, bytes: number | undefined): Promise<SentVideo> {
+    const res = await fetch(input.videoUrl, { signal: AbortSignal.timeout(120_000) });
+    if (!res.ok) throw new VideoUnavailableError(`download answered ${res.status}`);
+    const body = Buffer.from(await res.arrayBuffer());
+    const msg = await telegram.call('sendVideo', input.chatId, (api) =>
+      api.sendVideo(input.chatId, new InputFile(body, 'telewan.mp4'), {
+        caption: input.caption,
+        supports_streaming: true,
+        ...replyTo(input.replyToMessageId),
+      }),
+    );
+    return { messageId: msg.message_id, fileId: msg.video?.file_id, deliveredBy: 'upload', bytes: bytes ?? body.length };
+  }
+
+  return {
+    /** Sends a text message; returns its message id. */
+    async sendMessage(input: { chatId: number; text: string; replyToMessageId?: number }): Promise<{ messageId: number }> {
+      const msg = await telegram.call('sendMessage', input.chatId, (api) =>
+        api.sendMessage(input.chatId, input.text, replyTo(input.replyToMessageId)),
+      );
+      return { messageId: msg.message_id };
+    },
+
+    /** Replaces the text of the progress message. An identical edit counts as done. */
+    async updateProgress(input: { chatId: number; messageId: number; text: string }): Promise<void> {
+      try {
+        await telegram.api.editMessageText(input.chatId, input.messageId, input.text);
+      } catch (err) {
+        if (isMessageNotModified(err)) return;
+        throw classifyTelegramError(err, 'editMessageText', input.chatId);
+      }
+    },
+
+    /**
+     * Keeps a chat action (e.g. `upload_video`) showing until cancelled, repeating
+     * it every ~4 s (Telegram shows one for at most 5 s). Heartbeats each round, so
+     * a dead worker's loop moves to another worker. Transient failures are skipped;
+     * a blocked chat ends the loop.
+     */
+    async keepChatAction(input: { chatId: number; action: 'upload_video' | 'typing' }): Promise<void> {
+      const interval = config.chatActionIntervalMs ?? 4000;
+      const ctx = Context.current();
+      for (;;) {
+        let pause = interval;
+        try {
+          await telegram.call('sendChatAction', input.chatId, (api) => api.sendChatAction(input.chatId, input.action));
+        } catch (err) {
+          if (err instanceof BotBlockedError) throw err;
+          if (err instanceof TelegramRateLimitError) pause = Math.max(interval, err.retryAfterMs);
+        }
+        ctx.heartbeat();
+        try {
+          await sleep(pause);
+        } catch (err) {
+          if (err instanceof CancelledFailure) return;
+          throw err;
+        }
+      }
+    },
+
+    /**
+     * Sends the generated video: by URL when Telegram may fetch it (≤ 20 MB), else
+     * uploaded (≤ 50 MB), else as a link. Returns Telegram's file_id for reuse.
+     */
+    async sendVideo(input: SendVideoInput): Promise<SentVideo> {
+      const bytes = await probeSize(input.videoUrl);
+      if (bytes !== undefined && bytes > TELEGRAM_LIMITS.videoUploadBytes) {
+        const text = `${input.caption ? `${input.caption}\n\n` : ''}Your video is too large for Telegram; download it here: ${input.videoUrl}`;
+        const msg = await telegram.call('sendMessage', input.chatId, (api) => api.sendMessage(input.chatId, text, replyTo(input.replyToMessageId)));
+        return { messageId: msg.message_id, deliveredBy: 'link', bytes };
+      }
+      if (bytes !== undefined && bytes <= TELEGRAM_LIMITS.videoByUrlBytes) {
+        try {
+          const msg = await telegram.call('sendVideo', input.chatId, (api) =>
+            api.sendVideo(input.chatId, input.videoUrl, {
+              caption: input.caption,
+              supports_streaming: true,
+              ...replyTo(input.replyToMessageId),
+            }),
+          );
+          return { messageId: msg.message_id, fileId: msg.video?.file_id, deliveredBy: 'url', bytes };
+        } catch (err) {
+          // Telegram could not fetch the URL itself: upload it instead.
+          if (!(err instanceof TelegramRequestError)) throw err;
+        }
+      }
+      return upload(input, bytes);
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { ActivityDeps } from './deps.js';
+import { recordEvent } from '../db/events.js';
+import { upsertUser, type TelegramUserInput } from '../db/users.js';
+
+export type { TelegramUserInput };
+
+export function createUserActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
+  return {
+    /** Creates or refreshes the user (see `upsertUser`); records `user.registered` once. */
+    async registerUser(user: TelegramUserInput): Promise<{ created: boolean }> {
+      return prisma.$transaction(async (tx) => {
+        const created = await upsertUser(tx, user);
+        await recordEvent(tx, {
+          id: `user.registered:${user.userId}`,
+          type: 'user.registered',
+          subject: `user:${user.userId}`,
+          payload: { chatId: user.chatId, username: user.username ?? null },
+        });
+        return { created };
+      });
+    },
+
+    /** Marks a user who blocked the bot (or was deactivated): nothing more is sent to them. */
+    async markUserBlocked(input: { userId: number; reason: string }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const updated = await tx.telegramUser.updateMany({
+          where: { id: BigInt(input.userId), blocked: false },
+          data: { blocked: true, blockedAt: new Date() },
+        });
+        if (updated.count > 0) {
+          await recordEvent(tx, {
+            id: `user.blocked:${input.userId}:${Date.now()}`,
+            type: 'user.blocked',
+            subject: `user:${input.userId}`,
+            payload: { reason: input.reason },
+          });
+        }
+      });
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import sharp from 'sharp';
+import { InvalidImageError } from '../errors.js';
+import type { PredictionResult } from '../integrations/wavespeed/types.js';
+import type { ActivityDeps } from './deps.js';
+
+/** The longest side of the image sent to WaveSpeed. */
+const MAX_SIDE = 1024;
+const JPEG_QUALITY = 85;
+
+export interface PreparedImage {
+  /** Where WaveSpeed fetches the image: its own media storage, never a Telegram URL. */
+  imageUrl: string;
+  md5: string;
+  bytes: number;
+  width: number;
+  height: number;
+}
+
+/** Normalises a photo for WaveSpeed: EXIF-rotated, longest side ≤ 1024 px, JPEG q85. */
+export async function normaliseImage(input: Buffer): Promise<{ jpeg: Buffer; md5: string; width: number; height: number }> {
+  try {
+    const { data, info } = await sharp(input, { failOn: 'error' })
+      .rotate()
+      .resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: JPEG_QUALITY, mozjpeg: false })
+      .toBuffer({ resolveWithObject: true });
+    return { jpeg: data, md5: createHash('md5').update(data).digest('hex'), width: info.width, height: info.height };
+  } catch (err) {
+    throw new InvalidImageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** The URL WaveSpeed calls back; it routes the result to this workflow. */
+export function wavespeedWebhookUrl(publicUrl: string, workflowId: string): string {
+  return `${publicUrl.replace(/\/$/, '')}/webhooks/wavespeed/${encodeURIComponent(workflowId)}`;
+}
+
+export function createWavespeedActivities({ telegram, wavespeed, config }: Pick<ActivityDeps, 'telegram' | 'wavespeed' | 'config'>) {
+  return {
+    /**
+     * Fetches the user's photo from Telegram, normalises it and uploads it to
+     * WaveSpeed's media storage, so no Telegram URL (which holds the bot token)
+     * ever leaves Telewan.
+     */
+    async prepareImage(input: { fileId: string }): Promise<PreparedImage> {
+      const original = await telegram.downloadFile(input.fileId);
+      const image = await normaliseImage(original);
+      const { downloadUrl } = await wavespeed.uploadMedia(image.jpeg, `${image.md5}.jpg`, 'image/jpeg');
+      return { imageUrl: downloadUrl, md5: image.md5, bytes: image.jpeg.length, width: image.width, height: image.height };
+    },
+
+    /** Submits the generation with a webhook that routes back to the calling workflow. */
+    async submitGeneration(input: { model: string; imageUrl: string; prompt: string }): Promise<{ predictionId: string }> {
+      const workflowId = Context.current().info.workflowExecution?.workflowId;
+      if (!workflowId) throw new Error('submitGeneration must run inside a workflow');
+      const prediction = await wavespeed.submit(
+        input.model,
+        { image: input.imageUrl, prompt: input.prompt, seed: -1 },
+        wavespeedWebhookUrl(config.publicUrl, workflowId),
+      );
+      return { predictionId: prediction.id };
+    },
+
+    /** Reads the prediction's state: the fallback for a webhook that never came. */
+    async pollPrediction(input: { predictionId: string }): Promise<PredictionResult> {
+      return wavespeed.getResult(input.predictionId);
+    },
+  };
+}

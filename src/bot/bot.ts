@@ -1,0 +1,71 @@
+import { Bot, type Context } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import type { TelegramUserInput } from '../db/users.js';
+import type { WorkflowGateway } from '../temporal/starter.js';
+import type { BotCommandName } from '../workflows/command.js';
+
+export interface BotDeps {
+  token: string;
+  /** Bot API root (Telegram or a simulator). */
+  apiRoot: string;
+  workflows: WorkflowGateway;
+  /** Known bot identity; when absent, `bot.init()` asks Telegram (getMe). */
+  botInfo?: UserFromGetMe;
+}
+
+/** The commands the bot offers, for setMyCommands and /help. */
+export const BOT_COMMANDS: ReadonlyArray<{ command: string; description: string }> = [
+  { command: 'start', description: 'Start using Telewan' },
+  { command: 'help', description: 'How to make a video' },
+  { command: 'status', description: 'Your recent requests' },
+  { command: 'cancel', description: 'Stop the requests in progress' },
+];
+
+function userOf(ctx: Context): TelegramUserInput | undefined {
+  if (!ctx.from || !ctx.chat) return undefined;
+  return {
+    userId: ctx.from.id,
+    chatId: ctx.chat.id,
+    firstName: ctx.from.first_name,
+    username: ctx.from.username,
+    languageCode: ctx.from.language_code,
+  };
+}
+
+/**
+ * Telewan's bot. Every handler does one thing: start the workflow that does the
+ * work, with an id taken from the message, so a redelivered update starts
+ * nothing new. Errors are not caught here: they fail the webhook request, and
+ * Telegram delivers the update again.
+ */
+export function createBot(deps: BotDeps): Bot {
+  const bot = new Bot(deps.token, { botInfo: deps.botInfo, client: { apiRoot: deps.apiRoot } });
+  const chats = bot.chatType('private');
+
+  const command = (name: BotCommandName) => async (ctx: Context) => {
+    const user = userOf(ctx);
+    if (!user || !ctx.msg) return;
+    await deps.workflows.startCommand({ command: name, user, messageId: ctx.msg.message_id });
+  };
+
+  chats.command('start', command('start'));
+  chats.command('help', command('help'));
+  chats.command('status', command('status'));
+  chats.command('cancel', command('cancel'));
+
+  chats.on('message:photo', async (ctx) => {
+    const user = userOf(ctx);
+    if (!user) return;
+    const prompt = ctx.msg.caption?.trim();
+    if (!prompt) {
+      await deps.workflows.startCommand({ command: 'no-caption', user, messageId: ctx.msg.message_id });
+      return;
+    }
+    const largest = ctx.msg.photo.at(-1);
+    if (!largest) return;
+    await deps.workflows.startVideo({ user, messageId: ctx.msg.message_id, fileId: largest.file_id, prompt });
+  });
+
+  chats.on('message', command('unknown'));
+  return bot;
+}

@@ -1,0 +1,27 @@
+import type { Prisma } from '../generated/prisma/client.js';
+
+/** Domain event types Telewan records. */
+export type DomainEventType =
+  | 'user.registered'
+  | 'user.blocked'
+  | 'video.requested'
+  | 'video.submitted'
+  | 'video.completed'
+  | 'video.failed'
+  | 'video.cancelled';
+
+export interface DomainEventInput {
+  /** Chosen by the producer so a retried write records the event once. */
+  id: string;
+  type: DomainEventType;
+  subject: string;
+  payload?: Prisma.InputJsonValue;
+}
+
+/** Appends a domain event; writing the same id again is a no-op. */
+export async function recordEvent(tx: Pick<Prisma.TransactionClient, 'domainEvent'>, event: DomainEventInput): Promise<void> {
+  await tx.domainEvent.createMany({
+    data: [{ id: event.id, type: event.type, subject: event.subject, payload: event.payload ?? {} }],
+    skipDuplicates: true,
+  });
+}

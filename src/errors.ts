@@ -1,0 +1,149 @@
+/**
+ * Telewan's failure modes, one class each. Activities throw these; the activity
+ * boundary (`src/activities/failure.ts`) turns them into Temporal `ApplicationFailure`s
+ * whose `type` is the class name, retryable or not as declared here. Workflows match
+ * on {@link ErrorType} names and never import the classes' dependencies.
+ *
+ * This module is pure (no I/O, no Node builtins) so workflow code may import it.
+ */
+export abstract class TelewanError extends Error {
+  /** Whether trying the same call again later may succeed. */
+  abstract readonly retryable: boolean;
+  /** When set, the earliest sensible moment for the next attempt. */
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Telegram answered 429: wait `retryAfterSeconds` before sending again. */
+export class TelegramRateLimitError extends TelewanError {
+  readonly retryable = true;
+  override readonly retryAfterMs: number;
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Telegram rate limit: retry after ${retryAfterSeconds}s`);
+    this.retryAfterMs = retryAfterSeconds * 1000;
+  }
+}
+
+/** Telegram answered 403: the user blocked the bot, was deactivated, or never started it. */
+export class BotBlockedError extends TelewanError {
+  readonly retryable = false;
+  constructor(
+    readonly chatId: number,
+    readonly reason: 'blocked' | 'deactivated' | 'cant-initiate' | 'forbidden',
+    description: string,
+  ) {
+    super(`Chat ${chatId} cannot be messaged: ${description}`);
+  }
+}
+
+/** Telegram answered 400 "chat not found". */
+export class ChatNotFoundError extends TelewanError {
+  readonly retryable = false;
+  constructor(readonly chatId: number) {
+    super(`Telegram chat ${chatId} not found`);
+  }
+}
+
+/** Telegram refused the request itself (a 400 other than the ones above). */
+export class TelegramRequestError extends TelewanError {
+  readonly retryable = false;
+  constructor(readonly method: string, readonly description: string) {
+    super(`Telegram ${method} refused: ${description}`);
+  }
+}
+
+/** Telegram did not answer usefully (network error, timeout, 5xx). */
+export class TelegramUnavailableError extends TelewanError {
+  readonly retryable = true;
+  constructor(readonly method: string, detail: string, options?: { cause?: unknown }) {
+    super(`Telegram ${method} unavailable: ${detail}`, options);
+  }
+}
+
+/** The user's photo is larger than a bot may download. */
+export class TelegramFileTooLargeError extends TelewanError {
+  readonly retryable = false;
+  constructor(readonly bytes: number, readonly limitBytes: number) {
+    super(`File of ${bytes} bytes exceeds the ${limitBytes}-byte download limit`);
+  }
+}
+
+/** The photo could not be decoded as an image. */
+export class InvalidImageError extends TelewanError {
+  readonly retryable = false;
+  constructor(detail: string) {
+    super(`The photo could not be read as an image: ${detail}`);
+  }
+}
+
+/** WaveSpeed refused the input (HTTP 400/422): the same request will never succeed. */
+export class WavespeedRejectedError extends TelewanError {
+  readonly retryable = false;
+  constructor(readonly status: number, readonly reason: string) {
+    super(`WaveSpeed rejected the request (${status}): ${reason}`);
+  }
+}
+
+/** WaveSpeed refused our credentials. Retryable so an operator can fix the key without losing requests. */
+export class WavespeedAuthError extends TelewanError {
+  readonly retryable = true;
+  constructor(readonly status: number) {
+    super(`WaveSpeed refused the API key (${status})`);
+  }
+}
+
+/** WaveSpeed answered 429. It documents no Retry-After, so a fixed pause applies. */
+export class WavespeedRateLimitError extends TelewanError {
+  readonly retryable = true;
+  override readonly retryAfterMs = 10_000;
+  constructor() {
+    super('WaveSpeed rate limit reached');
+  }
+}
+
+/** WaveSpeed does not know the prediction (deleted after 7 days, or never existed). */
+export class WavespeedNotFoundError extends TelewanError {
+  readonly retryable = false;
+  constructor(readonly predictionId: string) {
+    super(`WaveSpeed prediction ${predictionId} not found`);
+  }
+}
+
+/** WaveSpeed did not answer usefully (network error, timeout, 5xx, malformed body). */
+export class WavespeedUnavailableError extends TelewanError {
+  readonly retryable = true;
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(`WaveSpeed unavailable: ${detail}`, options);
+  }
+}
+
+/** The generated video cannot be delivered (missing, or unreachable output URL). */
+export class VideoUnavailableError extends TelewanError {
+  readonly retryable = false;
+  constructor(detail: string) {
+    super(`The generated video is unavailable: ${detail}`);
+  }
+}
+
+/** Names of the error classes, as they appear in `ApplicationFailure.type`. */
+export const ErrorType = {
+  TelegramRateLimit: 'TelegramRateLimitError',
+  BotBlocked: 'BotBlockedError',
+  ChatNotFound: 'ChatNotFoundError',
+  TelegramRequest: 'TelegramRequestError',
+  TelegramUnavailable: 'TelegramUnavailableError',
+  TelegramFileTooLarge: 'TelegramFileTooLargeError',
+  InvalidImage: 'InvalidImageError',
+  WavespeedRejected: 'WavespeedRejectedError',
+  WavespeedAuth: 'WavespeedAuthError',
+  WavespeedRateLimit: 'WavespeedRateLimitError',
+  WavespeedNotFound: 'WavespeedNotFoundError',
+  WavespeedUnavailable: 'WavespeedUnavailableError',
+  VideoUnavailable: 'VideoUnavailableError',
+} as const;
+
+export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];

@@ -1,0 +1,36 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Bot } from 'grammy';
+import type { WorkflowGateway } from '../temporal/starter.js';
+import { registerErrorHandler } from './errors.js';
+import { healthRoutes, type ReadinessCheck } from './health-route.js';
+import { telegramRoute } from './telegram-route.js';
+import { wavespeedRoute } from './wavespeed-route.js';
+
+export interface AppDeps {
+  bot: Bot;
+  workflows: WorkflowGateway;
+  telegramWebhookSecret: string;
+  wavespeedWebhookSecret: () => Promise<string>;
+  readiness: Record<string, ReadinessCheck>;
+  logger?: FastifyServerOptions['logger'];
+  /** Seconds since the epoch; injectable for signature-window tests. */
+  now?: () => number;
+}
+
+/**
+ * The gateway: verifies what Telegram and WaveSpeed send, starts workflows and
+ * forwards signals. It does no work itself, so it answers within milliseconds.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: 256 * 1024,
+    // Bot tokens and secrets never travel in URLs here, but keep URLs out of error logs anyway.
+    disableRequestLogging: true,
+  });
+  registerErrorHandler(app);
+  await app.register(healthRoutes, { checks: deps.readiness });
+  await app.register(telegramRoute, { bot: deps.bot, secretToken: deps.telegramWebhookSecret });
+  await app.register(wavespeedRoute, { workflows: deps.workflows, webhookSecret: deps.wavespeedWebhookSecret, now: deps.now });
+  return app;
+}

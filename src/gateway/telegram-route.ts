@@ -1,0 +1,43 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { webhookCallback, type Bot } from 'grammy';
+import { Type } from 'typebox';
+
+/** Telegram updates are small; photos arrive as file ids. */
+const UPDATE_BODY_LIMIT = 256 * 1024;
+
+const UpdateSchema = Type.Object({ update_id: Type.Integer({ minimum: 0 }) }, { additionalProperties: true });
+
+function sameSecret(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export interface TelegramRouteOptions {
+  bot: Bot;
+  secretToken: string;
+}
+
+/**
+ * `POST /telegram/webhook`: checks `X-Telegram-Bot-Api-Secret-Token` before
+ * reading the body (401), validates the update's shape (400) and hands it to the
+ * bot, whose handlers start workflows. A 2xx means the update is safely in Temporal.
+ */
+export async function telegramRoute(app: FastifyInstance, { bot, secretToken }: TelegramRouteOptions): Promise<void> {
+  const handle = webhookCallback(bot, 'fastify', { secretToken, onTimeout: 'throw', timeoutMilliseconds: 10_000 });
+  app.post(
+    '/telegram/webhook',
+    {
+      bodyLimit: UPDATE_BODY_LIMIT,
+      schema: { body: UpdateSchema },
+      onRequest: async (request, reply) => {
+        if (!sameSecret(request.headers['x-telegram-bot-api-secret-token'], secretToken)) {
+          return reply.code(401).send({ error: 'Unauthorized', message: 'Wrong or missing secret token' });
+        }
+      },
+    },
+    handle,
+  );
+}

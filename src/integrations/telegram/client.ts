@@ -1,0 +1,63 @@
+import { Api } from 'grammy';
+import { TelegramFileTooLargeError, TelegramRequestError, TelegramUnavailableError } from '../../errors.js';
+import { TELEGRAM_LIMITS } from '../../constants.js';
+import { classifyTelegramError } from './errors.js';
+
+export interface TelegramClientOptions {
+  token: string;
+  /** Bot API root, e.g. `https://api.telegram.org` or a simulator's URL. */
+  apiRoot: string;
+  /** Per-request timeout. */
+  timeoutSeconds?: number;
+}
+
+/**
+ * Telegram Bot API access for activities: grammY's `Api` plus file download,
+ * with every failure translated into Telewan's named errors.
+ */
+export class TelegramClient {
+  readonly api: Api;
+
+  constructor(private readonly options: TelegramClientOptions) {
+    this.api = new Api(options.token, {
+      apiRoot: options.apiRoot,
+      timeoutSeconds: options.timeoutSeconds ?? 30,
+    });
+  }
+
+  /**
+   * Runs one Bot API call, translating failures. `chatId` names the chat in
+   * blocked / not-found errors.
+   */
+  async call<T>(method: string, chatId: number | undefined, fn: (api: Api) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.api);
+    } catch (err) {
+      throw classifyTelegramError(err, method, chatId);
+    }
+  }
+
+  /**
+   * Downloads a file the bot received. The download URL contains the bot token,
+   * so it never leaves this function: not in errors, not in logs.
+   */
+  async downloadFile(fileId: string, maxBytes: number = TELEGRAM_LIMITS.downloadBytes): Promise<Buffer> {
+    const file = await this.call('getFile', undefined, (api) => api.getFile(fileId));
+    if (!file.file_path) throw new TelegramRequestError('getFile', 'file has no path (too big to download?)');
+    if (file.file_size !== undefined && file.file_size > maxBytes) {
+      throw new TelegramFileTooLargeError(file.file_size, maxBytes);
+    }
+    const url = `${this.options.apiRoot}/file/bot${this.options.token}/${file.file_path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout((this.options.timeoutSeconds ?? 30) * 1000) });
+    } catch (err) {
+      throw new TelegramUnavailableError('downloadFile', err instanceof Error ? err.name : 'network error');
+    }
+    if (response.status >= 500) throw new TelegramUnavailableError('downloadFile', `HTTP ${response.status}`);
+    if (!response.ok) throw new TelegramRequestError('downloadFile', `HTTP ${response.status}`);
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (bytes.length > maxBytes) throw new TelegramFileTooLargeError(bytes.length, maxBytes);
+    return bytes;
+  }
+}

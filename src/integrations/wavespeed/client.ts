@@ -1,0 +1,94 @@
+import {
+  WavespeedAuthError,
+  WavespeedNotFoundError,
+  WavespeedRateLimitError,
+  WavespeedRejectedError,
+  WavespeedUnavailableError,
+} from '../../errors.js';
+import { parsePrediction } from './parse.js';
+import type { ImageToVideoInput, PredictionResult } from './types.js';
+
+export interface WavespeedClientOptions {
+  apiKey: string;
+  /** e.g. `https://api.wavespeed.ai` or a simulator's URL. */
+  apiRoot: string;
+  timeoutMs?: number;
+}
+
+interface Envelope<T> {
+  code?: number;
+  message?: string;
+  data?: T;
+}
+
+/**
+ * WaveSpeed AI REST client (API v3): media upload, submit, result polling and
+ * the webhook secret. Failures come out as Telewan's named errors.
+ */
+export class WavespeedClient {
+  constructor(private readonly options: WavespeedClientOptions) {}
+
+  /** Uploads an image so WaveSpeed can fetch it from its own storage. */
+  async uploadMedia(bytes: Uint8Array, filename: string, contentType: string): Promise<{ downloadUrl: string }> {
+    const form = new FormData();
+    form.append('file', new Blob([bytes], { type: contentType }), filename);
+    const data = await this.request<{ download_url?: string }>('POST', '/api/v3/media/upload/binary', form);
+    if (!data.download_url) throw new WavespeedUnavailableError('upload answer had no download_url');
+    return { downloadUrl: data.download_url };
+  }
+
+  /** Submits a generation; WaveSpeed calls `webhookUrl` when it ends. */
+  async submit(model: string, input: ImageToVideoInput, webhookUrl?: string): Promise<PredictionResult> {
+    const query = webhookUrl ? `?webhook=${encodeURIComponent(webhookUrl)}` : '';
+    const data = await this.request<unknown>('POST', `/api/v3/${model}${query}`, JSON.stringify(input));
+    return parsePrediction(data);
+  }
+
+  /** Reads a prediction's current state. */
+  async getResult(predictionId: string): Promise<PredictionResult> {
+    try {
+      const data = await this.request<unknown>('GET', `/api/v3/predictions/${encodeURIComponent(predictionId)}/result`);
+      return parsePrediction(data);
+    } catch (err) {
+      if (err instanceof WavespeedRejectedError && err.status === 404) throw new WavespeedNotFoundError(predictionId);
+      throw err;
+    }
+  }
+
+  /** The secret WaveSpeed signs webhooks with (`whsec_...`). */
+  async getWebhookSecret(): Promise<string> {
+    const data = await this.request<{ secret?: string }>('GET', '/api/v3/webhook/secret');
+    if (!data.secret) throw new WavespeedUnavailableError('webhook secret answer had no secret');
+    return data.secret;
+  }
+
+  private async request<T>(method: string, path: string, body?: string | FormData): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.apiKey}` };
+    if (typeof body === 'string') headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(`${this.options.apiRoot}${path}`, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (err) {
+      throw new WavespeedUnavailableError(err instanceof Error ? `${err.name}: ${err.message}` : 'network error');
+    }
+    const text = await response.text();
+    let envelope: Envelope<T> | undefined;
+    try {
+      envelope = JSON.parse(text) as Envelope<T>;
+    } catch {
+      envelope = undefined;
+    }
+    const message = envelope?.message ?? text.slice(0, 200);
+    if (response.status === 401 || response.status === 403) throw new WavespeedAuthError(response.status);
+    if (response.status === 429) throw new WavespeedRateLimitError();
+    if (response.status >= 500) throw new WavespeedUnavailableError(`HTTP ${response.status}: ${message}`);
+    if (!response.ok) throw new WavespeedRejectedError(response.status, message || `HTTP ${response.status}`);
+    if (!envelope?.data) throw new WavespeedUnavailableError(`answer without data: ${text.slice(0, 200)}`);
+    return envelope.data;
+  }
+}

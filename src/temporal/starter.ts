@@ -1,0 +1,102 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+} from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { TASK_QUEUES } from '../constants.js';
+import type { PredictionResult } from '../integrations/wavespeed/types.js';
+import { commandWorkflowId, videoWorkflowId } from '../workflows/ids.js';
+import type { BotCommandInput } from '../workflows/command.js';
+import { wavespeedResultSignal, type VideoRequest } from '../workflows/video-messages.js';
+
+/** Temporal did not answer: the caller should ask its peer to try again (HTTP 503). */
+export class TemporalUnavailableError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super('Temporal is unavailable', options);
+    this.name = 'TemporalUnavailableError';
+  }
+}
+
+export interface StartResult {
+  workflowId: string;
+  /** False when the workflow already existed (a redelivered update): success all the same. */
+  started: boolean;
+}
+
+/** What the gateway and the bot may ask of Temporal: start workflows and forward signals. */
+export interface WorkflowGateway {
+  startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model'>): Promise<StartResult>;
+  startCommand(input: BotCommandInput): Promise<StartResult>;
+  /** Forwards WaveSpeed's result; `false` when no such workflow is running. */
+  signalWavespeedResult(workflowId: string, result: PredictionResult): Promise<boolean>;
+}
+
+export interface TemporalWorkflowGatewayOptions {
+  taskQueue?: string;
+  model: string;
+  deadlineMs: number;
+  /** Longest wait for one Temporal call before answering 503. */
+  rpcTimeoutMs?: number;
+}
+
+/** {@link WorkflowGateway} over a Temporal client. */
+export class TemporalWorkflowGateway implements WorkflowGateway {
+  private readonly taskQueue: string;
+
+  constructor(
+    private readonly client: Client,
+    private readonly options: TemporalWorkflowGatewayOptions,
+  ) {
+    this.taskQueue = options.taskQueue ?? TASK_QUEUES.media;
+  }
+
+  async startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model'>): Promise<StartResult> {
+    const workflowId = videoWorkflowId(request.user.chatId, request.messageId);
+    const args: VideoRequest = { ...request, model: this.options.model, deadlineMs: this.options.deadlineMs };
+    return this.start(workflowId, () =>
+      this.client.workflow.start('imageToVideo', {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [args],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }),
+    );
+  }
+
+  async startCommand(input: BotCommandInput): Promise<StartResult> {
+    const workflowId = commandWorkflowId(input.user.chatId, input.messageId);
+    return this.start(workflowId, () =>
+      this.client.workflow.start('botCommand', {
+        taskQueue: this.taskQueue,
+        workflowId,
+        args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }),
+    );
+  }
+
+  async signalWavespeedResult(workflowId: string, result: PredictionResult): Promise<boolean> {
+    try {
+      await this.withDeadline(() => this.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, result));
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw new TemporalUnavailableError({ cause: err });
+    }
+  }
+
+  private async start(workflowId: string, start: () => Promise<unknown>): Promise<StartResult> {
+    try {
+      await this.withDeadline(start);
+      return { workflowId, started: true };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
+      throw new TemporalUnavailableError({ cause: err });
+    }
+  }
+
+  private withDeadline<T>(fn: () => Promise<T>): Promise<T> {
+    return this.client.withDeadline(Date.now() + (this.options.rpcTimeoutMs ?? 5_000), fn);
+  }
+}

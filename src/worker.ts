@@ -1,0 +1,66 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from './activities/index.js';
+import { parseConfig, type Config } from './config.js';
+import { TASK_QUEUES } from './constants.js';
+import { createPrisma } from './db/client.js';
+import { TelegramClient } from './integrations/telegram/client.js';
+import { WavespeedClient } from './integrations/wavespeed/client.js';
+import { workflowsPath } from './temporal/workflows-path.js';
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped; rejects if it crashed. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Wires the real clients into the activities and starts a worker on the media
+ * task queue. The only place that builds real dependencies for workflows.
+ */
+export async function startWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<RunningWorker> {
+  const prisma = createPrisma(config.DATABASE_URL);
+  const activities = createActivities({
+    prisma,
+    telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT }),
+    wavespeed: new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT }),
+    config: { publicUrl: config.PUBLIC_URL },
+  });
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: TASK_QUEUES.media,
+    workflowsPath: workflowsPath(),
+    activities,
+    ...overrides,
+  });
+  const done = worker.run().finally(async () => {
+    await connection.close();
+    await prisma.$disconnect();
+  });
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig();
+  const running = await startWorker(config);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => void running.shutdown());
+  }
+  await running.done;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,3 @@
+/** The workflow bundle's entry point: every workflow Telewan registers. */
+export { imageToVideo } from './video.js';
+export { botCommand } from './command.js';

@@ -1,0 +1,50 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { TelegramUserInput } from '../db/users.js';
+import type { PredictionResult } from '../integrations/wavespeed/types.js';
+import type { FailureReason } from './texts.js';
+
+/** Input of {@link imageToVideo}: everything the workflow needs, from the Telegram update and config. */
+export interface VideoRequest {
+  user: TelegramUserInput;
+  /** The message that carried the photo; the progress message and the video reply to it. */
+  messageId: number;
+  /** Telegram file_id of the largest photo size. */
+  fileId: string;
+  prompt: string;
+  model: string;
+  /** How long to wait for WaveSpeed after submitting before giving up. */
+  deadlineMs: number;
+  /** Polling backoff for a webhook that never comes. Defaults: 5 s, ×1.5, at most 30 s. */
+  polling?: { initialMs: number; maxMs: number };
+}
+
+export type VideoPhase = 'requested' | 'preparing' | 'submitted' | 'processing' | 'sending' | 'completed' | 'failed' | 'cancelled';
+
+/** Answer of the {@link progressQuery}. */
+export interface VideoProgress {
+  phase: VideoPhase;
+  predictionId?: string;
+  /** How the result arrived: WaveSpeed's webhook, or our polling fallback. */
+  resultVia?: 'callback' | 'poll';
+  polls: number;
+}
+
+/** What {@link imageToVideo} returns. */
+export interface VideoOutcome {
+  status: 'completed' | 'failed' | 'cancelled';
+  reason?: FailureReason;
+  detail?: string;
+  predictionId?: string;
+  telegramFileId?: string;
+  deliveredBy?: 'url' | 'upload' | 'link';
+  resultVia?: 'callback' | 'poll';
+}
+
+/** WaveSpeed's webhook, verified by the gateway and forwarded as is. Results for other predictions are ignored. */
+export const wavespeedResultSignal = defineSignal<[PredictionResult]>('wavespeedResult');
+
+/** The user's /cancel (or an operator's): stops the request and tells the user. */
+export const cancelVideoSignal = defineSignal<[{ by: 'user' | 'operator' }]>('cancelVideo');
+
+/** Where the request stands. */
+export const progressQuery = defineQuery<VideoProgress>('progress');

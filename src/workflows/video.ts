@@ -1,0 +1,246 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { ErrorType } from '../errors.js';
+import type { PredictionResult } from '../integrations/wavespeed/types.js';
+import { PROGRESS, failureText, type FailureReason } from './texts.js';
+import {
+  cancelVideoSignal,
+  progressQuery,
+  wavespeedResultSignal,
+  type VideoOutcome,
+  type VideoProgress,
+  type VideoRequest,
+} from './video-messages.js';
+
+export * from './video-messages.js';
+
+const { registerRequest, recordPhase, recordOutcome, markUserBlocked } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+const { sendMessage, updateProgress } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
+});
+
+const { prepareImage, submitGeneration, sendVideo } = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  scheduleToCloseTimeout: '15m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
+});
+
+const { pollPrediction } = proxyActivities<Activities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+});
+
+const { keepChatAction } = proxyActivities<Activities>({
+  startToCloseTimeout: '2h',
+  heartbeatTimeout: '20s',
+  cancellationType: ActivityCancellationType.TRY_CANCEL,
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+const TERMINAL = ['completed', 'failed', 'cancelled', 'timeout'];
+const DEFAULT_POLLING = { initialMs: 5_000, maxMs: 30_000 };
+
+/** A request that ends without a video, for a reason the user is told. */
+class VideoFailed extends Error {
+  constructor(readonly reason: FailureReason, readonly detail?: string) {
+    super(detail ?? reason);
+    this.name = 'VideoFailed';
+  }
+}
+
+/**
+ * Turns a photo and its caption into a video sent back to the chat.
+ *
+ * Guarantees: the request and its outcome are recorded; the user hears how it
+ * ended (video, or a message saying why not) unless they blocked the bot, in
+ * which case they are marked blocked. WaveSpeed's webhook arrives as
+ * {@link wavespeedResultSignal}; polling on a backoff finishes the job when it
+ * does not, until `deadlineMs` after submission. {@link cancelVideoSignal} or a
+ * Temporal cancellation stops it at any step.
+ */
+export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
+  const generationId = workflowInfo().workflowId;
+  const chatId = req.user.chatId;
+  const progress: VideoProgress = { phase: 'requested', polls: 0 };
+  const results = new Map<string, PredictionResult>();
+  const work = new CancellationScope();
+  const presence = new CancellationScope();
+  let progressMessageId: number | undefined;
+
+  setHandler(wavespeedResultSignal, (result) => {
+    if (TERMINAL.includes(result.status) && !results.has(result.id)) {
+      results.set(result.id, result);
+      progress.resultVia ??= 'callback';
+    }
+  });
+  setHandler(cancelVideoSignal, () => work.cancel());
+  setHandler(progressQuery, () => progress);
+
+  await registerRequest({ generationId, user: req.user, messageId: req.messageId, prompt: req.prompt, model: req.model });
+
+  try {
+    const outcome = await work.run(async () => {
+      progress.phase = 'preparing';
+      progressMessageId = (await sendMessage({ chatId, text: PROGRESS.received, replyToMessageId: req.messageId })).messageId;
+      // Best effort: the chat action must never fail the request.
+      void presence.run(() => keepChatAction({ chatId, action: 'upload_video' })).catch(() => undefined);
+
+      const image = await prepareImage({ fileId: req.fileId });
+      const { predictionId } = await submitGeneration({ model: req.model, imageUrl: image.imageUrl, prompt: req.prompt });
+      progress.phase = 'submitted';
+      progress.predictionId = predictionId;
+      await recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId });
+      await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.submitted });
+
+      const result = await awaitResult(predictionId, req, progress, results, async () => {
+        await recordPhase({ generationId, status: 'processing' });
+        await updateProgress({ chatId, messageId: progressMessageId!, text: PROGRESS.processing });
+      });
+      if (result.status !== 'completed') throw new VideoFailed('generation-failed', result.error ?? result.status);
+      if (result.nsfw) throw new VideoFailed('nsfw');
+      const videoUrl = result.outputs[0];
+      if (!videoUrl) throw new VideoFailed('generation-failed', 'no video in the result');
+
+      progress.phase = 'sending';
+      await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.sending });
+      const sent = await sendVideo({ chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId });
+      presence.cancel();
+      progress.phase = 'completed';
+      await recordOutcome({
+        generationId,
+        status: 'completed',
+        videoUrl,
+        telegramFileId: sent.fileId,
+        deliveredBy: sent.deliveredBy,
+        inferenceMs: result.inferenceMs,
+      });
+      await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.completed });
+      return {
+        status: 'completed',
+        predictionId,
+        telegramFileId: sent.fileId,
+        deliveredBy: sent.deliveredBy,
+        resultVia: progress.resultVia,
+      } satisfies VideoOutcome;
+    });
+    return outcome;
+  } catch (err) {
+    const { reason, detail } = explain(err);
+    progress.phase = reason === 'cancelled' ? 'cancelled' : 'failed';
+    presence.cancel();
+    await CancellationScope.nonCancellable(() => finishUnsuccessfully(req, generationId, progressMessageId, reason, detail));
+    if (reason === 'internal') {
+      throw ApplicationFailure.create({ type: 'VideoGenerationError', message: detail ?? 'internal error', nonRetryable: true, cause: err as Error });
+    }
+    return { status: reason === 'cancelled' ? 'cancelled' : 'failed', reason, detail, predictionId: progress.predictionId, resultVia: progress.resultVia };
+  }
+}
+
+/** Waits for the webhook's result, polling on a backoff meanwhile, until the deadline. */
+async function awaitResult(
+  predictionId: string,
+  req: VideoRequest,
+  progress: VideoProgress,
+  results: Map<string, PredictionResult>,
+  onProcessing: () => Promise<void>,
+): Promise<PredictionResult> {
+  const polling = req.polling ?? DEFAULT_POLLING;
+  const deadlineAt = Date.now() + req.deadlineMs;
+  let delay = polling.initialMs;
+  for (;;) {
+    const known = results.get(predictionId);
+    if (known) return known;
+    const remaining = deadlineAt - Date.now();
+    if (remaining <= 0) throw new VideoFailed('deadline');
+    if (await condition(() => results.has(predictionId), Math.min(delay, remaining))) continue;
+    delay = Math.min(Math.round(delay * 1.5), polling.maxMs);
+    progress.polls += 1;
+    let polled: PredictionResult;
+    try {
+      polled = await pollPrediction({ predictionId });
+    } catch (err) {
+      if (causeType(err) === ErrorType.WavespeedNotFound) throw new VideoFailed('generation-failed', 'the prediction disappeared');
+      if (isCancellation(err)) throw err;
+      log.warn('Polling WaveSpeed failed; will poll again', { predictionId, error: String(err) });
+      continue;
+    }
+    if (TERMINAL.includes(polled.status)) {
+      if (!results.has(predictionId)) {
+        results.set(predictionId, polled);
+        progress.resultVia ??= 'poll';
+      }
+    } else if (polled.status === 'processing' && progress.phase === 'submitted') {
+      progress.phase = 'processing';
+      await onProcessing();
+    }
+  }
+}
+
+/** Tells the user (unless they blocked us) and records the outcome. */
+async function finishUnsuccessfully(
+  req: VideoRequest,
+  generationId: string,
+  progressMessageId: number | undefined,
+  reason: FailureReason,
+  detail: string | undefined,
+): Promise<void> {
+  const chatId = req.user.chatId;
+  let blocked = reason === 'blocked';
+  if (!blocked) {
+    const text = failureText(reason, reason === 'internal' ? undefined : detail);
+    try {
+      if (progressMessageId !== undefined) await updateProgress({ chatId, messageId: progressMessageId, text });
+      else await sendMessage({ chatId, text, replyToMessageId: req.messageId });
+    } catch (err) {
+      if (causeType(err) !== ErrorType.BotBlocked) throw err;
+      blocked = true;
+    }
+  }
+  if (blocked) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+  await recordOutcome({
+    generationId,
+    status: reason === 'cancelled' ? 'cancelled' : 'failed',
+    errorKind: blocked ? 'blocked' : reason,
+    error: detail,
+  });
+}
+
+function causeType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+}
+
+/** Maps whatever ended the request to the reason the user is told. */
+function explain(err: unknown): { reason: FailureReason; detail?: string } {
+  if (err instanceof VideoFailed) return { reason: err.reason, detail: err.detail };
+  if (isCancellation(err)) return { reason: 'cancelled' };
+  const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+  switch (cause?.type) {
+    case ErrorType.WavespeedRejected:
+      return { reason: 'rejected', detail: String((cause.details?.[0] as { reason?: string } | undefined)?.reason ?? cause.message) };
+    case ErrorType.InvalidImage:
+    case ErrorType.TelegramFileTooLarge:
+      return { reason: 'bad-image', detail: cause.message };
+    case ErrorType.BotBlocked:
+      return { reason: 'blocked', detail: cause.message };
+    default:
+      return { reason: 'internal', detail: err instanceof Error ? err.message : String(err) };
+  }
+}
