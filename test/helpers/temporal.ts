@@ -1,0 +1,19 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { testingExecutable } from '../../src/temporal/binaries.js';
+import { workflowsPath } from '../../src/temporal/workflows-path.js';
+
+/** The time-skipping test server, from the pinned binary when installed. */
+export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testingExecutable('test-server') } });
+}
+
+/** A real Temporal dev server (the CLI), from the pinned binary when installed. */
+export function createLocalEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({ server: { executable: testingExecutable('cli') } });
+}
+
+/** Bundles Telewan's workflows once per test file. */
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+}

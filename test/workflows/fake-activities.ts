@@ -1,0 +1,103 @@
+import { Context } from '@temporalio/activity';
+import type { Activities } from '../../src/activities/index.js';
+import { withFailureMapping } from '../../src/activities/failure.js';
+import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
+
+/** What a fake activity world saw, for assertions about the workflow's behaviour. */
+export interface FakeWorld {
+  /** Text the user saw, in order: sent messages and the edits of the progress message. */
+  userSaw: string[];
+  videos: Array<{ chatId: number; videoUrl: string }>;
+  outcomes: Array<{ status: string; errorKind?: string; error?: string; telegramFileId?: string }>;
+  phases: string[];
+  blockedUsers: number[];
+  polls: number;
+  chatActionsStarted: number;
+  chatActionsRunning: number;
+  attempts: Record<string, Array<{ attempt: number; scheduledAt: number }>>;
+}
+
+export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Parameters<Activities[K]>) => ReturnType<Activities[K]> }>;
+
+/**
+ * In-memory activities with the real failure mapping, so workflows see the same
+ * failure types as in production. Overrides replace single activities.
+ */
+export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverrides = () => ({})): { activities: Activities; world: FakeWorld } {
+  const world: FakeWorld = { userSaw: [], videos: [], outcomes: [], phases: [], blockedUsers: [], polls: 0, chatActionsStarted: 0, chatActionsRunning: 0, attempts: {} };
+  let nextMessageId = 1000;
+  const track = (name: string) => {
+    const info = Context.current().info;
+    (world.attempts[name] ??= []).push({ attempt: info.attempt, scheduledAt: info.currentAttemptScheduledTimestampMs });
+  };
+  const base: Activities = {
+    async registerUser() {
+      return { created: true };
+    },
+    async markUserBlocked({ userId }) {
+      world.blockedUsers.push(userId);
+    },
+    async registerRequest() {},
+    async recordPhase({ status }) {
+      world.phases.push(status);
+    },
+    async recordOutcome(input) {
+      world.outcomes.push(input);
+    },
+    async listRecentGenerations() {
+      return [];
+    },
+    async findActiveGenerations() {
+      return [];
+    },
+    async sendMessage({ text }) {
+      track('sendMessage');
+      world.userSaw.push(text);
+      return { messageId: nextMessageId++ };
+    },
+    async updateProgress({ text }) {
+      world.userSaw.push(text);
+    },
+    // Returns at once: a running activity would stop the test server skipping time.
+    // See `keepChatActionUntilCancelled` for the long-running shape.
+    async keepChatAction() {
+      world.chatActionsStarted += 1;
+    },
+    async prepareImage() {
+      return { imageUrl: 'http://wavespeed.test/media/a.jpg', md5: 'd41d8cd98f00b204e9800998ecf8427e', bytes: 1234, width: 1024, height: 768 };
+    },
+    async submitGeneration() {
+      return { predictionId: 'pred-1' };
+    },
+    async pollPrediction({ predictionId }): Promise<PredictionResult> {
+      world.polls += 1;
+      return { id: predictionId, status: 'processing', outputs: [], nsfw: false };
+    },
+    async sendVideo({ chatId, videoUrl }) {
+      track('sendVideo');
+      world.videos.push({ chatId, videoUrl });
+      return { messageId: nextMessageId++, fileId: 'file-video-1', deliveredBy: 'url' as const, bytes: 1000 };
+    },
+  };
+  const activities = withFailureMapping({ ...base, ...(overrides(world) as Partial<Activities>) });
+  return { activities, world };
+}
+
+/** A chat-action loop that runs until cancelled, as the real one does. */
+export function keepChatActionUntilCancelled(world: FakeWorld) {
+  return async (): Promise<void> => {
+    world.chatActionsStarted += 1;
+    world.chatActionsRunning += 1;
+    const ctx = Context.current();
+    try {
+      for (;;) {
+        ctx.heartbeat();
+        await ctx.sleep(200);
+      }
+    } catch {
+      // cancelled
+    } finally {
+      world.chatActionsRunning -= 1;
+    }
+  };
+}

@@ -1,0 +1,251 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BotBlockedError,
+  TelegramRateLimitError,
+  WavespeedRejectedError,
+} from '../../src/errors.js';
+import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
+import { videoWorkflowId } from '../../src/workflows/ids.js';
+import {
+  cancelVideoSignal,
+  progressQuery,
+  wavespeedResultSignal,
+  type VideoOutcome,
+  type VideoRequest,
+} from '../../src/workflows/video-messages.js';
+import { PROGRESS, failureText } from '../../src/workflows/texts.js';
+import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
+import { fakeActivities, keepChatActionUntilCancelled, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let nextMessage = 1;
+
+beforeAll(async () => {
+  [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function request(overrides: Partial<VideoRequest> = {}): VideoRequest {
+  const messageId = nextMessage++;
+  return {
+    user: { userId: 42, chatId: 42, firstName: 'Ada' },
+    messageId,
+    fileId: 'photo-file-id',
+    prompt: 'the cat turns its head',
+    model: 'wavespeed-ai/wan-2.2/i2v-480p',
+    deadlineMs: 15 * 60 * 1000,
+    ...overrides,
+  };
+}
+
+const completed = (id: string, extra: Partial<PredictionResult> = {}): PredictionResult => ({
+  id,
+  status: 'completed',
+  outputs: [`http://wavespeed.test/outputs/${id}.mp4`],
+  nsfw: false,
+  inferenceMs: 30_000,
+  ...extra,
+});
+
+async function run(
+  overrides: (world: FakeWorld) => ActivityOverrides,
+  req: VideoRequest = request(),
+  during?: (workflowId: string) => Promise<void>,
+): Promise<{ outcome: VideoOutcome; world: FakeWorld; workflowId: string }> {
+  const { activities, world } = fakeActivities(overrides);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: `test-${req.messageId}`,
+    workflowBundle: bundle,
+    activities,
+  });
+  const workflowId = videoWorkflowId(req.user.chatId, req.messageId);
+  const outcome = await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start('imageToVideo', { taskQueue: `test-${req.messageId}`, workflowId, args: [req] });
+    if (during) await during(workflowId);
+    return (await handle.result()) as VideoOutcome;
+  });
+  return { outcome, world, workflowId };
+}
+
+describe('imageToVideo', () => {
+  it('sends the video when the webhook arrives first, without polling', async () => {
+    const { outcome, world } = await run(() => ({
+      async submitGeneration() {
+        // The webhook can beat the submit answer: the workflow keeps it until it knows the id.
+        const { Context } = await import('@temporalio/activity');
+        const { workflowId } = Context.current().info.workflowExecution!;
+        await env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, completed('pred-cb'));
+        return { predictionId: 'pred-cb' };
+      },
+    }));
+    expect(outcome).toMatchObject({ status: 'completed', resultVia: 'callback', telegramFileId: 'file-video-1', deliveredBy: 'url' });
+    expect(world.polls).toBe(0);
+    expect(world.videos).toEqual([{ chatId: 42, videoUrl: 'http://wavespeed.test/outputs/pred-cb.mp4' }]);
+    expect(world.outcomes).toEqual([expect.objectContaining({ status: 'completed', telegramFileId: 'file-video-1' })]);
+    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.submitted, PROGRESS.sending, PROGRESS.completed]);
+    expect(world.chatActionsStarted).toBe(1);
+  });
+
+  it('finishes by polling when the webhook is lost, reporting the processing phase', async () => {
+    const { outcome, world } = await run((w) => ({
+      async pollPrediction({ predictionId }) {
+        w.polls += 1;
+        if (w.polls < 3) return { id: predictionId, status: 'processing', outputs: [], nsfw: false };
+        return completed(predictionId);
+      },
+    }));
+    expect(outcome).toMatchObject({ status: 'completed', resultVia: 'poll' });
+    expect(world.polls).toBe(3);
+    expect(world.phases).toEqual(['submitted', 'processing']);
+    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.submitted, PROGRESS.processing, PROGRESS.sending, PROGRESS.completed]);
+    expect(world.videos).toHaveLength(1);
+  });
+
+  it('ignores a duplicate or foreign webhook and sends one video', async () => {
+    const { outcome, world } = await run(
+      (w) => ({
+        async pollPrediction({ predictionId }) {
+          w.polls += 1;
+          return { id: predictionId, status: 'processing', outputs: [], nsfw: false };
+        },
+      }),
+      request(),
+      async (workflowId) => {
+        const handle = env.client.workflow.getHandle(workflowId);
+        await handle.signal(wavespeedResultSignal, completed('someone-else'));
+        await handle.signal(wavespeedResultSignal, completed('pred-1'));
+        await handle.signal(wavespeedResultSignal, completed('pred-1'));
+      },
+    );
+    expect(outcome.status).toBe('completed');
+    expect(world.videos).toEqual([{ chatId: 42, videoUrl: 'http://wavespeed.test/outputs/pred-1.mp4' }]);
+  });
+
+  it('tells the user when generation fails', async () => {
+    const { outcome, world } = await run(() => ({
+      async pollPrediction({ predictionId }) {
+        return { id: predictionId, status: 'failed', outputs: [], nsfw: false, error: 'model crashed' };
+      },
+    }));
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'generation-failed', detail: 'model crashed' });
+    expect(world.userSaw.at(-1)).toBe(failureText('generation-failed', 'model crashed'));
+    expect(world.outcomes).toEqual([expect.objectContaining({ status: 'failed', errorKind: 'generation-failed', error: 'model crashed' })]);
+    expect(world.videos).toHaveLength(0);
+  });
+
+  it('refuses to send a video flagged NSFW', async () => {
+    const { outcome, world } = await run(() => ({
+      async pollPrediction({ predictionId }) {
+        return completed(predictionId, { nsfw: true });
+      },
+    }));
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'nsfw' });
+    expect(world.userSaw.at(-1)).toBe(failureText('nsfw'));
+    expect(world.videos).toHaveLength(0);
+  });
+
+  it('explains a rejection by WaveSpeed without retrying it', async () => {
+    let submits = 0;
+    const { outcome, world } = await run(() => ({
+      async submitGeneration() {
+        submits += 1;
+        throw new WavespeedRejectedError(400, 'prompt rejected by content policy');
+      },
+    }));
+    expect(submits).toBe(1);
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'rejected', detail: 'prompt rejected by content policy' });
+    expect(world.userSaw.at(-1)).toBe(failureText('rejected', 'prompt rejected by content policy'));
+  });
+
+  it('gives up at the deadline with a message, having polled on a backoff', async () => {
+    const started = Date.now();
+    const { outcome, world } = await run(() => ({}), request({ deadlineMs: 15 * 60 * 1000 }));
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'deadline' });
+    expect(world.userSaw.at(-1)).toBe(failureText('deadline'));
+    // 5 s, 7.5 s, 11.25 s, ... capped at 30 s over 15 minutes: about 33 polls, not 180.
+    expect(world.polls).toBeGreaterThan(25);
+    expect(world.polls).toBeLessThan(40);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('stops on /cancel and says so', async () => {
+    const { outcome, world, workflowId } = await run(
+      (w) => ({ keepChatAction: keepChatActionUntilCancelled(w) }),
+      request(),
+      async (id) => {
+        const handle = env.client.workflow.getHandle(id);
+        // Wait until it is waiting for WaveSpeed, then cancel.
+        for (let i = 0; i < 100; i++) {
+          const p = await handle.query(progressQuery);
+          if (p.phase === 'submitted') break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await handle.signal(cancelVideoSignal, { by: 'user' });
+      },
+    );
+    expect(workflowId).toMatch(/^video-42-/);
+    expect(outcome).toMatchObject({ status: 'cancelled', reason: 'cancelled' });
+    expect(world.userSaw.at(-1)).toBe(failureText('cancelled'));
+    expect(world.outcomes).toEqual([expect.objectContaining({ status: 'cancelled' })]);
+    expect(world.videos).toHaveLength(0);
+    expect(world.chatActionsStarted).toBe(1);
+    expect(world.chatActionsRunning).toBe(0);
+  });
+
+  it('waits for Telegram\'s retry_after before sending again after a 429', async () => {
+    let calls = 0;
+    const { outcome, world, workflowId } = await run((w) => ({
+      async pollPrediction({ predictionId }) {
+        return completed(predictionId);
+      },
+      async sendVideo({ chatId, videoUrl }) {
+        calls += 1;
+        if (calls === 1) throw new TelegramRateLimitError(7);
+        w.videos.push({ chatId, videoUrl });
+        return { messageId: 5, fileId: 'f', deliveredBy: 'url' as const };
+      },
+    }));
+    expect(outcome.status).toBe('completed');
+    expect(calls).toBe(2);
+    // The history records the retried attempt's start: at least retry_after after scheduling.
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const events = history.events ?? [];
+    const scheduled = events.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendVideo',
+    );
+    const started = events.find((e) => e.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled?.eventId?.toString());
+    expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
+    const seconds = (e: typeof scheduled) => Number(e?.eventTime?.seconds ?? 0) + (e?.eventTime?.nanos ?? 0) / 1e9;
+    expect(seconds(started) - seconds(scheduled)).toBeGreaterThanOrEqual(7);
+    expect(world.videos).toHaveLength(1);
+  });
+
+  it('marks the user blocked and stops when Telegram answers 403', async () => {
+    const { outcome, world } = await run(() => ({
+      async sendMessage({ chatId }) {
+        throw new BotBlockedError(chatId, 'blocked', 'Forbidden: bot was blocked by the user');
+      },
+    }));
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'blocked' });
+    expect(world.blockedUsers).toEqual([42]);
+    expect(world.outcomes).toEqual([expect.objectContaining({ status: 'failed', errorKind: 'blocked' })]);
+  });
+
+  it('fails the workflow visibly on an unexpected error, after telling the user', async () => {
+    const err = await run(() => ({
+      async prepareImage() {
+        const { ApplicationFailure } = await import('@temporalio/common');
+        throw ApplicationFailure.nonRetryable('disk on fire', 'Unexpected');
+      },
+    })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+  });
+});
