@@ -1,0 +1,40 @@
+import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
+import { TemporalUnavailableError, type StartResult, type WorkflowGateway } from '../../src/temporal/starter.js';
+import { commandWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
+import type { BotCommandInput } from '../../src/workflows/command.js';
+import type { VideoRequest } from '../../src/workflows/video-messages.js';
+
+/**
+ * A WorkflowGateway that remembers what it was asked, behaves like Temporal for
+ * duplicate ids, and can be switched to "Temporal unreachable".
+ */
+export class FakeWorkflows implements WorkflowGateway {
+  videos: Array<Omit<VideoRequest, 'deadlineMs' | 'model'>> = [];
+  commands: BotCommandInput[] = [];
+  signals: Array<{ workflowId: string; result: PredictionResult }> = [];
+  running = new Set<string>();
+  unavailable = false;
+
+  async startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model'>): Promise<StartResult> {
+    return this.start(videoWorkflowId(request.user.chatId, request.messageId), () => this.videos.push(request));
+  }
+
+  async startCommand(input: BotCommandInput): Promise<StartResult> {
+    return this.start(commandWorkflowId(input.user.chatId, input.messageId), () => this.commands.push(input));
+  }
+
+  async signalWavespeedResult(workflowId: string, result: PredictionResult): Promise<boolean> {
+    if (this.unavailable) throw new TemporalUnavailableError();
+    if (!this.running.has(workflowId)) return false;
+    this.signals.push({ workflowId, result });
+    return true;
+  }
+
+  private start(workflowId: string, record: () => void): StartResult {
+    if (this.unavailable) throw new TemporalUnavailableError();
+    if (this.running.has(workflowId)) return { workflowId, started: false };
+    this.running.add(workflowId);
+    record();
+    return { workflowId, started: true };
+  }
+}
