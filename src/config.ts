@@ -33,6 +33,9 @@ export const configSchema = z.object({
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
 
   VIDEO_DEADLINE_MS: durationMs.default(15 * 60 * 1000),
+  /** First poll of WaveSpeed after submitting, should the webhook not come; the pause grows ×1.5 up to the max. */
+  VIDEO_POLL_INITIAL_MS: durationMs.default(5_000),
+  VIDEO_POLL_MAX_MS: durationMs.default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

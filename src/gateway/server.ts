@@ -19,7 +19,11 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
   // Lazy: the gateway starts (and answers 503) while Temporal is down.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const workflows = new TemporalWorkflowGateway(client, { model: config.WAVESPEED_MODEL, deadlineMs: config.VIDEO_DEADLINE_MS });
+  const workflows = new TemporalWorkflowGateway(client, {
+    model: config.WAVESPEED_MODEL,
+    deadlineMs: config.VIDEO_DEADLINE_MS,
+    polling: { initialMs: config.VIDEO_POLL_INITIAL_MS, maxMs: config.VIDEO_POLL_MAX_MS },
+  });
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, allowExitOnIdle: true });
   const wavespeed = new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT });
 

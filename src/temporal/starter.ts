@@ -7,7 +7,8 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { TASK_QUEUES } from '../constants.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import { commandWorkflowId, videoWorkflowId } from '../workflows/ids.js';
-import type { BotCommandInput } from '../workflows/command.js';
+import type { BotCommandInput, botCommand } from '../workflows/command.js';
+import type { imageToVideo } from '../workflows/video.js';
 import { wavespeedResultSignal, type VideoRequest } from '../workflows/video-messages.js';
 
 /** Temporal did not answer: the caller should ask its peer to try again (HTTP 503). */
@@ -26,7 +27,7 @@ export interface StartResult {
 
 /** What the gateway and the bot may ask of Temporal: start workflows and forward signals. */
 export interface WorkflowGateway {
-  startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model'>): Promise<StartResult>;
+  startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model' | 'polling'>): Promise<StartResult>;
   startCommand(input: BotCommandInput): Promise<StartResult>;
   /** Forwards WaveSpeed's result; `false` when no such workflow is running. */
   signalWavespeedResult(workflowId: string, result: PredictionResult): Promise<boolean>;
@@ -36,6 +37,7 @@ export interface TemporalWorkflowGatewayOptions {
   taskQueue?: string;
   model: string;
   deadlineMs: number;
+  polling?: VideoRequest['polling'];
   /** Longest wait for one Temporal call before answering 503. */
   rpcTimeoutMs?: number;
 }
@@ -51,11 +53,12 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     this.taskQueue = options.taskQueue ?? TASK_QUEUES.media;
   }
 
-  async startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model'>): Promise<StartResult> {
+  async startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model' | 'polling'>): Promise<StartResult> {
     const workflowId = videoWorkflowId(request.user.chatId, request.messageId);
-    const args: VideoRequest = { ...request, model: this.options.model, deadlineMs: this.options.deadlineMs };
+    const { model, deadlineMs, polling } = this.options;
+    const args: VideoRequest = { ...request, model, deadlineMs, ...(polling ? { polling } : {}) };
     return this.start(workflowId, () =>
-      this.client.workflow.start('imageToVideo', {
+      this.client.workflow.start<typeof imageToVideo>('imageToVideo', {
         taskQueue: this.taskQueue,
         workflowId,
         args: [args],
@@ -67,7 +70,7 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
   async startCommand(input: BotCommandInput): Promise<StartResult> {
     const workflowId = commandWorkflowId(input.user.chatId, input.messageId);
     return this.start(workflowId, () =>
-      this.client.workflow.start('botCommand', {
+      this.client.workflow.start<typeof botCommand>('botCommand', {
         taskQueue: this.taskQueue,
         workflowId,
         args: [input],

@@ -1,0 +1,69 @@
+import { parseConfig, type Config } from '../config.js';
+import { startGateway, type RunningGateway } from '../gateway/server.js';
+import { TelegramSimulator, type TelegramSimulatorOptions } from '../simulators/telegram.js';
+import { WavespeedSimulator, type WavespeedSimulatorOptions } from '../simulators/wavespeed.js';
+import { startWorker, type RunningWorker } from '../worker.js';
+
+export interface StackOptions {
+  /** Environment-style settings; simulator URLs and secrets are filled in when sandboxed. */
+  env: Record<string, string | undefined>;
+  /** Run against simulated Telegram and WaveSpeed (when no real tokens are configured). */
+  sandbox: boolean;
+  telegram?: Partial<TelegramSimulatorOptions>;
+  wavespeed?: Partial<WavespeedSimulatorOptions>;
+  /** Start a worker in this process (default true). */
+  worker?: boolean;
+}
+
+export interface Stack {
+  config: Config;
+  gateway: RunningGateway;
+  worker?: RunningWorker;
+  telegram?: TelegramSimulator;
+  wavespeed?: WavespeedSimulator;
+  stop(): Promise<void>;
+}
+
+export const SANDBOX_TOKEN = '123456:sandbox-token';
+export const SANDBOX_WEBHOOK_SECRET = 'sandbox-webhook-secret';
+
+/**
+ * Gateway, worker and (in sandbox mode) both simulators, wired together, against
+ * an already running Temporal server and database. Used by `npm run dev`, the
+ * end-to-end tests and the benchmarks.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const env = { ...options.env };
+  let telegram: TelegramSimulator | undefined;
+  let wavespeed: WavespeedSimulator | undefined;
+  if (options.sandbox) {
+    env.TELEGRAM_BOT_TOKEN ??= SANDBOX_TOKEN;
+    env.TELEGRAM_WEBHOOK_SECRET ??= SANDBOX_WEBHOOK_SECRET;
+    env.WAVESPEED_API_KEY ??= 'sandbox-key';
+    telegram = new TelegramSimulator({ token: env.TELEGRAM_BOT_TOKEN, ...options.telegram });
+    wavespeed = new WavespeedSimulator({ apiKey: env.WAVESPEED_API_KEY, ...options.wavespeed });
+    env.TELEGRAM_API_ROOT = await telegram.start();
+    env.WAVESPEED_API_ROOT = await wavespeed.start();
+  }
+  const gatewayConfig = parseConfig(env);
+  const gateway = await startGateway(gatewayConfig);
+  // The worker needs the gateway's address for WaveSpeed's webhook.
+  if (!env.PUBLIC_URL || gatewayConfig.GATEWAY_PORT === 0) env.PUBLIC_URL = gateway.url;
+  const config = parseConfig(env);
+  const worker = options.worker === false ? undefined : await startWorker(config);
+  telegram?.setWebhookTarget(`${gateway.url}/telegram/webhook`, config.TELEGRAM_WEBHOOK_SECRET);
+
+  return {
+    config,
+    gateway,
+    worker,
+    telegram,
+    wavespeed,
+    async stop() {
+      await worker?.shutdown();
+      await gateway.close();
+      await telegram?.stop();
+      await wavespeed?.stop();
+    },
+  };
+}

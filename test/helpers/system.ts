@@ -1,0 +1,55 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startStack, type Stack, type StackOptions } from '../../src/dev/stack.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { createLocalEnv } from './temporal.js';
+
+export interface TestSystem extends Stack {
+  temporal: TestWorkflowEnvironment;
+  db: TestDatabase;
+  teardown(): Promise<void>;
+}
+
+/**
+ * The whole system for end-to-end tests: a real Temporal dev server, a fresh
+ * PostgreSQL database, the simulators, the gateway and (unless told otherwise)
+ * an in-process worker.
+ */
+export async function startTestSystem(options: Partial<Omit<StackOptions, 'env' | 'sandbox'>> & { env?: Record<string, string> } = {}): Promise<TestSystem> {
+  const [temporal, db] = await Promise.all([createLocalEnv(), createTestDatabase()]);
+  const stack = await startStack({
+    ...options,
+    sandbox: true,
+    env: {
+      DATABASE_URL: db.url,
+      TEMPORAL_ADDRESS: temporal.address,
+      GATEWAY_PORT: '0',
+      LOG_LEVEL: 'warn',
+      VIDEO_POLL_INITIAL_MS: '1000',
+      VIDEO_POLL_MAX_MS: '2000',
+      ...options.env,
+    },
+    telegram: { ...options.telegram },
+    wavespeed: { latencyMs: 300, processingAfterMs: 50, ...options.wavespeed },
+  });
+  return {
+    ...stack,
+    temporal,
+    db,
+    async teardown() {
+      await stack.stop();
+      await temporal.teardown();
+      await db.drop();
+    },
+  };
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
