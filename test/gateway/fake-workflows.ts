@@ -9,13 +9,13 @@ import type { VideoRequest } from '../../src/workflows/video-messages.js';
  * duplicate ids, and can be switched to "Temporal unreachable".
  */
 export class FakeWorkflows implements WorkflowGateway {
-  videos: Array<Omit<VideoRequest, 'deadlineMs' | 'model'>> = [];
+  videos: Array<Omit<VideoRequest, 'deadlineMs' | 'model' | 'polling'>> = [];
   commands: BotCommandInput[] = [];
   signals: Array<{ workflowId: string; result: PredictionResult }> = [];
   running = new Set<string>();
   unavailable = false;
 
-  async startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model'>): Promise<StartResult> {
+  async startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model' | 'polling'>): Promise<StartResult> {
     return this.start(videoWorkflowId(request.user.chatId, request.messageId), () => this.videos.push(request));
   }
 
