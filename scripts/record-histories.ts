@@ -1,0 +1,65 @@
+/**
+ * `npm run history:record`: runs the image-to-video workflow for real (Temporal
+ * dev server, Postgres, gateway, worker, simulators) along each path the replay
+ * tests cover, and writes each history to test/replay/<name>.json.
+ *
+ * Re-record after a deliberate, patched() change to a workflow; never to make a
+ * failing replay test pass (see CONTRIBUTING.md).
+ */
+import { writeFile } from 'node:fs/promises';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { videoWorkflowId, commandWorkflowId } from '../src/workflows/ids.js';
+import { startTestSystem } from '../test/helpers/system.js';
+
+const scenarios: Array<{ name: string; caption?: string; command?: string; cancelAfterSubmit?: boolean }> = [
+  { name: 'video-callback', caption: 'the waves roll in' },
+  { name: 'video-polling', caption: 'slow pan across the hills [lose-callback]' },
+  { name: 'video-failed', caption: 'melt everything [fail]' },
+  { name: 'video-cancelled', caption: 'a very slow sunrise [slow:60000]', cancelAfterSubmit: true },
+  { name: 'command-start', command: '/start' },
+];
+
+async function main(): Promise<void> {
+  const sys = await startTestSystem();
+  try {
+    let chatId = 9100;
+    for (const scenario of scenarios) {
+      chatId += 1;
+      const telegram = sys.telegram!;
+      let workflowId: string;
+      if (scenario.command) {
+        const update = telegram.makeTextUpdate({ chatId, userId: chatId, text: scenario.command });
+        await telegram.pushUpdate(update);
+        workflowId = commandWorkflowId(chatId, update.message!.message_id);
+      } else {
+        const update = await telegram.makePhotoUpdate({ chatId, userId: chatId, caption: scenario.caption! });
+        await telegram.pushUpdate(update);
+        workflowId = videoWorkflowId(chatId, update.message!.message_id);
+      }
+      const handle = sys.temporal.client.workflow.getHandle(workflowId);
+      if (scenario.cancelAfterSubmit) {
+        for (;;) {
+          const row = await sys.db.prisma.generation.findUnique({ where: { id: workflowId } });
+          if (row?.status === 'submitted') break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await telegram.pushUpdate(telegram.makeTextUpdate({ chatId, userId: chatId, text: '/cancel' }));
+      }
+      await handle.result().catch(() => undefined);
+      const history = await handle.fetchHistory();
+      const path = `test/replay/${scenario.name}.json`;
+      await writeFile(path, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
+      console.log(`${path}: ${history.events?.length ?? 0} events`);
+    }
+  } finally {
+    await sys.teardown();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
