@@ -25,8 +25,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: 256 * 1024,
-    // Bot tokens and secrets never travel in URLs here, but keep URLs out of error logs anyway.
-    disableRequestLogging: true,
   });
   registerErrorHandler(app);
   await app.register(healthRoutes, { checks: deps.readiness });
