@@ -5,6 +5,7 @@ import { TASK_QUEUES } from './constants.js';
 import { createPrisma } from './db/client.js';
 import { TelegramClient } from './integrations/telegram/client.js';
 import { WavespeedClient } from './integrations/wavespeed/client.js';
+import { workerTuning } from './temporal/worker-tuning.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 
 export interface RunningWorker {
@@ -33,6 +34,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     taskQueue: TASK_QUEUES.media,
     workflowsPath: workflowsPath(),
     activities,
+    ...workerTuning,
     ...overrides,
   });
   const done = worker.run().finally(async () => {

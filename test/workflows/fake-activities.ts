@@ -14,6 +14,8 @@ export interface FakeWorld {
   polls: number;
   chatActionsStarted: number;
   chatActionsRunning: number;
+  /** Loops that were never cancelled. */
+  chatActionsOutlived: number;
   attempts: Record<string, Array<{ attempt: number; scheduledAt: number }>>;
 }
 
@@ -24,7 +26,7 @@ export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Par
  * failure types as in production. Overrides replace single activities.
  */
 export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverrides = () => ({})): { activities: Activities; world: FakeWorld } {
-  const world: FakeWorld = { userSaw: [], videos: [], outcomes: [], phases: [], blockedUsers: [], polls: 0, chatActionsStarted: 0, chatActionsRunning: 0, attempts: {} };
+  const world: FakeWorld = { userSaw: [], videos: [], outcomes: [], phases: [], blockedUsers: [], polls: 0, chatActionsStarted: 0, chatActionsRunning: 0, chatActionsOutlived: 0, attempts: {} };
   let nextMessageId = 1000;
   const track = (name: string) => {
     const info = Context.current().info;
@@ -83,17 +85,21 @@ export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverride
   return { activities, world };
 }
 
-/** A chat-action loop that runs until cancelled, as the real one does. */
+/**
+ * A chat-action loop that runs until cancelled, as the real one does, but gives
+ * up by itself after 3 s so a lost cancellation cannot hold the worker's shutdown.
+ */
 export function keepChatActionUntilCancelled(world: FakeWorld) {
   return async (): Promise<void> => {
     world.chatActionsStarted += 1;
     world.chatActionsRunning += 1;
     const ctx = Context.current();
     try {
-      for (;;) {
+      for (let i = 0; i < 15; i++) {
         ctx.heartbeat();
         await ctx.sleep(200);
       }
+      world.chatActionsOutlived += 1;
     } catch {
       // cancelled
     } finally {

@@ -17,6 +17,7 @@ import {
   type VideoRequest,
 } from '../../src/workflows/video-messages.js';
 import { PROGRESS, failureText } from '../../src/workflows/texts.js';
+import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
 import { fakeActivities, keepChatActionUntilCancelled, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 
@@ -65,6 +66,7 @@ async function run(
     taskQueue: `test-${req.messageId}`,
     workflowBundle: bundle,
     activities,
+    ...workerTuning,
   });
   const workflowId = videoWorkflowId(req.user.chatId, req.messageId);
   const outcome = await worker.runUntil(async () => {
@@ -198,6 +200,7 @@ describe('imageToVideo', () => {
     expect(world.videos).toHaveLength(0);
     expect(world.chatActionsStarted).toBe(1);
     expect(world.chatActionsRunning).toBe(0);
+    expect(world.chatActionsOutlived).toBe(0);
   });
 
   it('waits for Telegram\'s retry_after before sending again after a 429', async () => {
