@@ -66,6 +66,19 @@ export function createBot(deps: BotDeps): Bot {
     await deps.workflows.startVideo({ user, messageId: ctx.msg.message_id, fileId: largest.file_id, prompt });
   });
 
+  // An image sent "as a file" keeps its full resolution: treat it like a photo.
+  chats.on('message:document', async (ctx, next) => {
+    const user = userOf(ctx);
+    const { document, caption } = ctx.msg;
+    if (!user || !document.mime_type?.startsWith('image/')) return next();
+    const prompt = caption?.trim();
+    if (!prompt) {
+      await deps.workflows.startCommand({ command: 'no-caption', user, messageId: ctx.msg.message_id });
+      return;
+    }
+    await deps.workflows.startVideo({ user, messageId: ctx.msg.message_id, fileId: document.file_id, prompt });
+  });
+
   chats.on('message', command('unknown'));
   return bot;
 }

@@ -112,6 +112,17 @@ describe('Telegram webhook', () => {
     expect(workflows.commands.map((c) => c.command)).toEqual([command]);
   });
 
+  it('accepts an image sent as a file, and answers other files with a hint', async () => {
+    const doc = (mime: string) => ({
+      update_id: updateId++,
+      message: { message_id: 10 + updateId, from, chat, date: NOW, caption: 'zoom out', document: { file_id: `doc-${mime}`, file_unique_id: 'u', mime_type: mime } },
+    });
+    expect((await postUpdate(doc('image/png'))).statusCode).toBe(200);
+    expect((await postUpdate(doc('application/pdf'))).statusCode).toBe(200);
+    expect(workflows.videos).toEqual([expect.objectContaining({ fileId: 'doc-image/png', prompt: 'zoom out' })]);
+    expect(workflows.commands.map((c) => c.command)).toEqual(['unknown']);
+  });
+
   it('refuses a wrong or missing secret token with 401 and starts nothing', async () => {
     expect((await postUpdate(photoUpdate('x'), 'wrong')).statusCode).toBe(401);
     expect((await postUpdate(photoUpdate('x'), null)).statusCode).toBe(401);
