@@ -1,0 +1,194 @@
+import multipart from '@fastify/multipart';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { digestStream } from '../shared/digest.js';
+import { mp4Size, mp4Stream } from '../shared/mp4.js';
+import type { SlidingWindow } from '../shared/sliding-window.js';
+import type { PredictionEngine } from './engine.js';
+import { MODELS, readMarkers, validateInput, WavespeedApiError, type ModelSpec } from './models.js';
+import type { MediaUpload, PlannedOutcome, Prediction } from './types.js';
+
+const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
+
+/** Per-submission settings the routes read from the simulator at submit time. */
+export interface SubmitSettings {
+  latencyMs: () => number;
+  failureRate: () => number;
+  nsfwRate: () => number;
+  lostCallbackRate: () => number;
+  perMinuteLimit: () => number;
+  outputBytes: (model: string, prompt: string) => number;
+}
+
+/** What the WaveSpeed routes need. */
+export interface WavespeedRoutesDeps {
+  apiKey: string;
+  engine: PredictionEngine;
+  uploads: MediaUpload[];
+  secret: () => string;
+  baseUrl: () => string;
+  submit: SubmitSettings;
+  extraModels: Map<string, ModelSpec>;
+  submitWindow: SlidingWindow;
+}
+
+const ok = (data: unknown): { code: number; message: string; data: unknown } => ({ code: 200, message: 'success', data });
+
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } },
+  required: ['id'],
+} as const;
+
+/**
+ * The parts of api.wavespeed.ai Telewan uses: bearer auth, binary media upload,
+ * model submission (`?webhook=` or `webhook_url`), polling, the webhook secret,
+ * plus the CDN-like `/media/…` and `/outputs/…` downloads.
+ */
+export async function wavespeedRoutes(app: FastifyInstance, deps: WavespeedRoutesDeps): Promise<void> {
+  await app.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES, files: 1 } });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.url.startsWith('/api/v3/')) return;
+    if (request.headers.authorization !== `Bearer ${deps.apiKey}`) {
+      return reply.code(401).send({ code: 401, message: 'Unauthorized' });
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
+    if (err instanceof WavespeedApiError) return reply.code(err.code).send({ code: err.code, message: err.message });
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    return reply.code(status).send({ code: status, message: status === 500 ? 'internal server error' : err.message });
+  });
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ code: 404, message: 'not found' }));
+
+  app.post('/api/v3/media/upload/binary', async (request) => {
+    const file = request.isMultipart() ? await request.file() : undefined;
+    if (!file || file.fieldname !== 'file') throw new WavespeedApiError(400, 'file is required');
+    const digest = await digestStream(file.file, MAX_UPLOAD_BYTES);
+    if (file.file.truncated || !digest.bytes) throw new WavespeedApiError(413, 'file too large');
+    const id = randomUUID().replace(/-/g, '');
+    const filename = (file.filename.split(/[\\/]/).pop() ?? '').replace(/[^A-Za-z0-9._-]/g, '_') || 'upload.bin';
+    const upload: MediaUpload = {
+      id,
+      filename,
+      mimetype: file.mimetype,
+      type: mediaType(file.mimetype, filename),
+      size: digest.size,
+      md5: digest.md5,
+      bytes: digest.bytes,
+      downloadUrl: `${deps.baseUrl()}/media/${id}/${encodeURIComponent(filename)}`,
+      at: Date.now(),
+    };
+    deps.uploads.push(upload);
+    deps.engine.stats.uploads++;
+    return ok({ download_url: upload.downloadUrl, type: upload.type, filename, size: upload.size });
+  });
+
+  app.get('/api/v3/webhook/secret', async () => ok({ secret: deps.secret() }));
+
+  const result = async (request: { params: { id: string } }): Promise<unknown> => {
+    const p = deps.engine.predictions.get(request.params.id);
+    if (!p) throw new WavespeedApiError(404, 'prediction not found');
+    return ok(predictionView(p, deps.baseUrl()));
+  };
+  app.get<{ Params: { id: string } }>('/api/v3/predictions/:id/result', { schema: { params: idParams } }, result);
+  app.get<{ Params: { id: string } }>('/api/v3/predictions/:id', { schema: { params: idParams } }, result);
+
+  app.post<{ Params: { '*': string }; Querystring: { webhook?: string } }>('/api/v3/*', async (request, reply) => {
+    const model = request.params['*'].replace(/\/+$/, '');
+    const limit = deps.submit.perMinuteLimit();
+    const now = Date.now();
+    if (deps.submitWindow.count(now) >= limit) {
+      deps.engine.stats.rateLimited++;
+      return reply.code(429).send({ code: 429, message: 'Too Many Requests' });
+    }
+    const spec = MODELS[model] ?? deps.extraModels.get(model);
+    if (!spec) throw new WavespeedApiError(404, `model not found: ${model}`);
+    const { input, width, height, durationSeconds } = validateInput(spec, request.body);
+    const prompt = String(input['prompt']);
+    const markers = readMarkers(prompt);
+    if (markers.reject) throw new WavespeedApiError(400, 'prompt rejected by content policy');
+    const body = request.body as Record<string, unknown>;
+    const webhookUrl = request.query.webhook ?? (typeof body['webhook_url'] === 'string' ? body['webhook_url'] : undefined);
+    if (webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/i.test(webhookUrl)) {
+      throw new WavespeedApiError(400, 'webhook must be a valid http(s) URL');
+    }
+
+    deps.submitWindow.record(now);
+    const id = randomUUID().replace(/-/g, '');
+    const prediction: Prediction = {
+      id,
+      model,
+      input,
+      status: 'created',
+      outputs: [],
+      error: '',
+      has_nsfw_contents: [],
+      created_at: new Date(now).toISOString(),
+      planned: plan(markers, deps.submit),
+      loseCallback: markers.loseCallback || Math.random() < deps.submit.lostCallbackRate(),
+      latencyMs: markers.slowMs ?? deps.submit.latencyMs(),
+      outputBytes: markers.outputBytes ?? deps.submit.outputBytes(model, prompt),
+      width,
+      height,
+      durationSeconds,
+      submittedAt: now,
+    };
+    if (webhookUrl !== undefined) prediction.webhookUrl = webhookUrl;
+    deps.engine.submit(prediction);
+    return ok(predictionView(prediction, deps.baseUrl()));
+  });
+
+  app.get<{ Params: { id: string; filename: string } }>('/media/:id/:filename', async (request, reply) => {
+    const upload = deps.uploads.find((u) => u.id === request.params.id);
+    if (!upload) throw new WavespeedApiError(404, 'not found');
+    return reply.type(upload.mimetype).send(upload.bytes);
+  });
+
+  app.route<{ Params: { file: string } }>({
+    method: ['GET', 'HEAD'],
+    url: '/outputs/:file',
+    exposeHeadRoute: false,
+    async handler(request, reply) {
+      const id = /^([A-Za-z0-9]+)\.mp4$/.exec(request.params.file)?.[1];
+      const p = id === undefined ? undefined : deps.engine.predictions.get(id);
+      if (!p || p.status !== 'completed') throw new WavespeedApiError(404, 'not found');
+      const info = { durationSeconds: p.durationSeconds, width: p.width, height: p.height };
+      reply.type('video/mp4').header('content-length', String(mp4Size(info, p.outputBytes)));
+      if (request.method === 'HEAD') return reply.send();
+      return reply.send(mp4Stream(info, p.outputBytes, p.id));
+    },
+  });
+}
+
+function plan(markers: ReturnType<typeof readMarkers>, settings: SubmitSettings): PlannedOutcome {
+  if (markers.fail) return 'fail';
+  if (markers.timeout) return 'timeout';
+  if (markers.nsfw) return 'nsfw';
+  if (Math.random() < settings.failureRate()) return 'fail';
+  if (Math.random() < settings.nsfwRate()) return 'nsfw';
+  return 'complete';
+}
+
+function mediaType(mimetype: string, filename: string): MediaUpload['type'] {
+  if (mimetype.startsWith('image/') || /\.(jpe?g|png|webp|gif|bmp)$/i.test(filename)) return 'image';
+  if (mimetype.startsWith('video/') || /\.(mp4|mov|webm)$/i.test(filename)) return 'video';
+  if (mimetype.startsWith('audio/') || /\.(mp3|wav|ogg|m4a)$/i.test(filename)) return 'audio';
+  return 'file';
+}
+
+/** The `data` of a submit or result answer. */
+export function predictionView(p: Prediction, baseUrl: string): Record<string, unknown> {
+  return {
+    id: p.id,
+    model: p.model,
+    status: p.status,
+    outputs: p.outputs,
+    urls: { get: `${baseUrl}/api/v3/predictions/${p.id}/result` },
+    has_nsfw_contents: p.has_nsfw_contents,
+    error: p.error,
+    timings: { inference: p.inferenceMs ?? 0 },
+    created_at: p.created_at,
+  };
+}

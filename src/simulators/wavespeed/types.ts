@@ -1,0 +1,79 @@
+/** Prediction states; `cancelled` and `timeout` are terminal failures, as in WaveSpeed's SDK. */
+export type PredictionStatus = 'created' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'timeout';
+
+export const TERMINAL_STATUSES: ReadonlySet<PredictionStatus> = new Set(['completed', 'failed', 'cancelled', 'timeout']);
+
+/** How a prediction is going to end, decided when it is submitted (markers or random rates). */
+export type PlannedOutcome = 'complete' | 'nsfw' | 'fail' | 'timeout';
+
+/** One prediction as the simulator tracks it (exposed for assertions). */
+export interface Prediction {
+  id: string;
+  model: string;
+  /** The submitted body, with defaults filled in and without `webhook_url`. */
+  input: Record<string, unknown>;
+  status: PredictionStatus;
+  outputs: string[];
+  error: string;
+  has_nsfw_contents: boolean[];
+  /** ISO 8601. */
+  created_at: string;
+  webhookUrl?: string;
+  planned: PlannedOutcome;
+  /** The webhook for this prediction will not be sent. */
+  loseCallback: boolean;
+  /** Time from getting a concurrency slot to the terminal status. */
+  latencyMs: number;
+  outputBytes: number;
+  width: number;
+  height: number;
+  durationSeconds: number;
+  submittedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  inferenceMs?: number;
+  /** What the simulator downloaded from `input.image`. */
+  image?: { url: string; size?: number; md5?: string; width?: number; height?: number; error?: string };
+}
+
+/** One webhook POST (or the record of one deliberately not sent). */
+export interface WebhookDelivery {
+  predictionId: string;
+  url: string;
+  /** HTTP status of the receiver's answer; 0 when there was none. */
+  status: number;
+  ok: boolean;
+  at: number;
+  webhookId: string;
+  timestamp: number;
+  rawBody: string;
+  error?: string;
+}
+
+/** A file received on `/api/v3/media/upload/binary`. */
+export interface MediaUpload {
+  id: string;
+  filename: string;
+  mimetype: string;
+  type: 'image' | 'video' | 'audio' | 'file';
+  size: number;
+  md5: string;
+  bytes: Buffer;
+  downloadUrl: string;
+  at: number;
+}
+
+/** Counters since the last reset. */
+export interface WavespeedStats {
+  submitted: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  rateLimited: number;
+  callbacksSent: number;
+  callbacksFailed: number;
+  callbacksLost: number;
+  /** Peak number of predictions holding a concurrency slot at once. */
+  maxInFlightSeen: number;
+  uploads: number;
+}
