@@ -67,8 +67,9 @@ export class TelegramUnavailableError extends TelewanError {
 /** The user's photo is larger than a bot may download. */
 export class TelegramFileTooLargeError extends TelewanError {
   readonly retryable = false;
-  constructor(readonly bytes: number, readonly limitBytes: number) {
-    super(`File of ${bytes} bytes exceeds the ${limitBytes}-byte download limit`);
+  /** `bytes` is unknown when Telegram refuses `getFile` itself ("file is too big"). */
+  constructor(readonly limitBytes: number, readonly bytes?: number) {
+    super(`File${bytes === undefined ? '' : ` of ${bytes} bytes`} exceeds the ${limitBytes / 1024 / 1024} MB download limit`);
   }
 }
 

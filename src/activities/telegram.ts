@@ -1,7 +1,7 @@
 import { Context, CancelledFailure, sleep } from '@temporalio/activity';
 import { InputFile } from 'grammy';
 import { TELEGRAM_LIMITS } from '../constants.js';
-import { TelegramRateLimitError, TelegramRequestError, VideoUnavailableError, BotBlockedError } from '../errors.js';
+import { TelegramRateLimitError, TelegramRequestError, TelewanError, VideoUnavailableError } from '../errors.js';
 import { classifyTelegramError, isMessageNotModified } from '../integrations/telegram/errors.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -83,8 +83,9 @@ export function createTelegramActivities({ telegram, config }: Pick<ActivityDeps
         try {
           await telegram.call('sendChatAction', input.chatId, (api) => api.sendChatAction(input.chatId, input.action));
         } catch (err) {
-          if (err instanceof BotBlockedError) throw err;
           if (err instanceof TelegramRateLimitError) pause = Math.max(interval, err.retryAfterMs);
+          // Transient failures skip a beat; a permanent one (blocked, chat gone) ends the loop.
+          else if (err instanceof TelewanError && !err.retryable) throw err;
         }
         ctx.heartbeat();
         try {

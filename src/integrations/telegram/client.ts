@@ -42,11 +42,13 @@ export class TelegramClient {
    * so it never leaves this function: not in errors, not in logs.
    */
   async downloadFile(fileId: string, maxBytes: number = TELEGRAM_LIMITS.downloadBytes): Promise<Buffer> {
-    const file = await this.call('getFile', undefined, (api) => api.getFile(fileId));
-    if (!file.file_path) throw new TelegramRequestError('getFile', 'file has no path (too big to download?)');
-    if (file.file_size !== undefined && file.file_size > maxBytes) {
-      throw new TelegramFileTooLargeError(file.file_size, maxBytes);
-    }
+    const file = await this.call('getFile', undefined, (api) => api.getFile(fileId)).catch((err: unknown) => {
+      // Over 20 MB Telegram refuses getFile itself, without saying the size.
+      if (err instanceof TelegramRequestError && /file is too big/i.test(err.description)) throw new TelegramFileTooLargeError(maxBytes);
+      throw err;
+    });
+    if (file.file_size !== undefined && file.file_size > maxBytes) throw new TelegramFileTooLargeError(maxBytes, file.file_size);
+    if (!file.file_path) throw new TelegramFileTooLargeError(maxBytes, file.file_size);
     const url = `${this.options.apiRoot}/file/bot${this.options.token}/${file.file_path}`;
     let response: Response;
     try {
@@ -57,7 +59,7 @@ export class TelegramClient {
     if (response.status >= 500) throw new TelegramUnavailableError('downloadFile', `HTTP ${response.status}`);
     if (!response.ok) throw new TelegramRequestError('downloadFile', `HTTP ${response.status}`);
     const bytes = Buffer.from(await response.arrayBuffer());
-    if (bytes.length > maxBytes) throw new TelegramFileTooLargeError(bytes.length, maxBytes);
+    if (bytes.length > maxBytes) throw new TelegramFileTooLargeError(maxBytes, bytes.length);
     return bytes;
   }
 }

@@ -1,0 +1,117 @@
+import { ApplicationFailure, defaultFailureConverter, defaultPayloadConverter, type Logger } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import sharp from 'sharp';
+import { expect } from 'vitest';
+import { createActivities, type Activities } from '../../src/activities/index.js';
+import type { PrismaClient } from '../../src/db/client.js';
+import { TelegramClient } from '../../src/integrations/telegram/client.js';
+import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
+
+/** The bot token the simulators accept; it must never appear in an error. */
+export const BOT_TOKEN = '424242:activity-tier-SECRET-token';
+export const WAVESPEED_KEY = 'ws-activity-tier-key';
+export const PUBLIC_URL = 'http://127.0.0.1:9/x';
+/** The workflow every activity runs for, as `videoWorkflowId(1, 2)` would name it. */
+export const WORKFLOW_ID = 'video-1-2';
+export const MODEL = 'wavespeed-ai/wan-2.2/i2v-480p';
+/** A port nothing listens on, for clients a test never calls. */
+export const UNUSED_ROOT = 'http://127.0.0.1:9';
+
+/** Keeps "Activity failed" warnings of expected failures out of the test output. */
+const silent: Logger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+/** Stands in for Prisma in files that never touch the database. */
+export const noDatabase = new Proxy({} as PrismaClient, {
+  get(_target, key) {
+    throw new Error(`this test has no database (prisma.${String(key)})`);
+  },
+});
+
+export interface ActivityWiring {
+  telegramApiRoot?: string;
+  wavespeedApiRoot?: string;
+  wavespeedKey?: string;
+  prisma?: PrismaClient;
+  chatActionIntervalMs?: number;
+}
+
+/** Activities wired the way `src/worker.ts` wires them, against the given peers. */
+export function buildActivities(wiring: ActivityWiring = {}): Activities {
+  return createActivities({
+    prisma: wiring.prisma ?? noDatabase,
+    telegram: new TelegramClient({ token: BOT_TOKEN, apiRoot: wiring.telegramApiRoot ?? UNUSED_ROOT, timeoutSeconds: 10 }),
+    wavespeed: new WavespeedClient({ apiKey: wiring.wavespeedKey ?? WAVESPEED_KEY, apiRoot: wiring.wavespeedApiRoot ?? UNUSED_ROOT, timeoutMs: 10_000 }),
+    config: { publicUrl: PUBLIC_URL, chatActionIntervalMs: wiring.chatActionIntervalMs ?? 50 },
+  });
+}
+
+/** A fresh activity context inside workflow {@link WORKFLOW_ID} (a cancelled one stays cancelled). */
+export function activityEnv(): MockActivityEnvironment {
+  return new MockActivityEnvironment({ workflowExecution: { workflowId: WORKFLOW_ID, runId: 'r' } }, { logger: silent });
+}
+
+/** `env.run`, keeping the activity's argument and result types. */
+export function runIn<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return env.run(fn, ...args) as Promise<R>;
+}
+
+/** Runs one activity in a fresh {@link activityEnv}. */
+export function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return runIn(activityEnv(), fn, ...args);
+}
+
+/** The ApplicationFailure an activity call rejected with (fails the test if it resolved or threw something else). */
+export async function failureOf(call: Promise<unknown>): Promise<ApplicationFailure> {
+  const outcome = await call.then(
+    (value: unknown) => ({ resolved: value }),
+    (error: unknown) => ({ error }),
+  );
+  if (!('error' in outcome)) throw new Error(`expected the activity to fail, it returned ${JSON.stringify(outcome.resolved)}`);
+  expect(outcome.error).toBeInstanceOf(ApplicationFailure);
+  return outcome.error as ApplicationFailure;
+}
+
+/** The retry delay Temporal's server receives for this failure, in ms (undefined when none). */
+export function retryDelayMs(failure: ApplicationFailure): number | undefined {
+  const proto = defaultFailureConverter.errorToFailure(failure, defaultPayloadConverter);
+  return optionalTsToMs(proto.applicationFailureInfo?.nextRetryDelay);
+}
+
+/** The first entry of the failure's details, where the error's own fields travel. */
+export function detailsOf(failure: ApplicationFailure): Record<string, unknown> {
+  return (failure.details?.[0] ?? {}) as Record<string, unknown>;
+}
+
+/** Asserts that no secret shows up anywhere a failure may be logged or stored. */
+export function expectNoSecrets(failure: ApplicationFailure, secrets: string[] = [BOT_TOKEN]): void {
+  const proto = defaultFailureConverter.errorToFailure(failure, defaultPayloadConverter);
+  const everything = [failure.message, failure.stack ?? '', JSON.stringify(failure), JSON.stringify(failure.details ?? []), JSON.stringify(proto)].join('\n');
+  for (const secret of secrets) {
+    expect(everything).not.toContain(secret);
+    expect(everything).not.toContain(secret.split(':')[1] ?? secret);
+  }
+  expect(everything).not.toContain('/file/bot');
+}
+
+/** Polls `check` until it returns a value, for up to `timeoutMs`. */
+export async function eventually<T>(check: () => T | undefined | false, timeoutMs = 5000, everyMs = 10): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** One pixel of an image, as [r, g, b]. */
+export async function pixelAt(image: Buffer, x: number, y: number): Promise<[number, number, number]> {
+  const data = await sharp(image).extract({ left: x, top: y, width: 1, height: 1 }).removeAlpha().raw().toBuffer();
+  return [data[0] ?? -1, data[1] ?? -1, data[2] ?? -1];
+}
+
+/** A small real JPEG, for tests that only need some image on WaveSpeed's storage. */
+export function smallJpeg(): Promise<Buffer> {
+  return sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 30, g: 120, b: 200 } } }).jpeg().toBuffer();
+}

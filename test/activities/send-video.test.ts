@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Activities } from '../../src/activities/index.js';
+import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
+import { TelegramSimulator, type CallRecord } from '../../src/simulators/telegram.js';
+import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { BOT_TOKEN, buildActivities, expectNoSecrets, failureOf, MODEL, runActivity, smallJpeg, WAVESPEED_KEY } from './helpers.js';
+
+const MiB = 1024 * 1024;
+
+describe('sendVideo against the simulators', () => {
+  const telegram = new TelegramSimulator({ token: BOT_TOKEN, rateLimitMode: 'off' });
+  const wavespeed = new WavespeedSimulator({ apiKey: WAVESPEED_KEY, latencyMs: 40, processingAfterMs: 10 });
+  let activities: Activities;
+  let imageUrl: string;
+  let nextChat = 7000;
+  const freshChat = (): number => nextChat++;
+
+  beforeAll(async () => {
+    await Promise.all([telegram.start(), wavespeed.start()]);
+    activities = buildActivities({ telegramApiRoot: telegram.apiRoot, wavespeedApiRoot: wavespeed.url });
+    const client = new WavespeedClient({ apiKey: WAVESPEED_KEY, apiRoot: wavespeed.url });
+    imageUrl = (await client.uploadMedia(await smallJpeg(), 'input.jpg', 'image/jpeg')).downloadUrl;
+  });
+  afterAll(async () => {
+    await Promise.all([telegram.stop(), wavespeed.stop()]);
+  });
+  beforeEach(() => telegram.reset());
+
+  /** The file a sendVideo call uploaded (`video: attach://<part>`), as the simulator measured it. */
+  function uploadedVideo(call: CallRecord | undefined): unknown {
+    const ref = call?.params['video'];
+    const part = typeof ref === 'string' && ref.startsWith('attach://') ? ref.slice('attach://'.length) : undefined;
+    return part === undefined ? undefined : call?.params[part];
+  }
+
+  /** Runs a real prediction whose MP4 has `bytes` bytes; returns its output URL. */
+  async function generatedVideo(bytes: number): Promise<string> {
+    wavespeed.setOutputBytes(bytes);
+    const { predictionId } = await runActivity(activities.submitGeneration, { model: MODEL, imageUrl, prompt: 'waves rolling in' });
+    const done = await wavespeed.whenSettled(predictionId);
+    expect(done.status).toBe('completed');
+    expect(done.outputs).toHaveLength(1);
+    return done.outputs[0]!;
+  }
+
+  it('lets Telegram fetch a video of at most 20 MB by URL and returns its file_id', async () => {
+    const chatId = freshChat();
+    const incoming = telegram.makeTextUpdate({ chatId, text: 'animate' }).message!;
+    const videoUrl = await generatedVideo(100 * 1024);
+
+    const sent = await runActivity(activities.sendVideo, { chatId, videoUrl, caption: 'Here it is', replyToMessageId: incoming.message_id });
+
+    const calls = telegram.callsTo('sendVideo');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.params['video']).toBe(videoUrl);
+    const [message] = telegram.messagesTo(chatId);
+    expect(sent.deliveredBy).toBe('url');
+    expect(sent.messageId).toBe(message?.message_id);
+    expect(sent.fileId).toBeDefined();
+    expect(sent.fileId).toBe(message?.video?.file_id);
+    expect(message?.video?.file_size).toBe(100 * 1024);
+    expect(sent.bytes).toBe(100 * 1024);
+    expect(message?.caption).toBe('Here it is');
+    expect(message?.message.reply_to_message?.message_id).toBe(incoming.message_id);
+  });
+
+  it('uploads a video between 20 and 50 MB as multipart', async () => {
+    const chatId = freshChat();
+    const size = 25 * MiB;
+    const videoUrl = await generatedVideo(size);
+
+    const sent = await runActivity(activities.sendVideo, { chatId, videoUrl, caption: 'Big one' });
+
+    const calls = telegram.callsTo('sendVideo');
+    expect(calls).toHaveLength(1);
+    expect(uploadedVideo(calls[0])).toMatchObject({ size });
+    const [message] = telegram.messagesTo(chatId);
+    expect(sent.deliveredBy).toBe('upload');
+    expect(sent.bytes).toBe(size);
+    expect(sent.fileId).toBeDefined();
+    expect(sent.fileId).toBe(message?.video?.file_id);
+    expect(message?.video?.file_size).toBe(size);
+    expect(message?.caption).toBe('Big one');
+  });
+
+  it('uploads instead when Telegram cannot fetch a small video by URL', async () => {
+    const chatId = freshChat();
+    const videoUrl = await generatedVideo(64 * 1024);
+    telegram.failNext('sendVideo', { errorCode: 400, description: 'Bad Request: failed to get HTTP URL content' });
+
+    const sent = await runActivity(activities.sendVideo, { chatId, videoUrl });
+
+    const calls = telegram.callsTo('sendVideo');
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatchObject({ ok: false, params: { video: videoUrl } });
+    expect(calls[1]?.ok).toBe(true);
+    expect(uploadedVideo(calls[1])).toMatchObject({ size: 64 * 1024 });
+    expect(sent.deliveredBy).toBe('upload');
+    expect(sent.fileId).toBe(telegram.messagesTo(chatId)[0]?.video?.file_id);
+  });
+
+  it('sends a link instead of a video over 50 MB', async () => {
+    const chatId = freshChat();
+    const size = 60 * 1000 * 1000;
+    const videoUrl = await generatedVideo(size);
+
+    const sent = await runActivity(activities.sendVideo, { chatId, videoUrl, caption: 'Huge' });
+
+    expect(telegram.callsTo('sendVideo')).toHaveLength(0);
+    const [message] = telegram.messagesTo(chatId);
+    expect(sent).toEqual({ messageId: message?.message_id, deliveredBy: 'link', bytes: size });
+    expect(message?.method).toBe('sendMessage');
+    expect(message?.text).toContain(videoUrl);
+    expect(message?.text?.startsWith('Huge')).toBe(true);
+  });
+
+  it('fails non-retryably with VideoUnavailableError when the output is gone', async () => {
+    const chatId = freshChat();
+    const videoUrl = await generatedVideo(10 * 1024);
+    const predictionId = /\/outputs\/([A-Za-z0-9]+)\.mp4$/.exec(videoUrl)?.[1] ?? '';
+    expect(wavespeed.expirePrediction(predictionId)).toBe(true);
+
+    const failure = await failureOf(runActivity(activities.sendVideo, { chatId, videoUrl }));
+
+    expect(failure.type).toBe('VideoUnavailableError');
+    expect(failure.nonRetryable).toBe(true);
+    expect(telegram.calls).toHaveLength(0);
+    expectNoSecrets(failure);
+  });
+
+  it('maps a blocked chat to BotBlockedError', async () => {
+    const chatId = freshChat();
+    const videoUrl = await generatedVideo(10 * 1024);
+    telegram.setChat(chatId, 'blocked');
+
+    const failure = await failureOf(runActivity(activities.sendVideo, { chatId, videoUrl }));
+
+    expect(failure.type).toBe('BotBlockedError');
+    expect(failure.nonRetryable).toBe(true);
+    expectNoSecrets(failure);
+  });
+});
