@@ -55,6 +55,13 @@ describe('image to video, end to end', () => {
 
     const events = await sys.db.prisma.domainEvent.findMany({ where: { subject: `generation:${workflowId}` }, orderBy: { occurredAt: 'asc' } });
     expect(events.map((e) => e.type)).toEqual(['video.requested', 'video.submitted', 'video.completed']);
+
+    // The chat action stops with the workflow: no "sending video…" after the video.
+    const actions = () => sys.telegram!.callsTo('sendChatAction').filter((c) => c.chatId === chatId).length;
+    await new Promise((r) => setTimeout(r, 3_000));
+    const settled = actions();
+    await new Promise((r) => setTimeout(r, 4_500));
+    expect(actions()).toBe(settled);
   });
 
   it('finishes by polling when the callback is lost', async () => {

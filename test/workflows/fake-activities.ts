@@ -13,9 +13,6 @@ export interface FakeWorld {
   blockedUsers: number[];
   polls: number;
   chatActionsStarted: number;
-  chatActionsRunning: number;
-  /** Loops that were never cancelled. */
-  chatActionsOutlived: number;
   attempts: Record<string, Array<{ attempt: number; scheduledAt: number }>>;
 }
 
@@ -26,13 +23,13 @@ export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Par
  * failure types as in production. Overrides replace single activities.
  */
 export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverrides = () => ({})): { activities: Activities; world: FakeWorld } {
-  const world: FakeWorld = { userSaw: [], videos: [], outcomes: [], phases: [], blockedUsers: [], polls: 0, chatActionsStarted: 0, chatActionsRunning: 0, chatActionsOutlived: 0, attempts: {} };
+  const world: FakeWorld = { userSaw: [], videos: [], outcomes: [], phases: [], blockedUsers: [], polls: 0, chatActionsStarted: 0, attempts: {} };
   let nextMessageId = 1000;
   const track = (name: string) => {
     const info = Context.current().info;
     (world.attempts[name] ??= []).push({ attempt: info.attempt, scheduledAt: info.currentAttemptScheduledTimestampMs });
   };
-  const base: Activities = {
+  const base: Partial<Activities> = {
     async registerUser() {
       return { created: true };
     },
@@ -61,7 +58,6 @@ export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverride
       world.userSaw.push(text);
     },
     // Returns at once: a running activity would stop the test server skipping time.
-    // See `keepChatActionUntilCancelled` for the long-running shape.
     async keepChatAction() {
       world.chatActionsStarted += 1;
     },
@@ -81,29 +77,7 @@ export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverride
       return { messageId: nextMessageId++, fileId: 'file-video-1', deliveredBy: 'url' as const, bytes: 1000 };
     },
   };
-  const activities = withFailureMapping({ ...base, ...(overrides(world) as Partial<Activities>) });
+  const activities = withFailureMapping({ ...base, ...(overrides(world) as Partial<Activities>) } as Activities);
   return { activities, world };
 }
 
-/**
- * A chat-action loop that runs until cancelled, as the real one does, but gives
- * up by itself after 3 s so a lost cancellation cannot hold the worker's shutdown.
- */
-export function keepChatActionUntilCancelled(world: FakeWorld) {
-  return async (): Promise<void> => {
-    world.chatActionsStarted += 1;
-    world.chatActionsRunning += 1;
-    const ctx = Context.current();
-    try {
-      for (let i = 0; i < 15; i++) {
-        ctx.heartbeat();
-        await ctx.sleep(200);
-      }
-      world.chatActionsOutlived += 1;
-    } catch {
-      // cancelled
-    } finally {
-      world.chatActionsRunning -= 1;
-    }
-  };
-}
