@@ -36,6 +36,17 @@ export const configSchema = z.object({
   /** First poll of WaveSpeed after submitting, should the webhook not come; the pause grows ×1.5 up to the max. */
   VIDEO_POLL_INITIAL_MS: durationMs.default(5_000),
   VIDEO_POLL_MAX_MS: durationMs.default(30_000),
+  /** Bearer token for the operators' API (`/api/*`). Unset: the API answers 503. */
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+
+  /** Fleet-wide ceiling on Telegram sends for summary distribution, messages per second. */
+  BROADCAST_RATE_PER_SECOND: z.coerce.number().positive().max(1000).default(25),
+  /** Use Telegram's paid broadcasts (`allow_paid_broadcast`, 0.1 Stars a message, up to ~1,000/s). */
+  BROADCAST_PAID: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -2,6 +2,8 @@
 export const TASK_QUEUES = {
   /** Image-to-video workflows, bot command workflows and their activities. */
   media: 'telewan-media',
+  /** Summary distributions and their sends, apart so a broadcast never delays a video. */
+  broadcast: 'telewan-broadcast',
 } as const;
 
 export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];

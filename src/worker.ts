@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { parseConfig, type Config } from './config.js';
 import { TASK_QUEUES } from './constants.js';
@@ -9,7 +9,8 @@ import { workerTuning } from './temporal/worker-tuning.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 
 export interface RunningWorker {
-  worker: Worker;
+  /** One worker per task queue: media (videos, commands) and broadcast (summaries). */
+  workers: Worker[];
   /** Resolves when the worker has stopped; rejects if it crashed. */
   done: Promise<void>;
   shutdown(): Promise<void>;
@@ -25,27 +26,30 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     prisma,
     telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT }),
     wavespeed: new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT }),
-    config: { publicUrl: config.PUBLIC_URL },
+    config: {
+      publicUrl: config.PUBLIC_URL,
+      broadcast: { ratePerSecond: config.BROADCAST_RATE_PER_SECOND, paid: config.BROADCAST_PAID },
+    },
   });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const worker = await Worker.create({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: TASK_QUEUES.media,
-    workflowsPath: workflowsPath(),
-    activities,
-    ...workerTuning,
-    ...overrides,
-  });
-  const done = worker.run().finally(async () => {
-    await connection.close();
-    await prisma.$disconnect();
-  });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
+  const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, ...workerTuning };
+  const workers = [
+    await Worker.create({ ...common, taskQueue: TASK_QUEUES.media, ...overrides }),
+    // Each batch mostly waits for its send slots, so many may run at once.
+    await Worker.create({ ...common, taskQueue: TASK_QUEUES.broadcast, maxConcurrentActivityTaskExecutions: 32, ...overrides }),
+  ];
+  const done = Promise.all(workers.map((w) => w.run()))
+    .then(() => undefined)
+    .finally(async () => {
+      await connection.close();
+      await prisma.$disconnect();
+    });
   return {
-    worker,
+    workers,
     done,
     async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;
     },
   };

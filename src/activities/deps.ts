@@ -12,5 +12,7 @@ export interface ActivityDeps {
     publicUrl: string;
     /** How often `keepChatAction` repeats the chat action (Telegram shows one for ≤ 5 s). */
     chatActionIntervalMs?: number;
+    /** Summary distribution: fleet-wide send ceiling (messages/s) and paid broadcasts. */
+    broadcast?: { ratePerSecond: number; paid: boolean };
   };
 }

@@ -1,6 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { recordEvent } from '../db/events.js';
-import { upsertUser, type TelegramUserInput } from '../db/users.js';
+import { markUserBlocked, upsertUser, type TelegramUserInput } from '../db/users.js';
 
 export type { TelegramUserInput };
 
@@ -22,20 +22,7 @@ export function createUserActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
 
     /** Marks a user who blocked the bot (or was deactivated): nothing more is sent to them. */
     async markUserBlocked(input: { userId: number; reason: string }): Promise<void> {
-      await prisma.$transaction(async (tx) => {
-        const updated = await tx.telegramUser.updateMany({
-          where: { id: BigInt(input.userId), blocked: false },
-          data: { blocked: true, blockedAt: new Date() },
-        });
-        if (updated.count > 0) {
-          await recordEvent(tx, {
-            id: `user.blocked:${input.userId}:${Date.now()}`,
-            type: 'user.blocked',
-            subject: `user:${input.userId}`,
-            payload: { reason: input.reason },
-          });
-        }
-      });
+      await markUserBlocked(prisma, input.userId, input.reason);
     },
   };
 }

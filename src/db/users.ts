@@ -1,4 +1,5 @@
-import type { Prisma } from '../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { recordEvent } from './events.js';
 
 /** A Telegram user as the gateway saw them in an update. */
 export interface TelegramUserInput {
@@ -27,4 +28,25 @@ export async function upsertUser(tx: Pick<Prisma.TransactionClient, 'telegramUse
   };
   await tx.telegramUser.upsert({ where: { id }, create: { id, ...fields }, update: fields });
   return existing === null;
+}
+
+/**
+ * Marks a user who blocked the bot (or was deactivated): nothing more is sent to
+ * them until they write again. Records `user.blocked` once per change.
+ */
+export async function markUserBlocked(prisma: PrismaClient, userId: number, reason: string): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    const updated = await tx.telegramUser.updateMany({
+      where: { id: BigInt(userId), blocked: false },
+      data: { blocked: true, blockedAt: new Date() },
+    });
+    if (updated.count > 0) {
+      await recordEvent(tx, {
+        id: `user.blocked:${userId}:${Date.now()}`,
+        type: 'user.blocked',
+        subject: `user:${userId}`,
+        payload: { reason },
+      });
+    }
+  });
 }

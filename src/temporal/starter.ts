@@ -6,7 +6,8 @@ import {
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { TASK_QUEUES } from '../constants.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
-import { commandWorkflowId, videoWorkflowId } from '../workflows/ids.js';
+import { botCommandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../workflows/ids.js';
+import type { distributeSummary } from '../workflows/distribution.js';
 import type { BotCommandInput, botCommand } from '../workflows/command.js';
 import type { imageToVideo } from '../workflows/video.js';
 import { wavespeedResultSignal, type VideoRequest } from '../workflows/video-messages.js';
@@ -29,6 +30,8 @@ export interface StartResult {
 export interface WorkflowGateway {
   startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model' | 'polling'>): Promise<StartResult>;
   startCommand(input: BotCommandInput): Promise<StartResult>;
+  /** Starts the distribution of a stored summary; a repeated call finds the same workflow. */
+  startDistribution(summaryId: number): Promise<StartResult>;
   /** Forwards WaveSpeed's result; `false` when no such workflow is running. */
   signalWavespeedResult(workflowId: string, result: PredictionResult): Promise<boolean>;
 }
@@ -68,12 +71,24 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
   }
 
   async startCommand(input: BotCommandInput): Promise<StartResult> {
-    const workflowId = commandWorkflowId(input.user.chatId, input.messageId);
+    const workflowId = botCommandWorkflowId(input);
     return this.start(workflowId, () =>
       this.client.workflow.start<typeof botCommand>('botCommand', {
         taskQueue: this.taskQueue,
         workflowId,
         args: [input],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }),
+    );
+  }
+
+  async startDistribution(summaryId: number): Promise<StartResult> {
+    const workflowId = summaryWorkflowId(summaryId);
+    return this.start(workflowId, () =>
+      this.client.workflow.start<typeof distributeSummary>('distributeSummary', {
+        taskQueue: TASK_QUEUES.broadcast,
+        workflowId,
+        args: [{ summaryId }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       }),
     );

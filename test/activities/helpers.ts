@@ -34,6 +34,7 @@ export interface ActivityWiring {
   wavespeedKey?: string;
   prisma?: PrismaClient;
   chatActionIntervalMs?: number;
+  broadcast?: { ratePerSecond: number; paid: boolean };
 }
 
 /** Activities wired the way `src/worker.ts` wires them, against the given peers. */
@@ -42,7 +43,7 @@ export function buildActivities(wiring: ActivityWiring = {}): Activities {
     prisma: wiring.prisma ?? noDatabase,
     telegram: new TelegramClient({ token: BOT_TOKEN, apiRoot: wiring.telegramApiRoot ?? UNUSED_ROOT, timeoutSeconds: 10 }),
     wavespeed: new WavespeedClient({ apiKey: wiring.wavespeedKey ?? WAVESPEED_KEY, apiRoot: wiring.wavespeedApiRoot ?? UNUSED_ROOT, timeoutMs: 10_000 }),
-    config: { publicUrl: PUBLIC_URL, chatActionIntervalMs: wiring.chatActionIntervalMs ?? 50 },
+    config: { publicUrl: PUBLIC_URL, chatActionIntervalMs: wiring.chatActionIntervalMs ?? 50, broadcast: wiring.broadcast },
   });
 }
 

@@ -1,6 +1,6 @@
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { TemporalUnavailableError, type StartResult, type WorkflowGateway } from '../../src/temporal/starter.js';
-import { commandWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
+import { botCommandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
 import type { BotCommandInput } from '../../src/workflows/command.js';
 import type { VideoRequest } from '../../src/workflows/video-messages.js';
 
@@ -20,7 +20,13 @@ export class FakeWorkflows implements WorkflowGateway {
   }
 
   async startCommand(input: BotCommandInput): Promise<StartResult> {
-    return this.start(commandWorkflowId(input.user.chatId, input.messageId), () => this.commands.push(input));
+    return this.start(botCommandWorkflowId(input), () => this.commands.push(input));
+  }
+
+  distributions: number[] = [];
+
+  async startDistribution(summaryId: number): Promise<StartResult> {
+    return this.start(summaryWorkflowId(summaryId), () => this.distributions.push(summaryId));
   }
 
   async signalWavespeedResult(workflowId: string, result: PredictionResult): Promise<boolean> {

@@ -1,0 +1,228 @@
+import { Context } from '@temporalio/activity';
+import { recordEvent } from '../db/events.js';
+import { markUserBlocked } from '../db/users.js';
+import {
+  BotBlockedError,
+  ChatNotFoundError,
+  TelegramRateLimitError,
+  TelewanError,
+} from '../errors.js';
+import type { ActivityDeps } from './deps.js';
+import { SendLimiter } from './send-limiter.js';
+
+/** What a distribution needs to know before it starts. */
+export interface DistributionPlan {
+  sourceId: number;
+  sourceSlug: string;
+  /** Reachable subscribers (not blocked) when the distribution started. */
+  total: number;
+  /** Recipients per `deliverSummaryBatch`: about a second of sending at the ceiling. */
+  batchSize: number;
+}
+
+/** Subscribers with user id in (afterUserId, upToUserId]. */
+export interface RecipientRange {
+  afterUserId: number;
+  upToUserId: number;
+}
+
+/** Final state of a batch's deliveries. */
+export interface BatchCounts {
+  sent: number;
+  blocked: number;
+  notFound: number;
+  failed: number;
+}
+
+/** Claims of one (summary, chat) before it is given up: each claim is one attempt that may have reached Telegram. */
+const MAX_CLAIMS = 5;
+/** Network/5xx failures retried within one batch run, with a growing pause. */
+const MAX_TRANSIENT_RETRIES = 3;
+/** 429s one message may meet before it is given up for this run. */
+const MAX_RATE_LIMITED = 20;
+
+interface Recipient {
+  chatId: number;
+  userId: number;
+  transient: number;
+  limited: number;
+  notBefore: number;
+}
+
+function summaryText(summary: { title: string; text: string; videoUrl: string | null }): string {
+  return [summary.title, summary.text, summary.videoUrl].filter(Boolean).join('\n\n');
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+export function createDistributionActivities({ prisma, telegram, config }: Pick<ActivityDeps, 'prisma' | 'telegram' | 'config'>) {
+  const rate = config.broadcast?.ratePerSecond ?? 25;
+  const paid = config.broadcast?.paid ?? false;
+  const limiter = new SendLimiter(prisma, paid ? 'telegram-paid' : 'telegram', rate);
+  const texts = new Map<number, string>();
+
+  async function textOf(summaryId: number): Promise<string> {
+    let text = texts.get(summaryId);
+    if (text === undefined) {
+      text = summaryText(await prisma.summary.findUniqueOrThrow({ where: { id: summaryId } }));
+      texts.set(summaryId, text);
+    }
+    return text;
+  }
+
+  async function record(summaryId: number, chatId: number, data: { status: 'sent' | 'blocked' | 'not_found' | 'failed'; telegramMessageId?: number; error?: string }) {
+    await prisma.delivery.update({
+      where: { summaryId_chatId: { summaryId, chatId: BigInt(chatId) } },
+      data: { ...data, ...(data.status === 'sent' ? { sentAt: new Date() } : {}) },
+    });
+  }
+
+  return {
+    /** Counts the reachable subscribers and sizes the batches. */
+    async prepareDistribution(input: { summaryId: number }): Promise<DistributionPlan> {
+      const summary = await prisma.summary.findUniqueOrThrow({ where: { id: input.summaryId }, include: { source: true } });
+      const total = await prisma.subscription.count({ where: { sourceId: summary.sourceId, user: { blocked: false } } });
+      return { sourceId: summary.sourceId, sourceSlug: summary.source.slug, total, batchSize: Math.max(1, Math.min(500, Math.ceil(rate))) };
+    },
+
+    /**
+     * Cuts the next subscribers (by user id, after `afterUserId`) into up to
+     * `count` ranges of `batchSize`. Only the boundaries travel through history.
+     */
+    async planRanges(input: { sourceId: number; afterUserId: number; batchSize: number; count: number }): Promise<RecipientRange[]> {
+      const rows = await prisma.subscription.findMany({
+        where: { sourceId: input.sourceId, userId: { gt: BigInt(input.afterUserId) }, user: { blocked: false } },
+        orderBy: { userId: 'asc' },
+        take: input.batchSize * input.count,
+        select: { userId: true },
+      });
+      const ranges: RecipientRange[] = [];
+      let after = input.afterUserId;
+      for (let i = input.batchSize - 1; i < rows.length + input.batchSize - 1; i += input.batchSize) {
+        const upTo = Number(rows[Math.min(i, rows.length - 1)]!.userId);
+        ranges.push({ afterUserId: after, upToUserId: upTo });
+        after = upTo;
+      }
+      return ranges;
+    },
+
+    /**
+     * Sends the summary to the subscribers in a range, each at most once: a
+     * delivery row is claimed before the send and completed right after, so a
+     * retried batch, a re-run workflow or a restarted worker skips whoever was
+     * already served. Paces every send through the fleet-wide {@link SendLimiter};
+     * a 429 pauses the whole fleet for `retry_after`. Blocked users are marked and
+     * skipped; a chat that keeps failing ends as failed without stopping the rest.
+     */
+    async deliverSummaryBatch(input: { summaryId: number; sourceId: number } & RecipientRange): Promise<BatchCounts> {
+      const ctx = Context.current();
+      const text = await textOf(input.summaryId);
+      const subscribers = await prisma.subscription.findMany({
+        where: { sourceId: input.sourceId, userId: { gt: BigInt(input.afterUserId), lte: BigInt(input.upToUserId) }, user: { blocked: false } },
+        select: { user: { select: { id: true, chatId: true } } },
+      });
+      const chatIds = subscribers.map((s) => s.user.chatId);
+      const userOf = new Map(subscribers.map((s) => [Number(s.user.chatId), Number(s.user.id)]));
+
+      // Claim: new rows, or rows whose earlier send may or may not have reached Telegram.
+      const claimed = await prisma.$queryRaw<Array<{ chat_id: bigint; attempts: number }>>`
+        INSERT INTO deliveries (summary_id, chat_id, status, attempts, created_at, updated_at)
+        SELECT ${input.summaryId}::int, c, 'sending', 1, now(), now() FROM unnest(${chatIds}::bigint[]) AS c
+        ON CONFLICT (summary_id, chat_id) DO UPDATE SET attempts = deliveries.attempts + 1, updated_at = now()
+        WHERE deliveries.status = 'sending'
+        RETURNING chat_id, attempts`;
+
+      const queue: Recipient[] = [];
+      for (const row of claimed) {
+        const chatId = Number(row.chat_id);
+        if (row.attempts > MAX_CLAIMS) await record(input.summaryId, chatId, { status: 'failed', error: `gave up after ${MAX_CLAIMS} attempts` });
+        else queue.push({ chatId, userId: userOf.get(chatId) ?? chatId, transient: 0, limited: 0, notBefore: 0 });
+      }
+
+      const inFlight = new Set<Promise<void>>();
+      const sendOne = async (r: Recipient): Promise<void> => {
+        try {
+          const msg = await telegram.call('sendMessage', r.chatId, (api) =>
+            api.sendMessage(r.chatId, text, paid ? { allow_paid_broadcast: true } : {}),
+          );
+          await record(input.summaryId, r.chatId, { status: 'sent', telegramMessageId: msg.message_id });
+        } catch (err) {
+          if (err instanceof TelegramRateLimitError) {
+            await limiter.pause(err.retryAfterSeconds);
+            if (++r.limited > MAX_RATE_LIMITED) await record(input.summaryId, r.chatId, { status: 'failed', error: 'rate limited' });
+            else queue.push(r);
+          } else if (err instanceof BotBlockedError) {
+            await record(input.summaryId, r.chatId, { status: 'blocked', error: err.reason });
+            await markUserBlocked(prisma, r.userId, `telegram-403-${err.reason}`);
+          } else if (err instanceof ChatNotFoundError) {
+            await record(input.summaryId, r.chatId, { status: 'not_found' });
+          } else if (err instanceof TelewanError && err.retryable && ++r.transient <= MAX_TRANSIENT_RETRIES) {
+            r.notBefore = Date.now() + 1000 * 2 ** (r.transient - 1);
+            queue.push(r);
+          } else {
+            await record(input.summaryId, r.chatId, { status: 'failed', error: err instanceof Error ? err.message : String(err) });
+          }
+        }
+      };
+
+      while (queue.length > 0 || inFlight.size > 0) {
+        if (ctx.cancellationSignal.aborted) break;
+        const now = Date.now();
+        const ready = queue.filter((r) => r.notBefore <= now);
+        if (ready.length === 0) {
+          // Wait for a send to settle (it may requeue) or for a backoff to pass.
+          const nextAt = Math.min(...queue.map((r) => r.notBefore));
+          await Promise.race([...inFlight, sleep(Number.isFinite(nextAt) ? nextAt - now : 50)]);
+          continue;
+        }
+        // About a quarter second of slots at a time, so a fleet-wide pause leaks little.
+        const block = ready.slice(0, Math.max(1, Math.ceil(rate / 4)));
+        for (const r of block) queue.splice(queue.indexOf(r), 1);
+        const delay = await limiter.reserve(block.length);
+        const start = Date.now() + delay;
+        for (const [i, r] of block.entries()) {
+          await sleep(start + i * limiter.intervalMs - Date.now());
+          if (limiter.paused) {
+            // Telegram asked us to wait: these slots predate the pause; reserve new ones after it.
+            queue.push(...block.slice(i));
+            break;
+          }
+          const p: Promise<void> = sendOne(r).finally(() => inFlight.delete(p));
+          inFlight.add(p);
+        }
+        ctx.heartbeat({ queued: queue.length });
+      }
+      await Promise.all(inFlight);
+
+      const statuses = await prisma.delivery.groupBy({
+        by: ['status'],
+        where: { summaryId: input.summaryId, chatId: { in: chatIds } },
+        _count: { _all: true },
+      });
+      const count = (s: string) => statuses.find((x) => x.status === s)?._count._all ?? 0;
+      return { sent: count('sent'), blocked: count('blocked'), notFound: count('not_found'), failed: count('failed') + count('sending') };
+    },
+
+    /** Marks the summary sent and records `summary.distributed` with the counts. */
+    async finishDistribution(input: { summaryId: number; counts: BatchCounts & { total: number } }): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        await tx.summary.update({ where: { id: input.summaryId }, data: { sent: true, sentAt: new Date() } });
+        await recordEvent(tx, {
+          id: `summary.distributed:${input.summaryId}`,
+          type: 'summary.distributed',
+          subject: `summary:${input.summaryId}`,
+          payload: { ...input.counts },
+        });
+      });
+    },
+
+    /** The message ids each chat received for a summary (`{ chatId: messageId }`). */
+    async deliveredMessageIds(input: { summaryId: number }): Promise<Record<string, number>> {
+      const rows = await prisma.delivery.findMany({
+        where: { summaryId: input.summaryId, status: 'sent' },
+        select: { chatId: true, telegramMessageId: true },
+      });
+      return Object.fromEntries(rows.map((r) => [String(r.chatId), r.telegramMessageId ?? 0]));
+    },
+  };
+}
