@@ -8,15 +8,18 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { videoWorkflowId, commandWorkflowId } from '../src/workflows/ids.js';
+import { TASK_QUEUES } from '../src/constants.js';
+import { commandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../src/workflows/ids.js';
 import { startTestSystem } from '../test/helpers/system.js';
 
-const scenarios: Array<{ name: string; caption?: string; command?: string; cancelAfterSubmit?: boolean }> = [
+const scenarios: Array<{ name: string; caption?: string; command?: string; cancelAfterSubmit?: boolean; subscribers?: number }> = [
   { name: 'video-callback', caption: 'the waves roll in' },
   { name: 'video-polling', caption: 'slow pan across the hills [lose-callback]' },
   { name: 'video-failed', caption: 'melt everything [fail]' },
   { name: 'video-cancelled', caption: 'a very slow sunrise [slow:60000]', cancelAfterSubmit: true },
   { name: 'command-start', command: '/start' },
+  { name: 'summary-small', subscribers: 5 },
+  { name: 'summary-multi-batch', subscribers: 60 },
 ];
 
 async function main(): Promise<void> {
@@ -27,7 +30,9 @@ async function main(): Promise<void> {
       chatId += 1;
       const telegram = sys.telegram!;
       let workflowId: string;
-      if (scenario.command) {
+      if (scenario.subscribers !== undefined) {
+        workflowId = await startDistribution(sys, scenario.name, scenario.subscribers, chatId * 1000);
+      } else if (scenario.command) {
         const update = telegram.makeTextUpdate({ chatId, userId: chatId, text: scenario.command });
         await telegram.pushUpdate(update);
         workflowId = commandWorkflowId(chatId, update.message!.message_id);
@@ -54,6 +59,21 @@ async function main(): Promise<void> {
   } finally {
     await sys.teardown();
   }
+}
+
+/** A source with `n` subscribers (one blocked, one whose chat is gone) and a summary, distributed. */
+async function startDistribution(sys: Awaited<ReturnType<typeof startTestSystem>>, slug: string, n: number, firstUser: number): Promise<string> {
+  const prisma = sys.db.prisma;
+  const source = await prisma.source.create({ data: { slug, title: slug } });
+  const ids = Array.from({ length: n }, (_, i) => firstUser + i);
+  await prisma.telegramUser.createMany({ data: ids.map((id) => ({ id: BigInt(id), chatId: BigInt(id) })) });
+  await prisma.subscription.createMany({ data: ids.map((id) => ({ userId: BigInt(id), sourceId: source.id })) });
+  sys.telegram!.setChat(ids[1]!, 'blocked');
+  sys.telegram!.setChat(ids[2]!, 'not-found');
+  const summary = await prisma.summary.create({ data: { sourceId: source.id, externalId: 'v1', title: 'A new video', text: 'Its summary.' } });
+  const workflowId = summaryWorkflowId(summary.id);
+  await sys.temporal.client.workflow.start('distributeSummary', { taskQueue: TASK_QUEUES.broadcast, workflowId, args: [{ summaryId: summary.id }] });
+  return workflowId;
 }
 
 main().then(

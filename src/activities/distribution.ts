@@ -53,7 +53,20 @@ function summaryText(summary: { title: string; text: string; videoUrl: string | 
   return [summary.title, summary.text, summary.videoUrl].filter(Boolean).join('\n\n');
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
+/**
+ * Waits `ms`, heartbeating at least every second so a long wait (a reservation
+ * far ahead, a fleet-wide pause) does not look like a dead worker. Rejects when
+ * the activity is cancelled or its heartbeat timed out on the server, which stops
+ * a zombie attempt from sending beside its retry.
+ */
+async function wait(ctx: Context, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  for (let left = ms; left > 0; left = until - Date.now()) {
+    await ctx.sleep(Math.min(left, 1000));
+    ctx.heartbeat();
+  }
+  if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+}
 
 export function createDistributionActivities({ prisma, telegram, config }: Pick<ActivityDeps, 'prisma' | 'telegram' | 'config'>) {
   const rate = config.broadcast?.ratePerSecond ?? 25;
@@ -166,13 +179,13 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
       };
 
       while (queue.length > 0 || inFlight.size > 0) {
-        if (ctx.cancellationSignal.aborted) break;
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         const now = Date.now();
         const ready = queue.filter((r) => r.notBefore <= now);
         if (ready.length === 0) {
           // Wait for a send to settle (it may requeue) or for a backoff to pass.
           const nextAt = Math.min(...queue.map((r) => r.notBefore));
-          await Promise.race([...inFlight, sleep(Number.isFinite(nextAt) ? nextAt - now : 50)]);
+          await Promise.race([...inFlight, wait(ctx, Number.isFinite(nextAt) ? nextAt - now : 50)]);
           continue;
         }
         // About a quarter second of slots at a time, so a fleet-wide pause leaks little.
@@ -181,7 +194,7 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
         const delay = await limiter.reserve(block.length);
         const start = Date.now() + delay;
         for (const [i, r] of block.entries()) {
-          await sleep(start + i * limiter.intervalMs - Date.now());
+          await wait(ctx, start + i * limiter.intervalMs - Date.now());
           if (limiter.paused) {
             // Telegram asked us to wait: these slots predate the pause; reserve new ones after it.
             queue.push(...block.slice(i));

@@ -1,6 +1,8 @@
 import type { ActivityDeps } from './deps.js';
 import { withFailureMapping } from './failure.js';
+import { createDistributionActivities } from './distribution.js';
 import { createGenerationActivities } from './generations.js';
+import { createSubscriptionActivities } from './subscriptions.js';
 import { createTelegramActivities } from './telegram.js';
 import { createUserActivities } from './users.js';
 import { createWavespeedActivities } from './wavespeed.js';
@@ -15,8 +17,10 @@ export function createActivities(deps: ActivityDeps) {
   return withFailureMapping({
     ...createUserActivities(deps),
     ...createGenerationActivities(deps),
+    ...createSubscriptionActivities(deps),
     ...createTelegramActivities(deps),
     ...createWavespeedActivities(deps),
+    ...createDistributionActivities(deps),
   });
 }
 

@@ -12,6 +12,20 @@ export interface SendVideoInput {
   replyToMessageId?: number;
 }
 
+/** An inline keyboard button whose press comes back as a callback query carrying `data` (≤ 64 bytes). */
+export interface InlineButton {
+  text: string;
+  data: string;
+}
+
+export interface SendMessageInput {
+  chatId: number;
+  text: string;
+  replyToMessageId?: number;
+  /** Inline buttons, one per row. */
+  buttons?: InlineButton[];
+}
+
 export interface SentVideo {
   messageId: number;
   /** Telegram's file_id, to resend the same video for free; absent when a link was sent. */
@@ -51,12 +65,33 @@ export function createTelegramActivities({ telegram, config }: Pick<ActivityDeps
   }
 
   return {
-    /** Sends a text message; returns its message id. */
-    async sendMessage(input: { chatId: number; text: string; replyToMessageId?: number }): Promise<{ messageId: number }> {
+    /** Sends a text message, with inline buttons (one per row) when given; returns its message id. */
+    async sendMessage(input: SendMessageInput): Promise<{ messageId: number }> {
+      const markup = input.buttons?.length
+        ? { reply_markup: { inline_keyboard: input.buttons.map((b) => [{ text: b.text, callback_data: b.data }]) } }
+        : {};
       const msg = await telegram.call('sendMessage', input.chatId, (api) =>
-        api.sendMessage(input.chatId, input.text, replyTo(input.replyToMessageId)),
+        api.sendMessage(input.chatId, input.text, { ...replyTo(input.replyToMessageId), ...markup }),
       );
       return { messageId: msg.message_id };
+    },
+
+    /**
+     * Stops the spinner on a pressed inline button, showing `text` as a brief
+     * notice. Telegram accepts one answer per press, within a short time: "query
+     * is too old or ID is invalid" means answered already (a retry) or too late,
+     * and either way there is nothing left to do (`answered: false`).
+     */
+    async answerCallbackQuery(input: { callbackQueryId: string; text?: string }): Promise<{ answered: boolean }> {
+      try {
+        await telegram.call('answerCallbackQuery', undefined, (api) =>
+          api.answerCallbackQuery(input.callbackQueryId, input.text === undefined ? undefined : { text: input.text }),
+        );
+        return { answered: true };
+      } catch (err) {
+        if (err instanceof TelegramRequestError && /query is too old|query id is invalid/i.test(err.description)) return { answered: false };
+        throw err;
+      }
     },
 
     /** Replaces the text of the progress message. An identical edit counts as done. */

@@ -1,8 +1,9 @@
-import { Bot, type Context } from 'grammy';
+import { Bot, type CommandContext, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import type { TelegramUserInput } from '../db/users.js';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import type { BotCommandName } from '../workflows/command.js';
+import { SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
 
 export interface BotDeps {
   token: string;
@@ -19,6 +20,10 @@ export const BOT_COMMANDS: ReadonlyArray<{ command: string; description: string 
   { command: 'help', description: 'How to make a video' },
   { command: 'status', description: 'Your recent requests' },
   { command: 'cancel', description: 'Stop the requests in progress' },
+  { command: 'sources', description: 'Channels whose new videos are summarised' },
+  { command: 'subscribe', description: 'Get the summaries of a source' },
+  { command: 'unsubscribe', description: 'Stop the summaries of a source' },
+  { command: 'mysubs', description: 'Your subscriptions' },
 ];
 
 function userOf(ctx: Context): TelegramUserInput | undefined {
@@ -42,16 +47,33 @@ export function createBot(deps: BotDeps): Bot {
   const bot = new Bot(deps.token, { botInfo: deps.botInfo, client: { apiRoot: deps.apiRoot } });
   const chats = bot.chatType('private');
 
-  const command = (name: BotCommandName) => async (ctx: Context) => {
+  const command = (name: BotCommandName) => async (ctx: CommandContext<Context>) => {
     const user = userOf(ctx);
-    if (!user || !ctx.msg) return;
-    await deps.workflows.startCommand({ command: name, user, messageId: ctx.msg.message_id });
+    if (!user) return;
+    const args = ctx.match.trim();
+    await deps.workflows.startCommand({ command: name, user, messageId: ctx.msg.message_id, ...(args ? { args } : {}) });
   };
 
   chats.command('start', command('start'));
   chats.command('help', command('help'));
   chats.command('status', command('status'));
   chats.command('cancel', command('cancel'));
+  chats.command('sources', command('sources'));
+  chats.command('subscribe', command('subscribe'));
+  chats.command('unsubscribe', command('unsubscribe'));
+  chats.command('mysubs', command('mysubs'));
+
+  // A press on an inline button; the workflow answers the callback query.
+  chats.on('callback_query:data', async (ctx) => {
+    const user = userOf(ctx);
+    const messageId = ctx.callbackQuery.message?.message_id;
+    if (!user || messageId === undefined) return;
+    const { data, id: callbackQueryId } = ctx.callbackQuery;
+    const input = data.startsWith(SUBSCRIBE_BUTTON_PREFIX)
+      ? { command: 'subscribe' as const, args: data.slice(SUBSCRIBE_BUTTON_PREFIX.length) }
+      : { command: 'unknown' as const };
+    await deps.workflows.startCommand({ ...input, user, messageId, callbackQueryId });
+  });
 
   chats.on('message:photo', async (ctx) => {
     const user = userOf(ctx);
@@ -79,6 +101,10 @@ export function createBot(deps: BotDeps): Bot {
     await deps.workflows.startVideo({ user, messageId: ctx.msg.message_id, fileId: document.file_id, prompt });
   });
 
-  chats.on('message', command('unknown'));
+  chats.on('message', async (ctx) => {
+    const user = userOf(ctx);
+    if (!user) return;
+    await deps.workflows.startCommand({ command: 'unknown', user, messageId: ctx.msg.message_id });
+  });
   return bot;
 }

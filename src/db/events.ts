@@ -8,7 +8,12 @@ export type DomainEventType =
   | 'video.submitted'
   | 'video.completed'
   | 'video.failed'
-  | 'video.cancelled';
+  | 'video.cancelled'
+  | 'subscription.created'
+  | 'subscription.removed'
+  | 'source.created'
+  | 'summary.received'
+  | 'summary.distributed';
 
 export interface DomainEventInput {
   /** Chosen by the producer so a retried write records the event once. */

@@ -3,6 +3,8 @@ import type { Bot } from 'grammy';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import { registerErrorHandler } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health-route.js';
+import { operatorApi } from './operator-api.js';
+import type { Catalog } from './services/catalog.js';
 import { telegramRoute } from './telegram-route.js';
 import { wavespeedRoute } from './wavespeed-route.js';
 
@@ -12,6 +14,10 @@ export interface AppDeps {
   telegramWebhookSecret: string;
   wavespeedWebhookSecret: () => Promise<string>;
   readiness: Record<string, ReadinessCheck>;
+  /** Database work of the operators' API. */
+  catalog: Catalog;
+  /** Bearer token of the operators' API; unset, the API answers 503. */
+  adminToken?: string;
   logger?: FastifyServerOptions['logger'];
   /** Seconds since the epoch; injectable for signature-window tests. */
   now?: () => number;
@@ -19,7 +25,8 @@ export interface AppDeps {
 
 /**
  * The gateway: verifies what Telegram and WaveSpeed send, starts workflows and
- * forwards signals. It does no work itself, so it answers within milliseconds.
+ * forwards signals; operators post sources and summaries under `/api`. It does
+ * no work itself, so it answers within milliseconds.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -30,5 +37,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { checks: deps.readiness });
   await app.register(telegramRoute, { bot: deps.bot, secretToken: deps.telegramWebhookSecret });
   await app.register(wavespeedRoute, { workflows: deps.workflows, webhookSecret: deps.wavespeedWebhookSecret, now: deps.now });
+  await app.register(operatorApi, { prefix: '/api', adminToken: deps.adminToken, catalog: deps.catalog, workflows: deps.workflows });
   return app;
 }

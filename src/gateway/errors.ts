@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { BotError } from 'grammy';
 import { TemporalUnavailableError } from '../temporal/starter.js';
+import { UnknownSourceError } from './services/catalog.js';
 
 /** Whether an error means "try again later" (Temporal down): answered 503. */
 function unwrap(err: unknown): unknown {
@@ -9,8 +10,9 @@ function unwrap(err: unknown): unknown {
 
 /**
  * The gateway's one error handler: client errors keep their status and message;
- * Temporal being unreachable is 503 so Telegram redelivers the update; anything
- * else is a 500 whose details stay in the log.
+ * Temporal being unreachable is 503 so Telegram redelivers the update (and an
+ * operator retries the POST); an unknown source is 404; anything else is a 500
+ * whose details stay in the log.
  */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -18,6 +20,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (cause instanceof TemporalUnavailableError) {
       request.log.warn({ err: cause.cause }, 'Temporal unavailable');
       return reply.code(503).header('retry-after', '5').send({ error: 'Service Unavailable', message: 'Try again shortly' });
+    }
+    if (cause instanceof UnknownSourceError) {
+      return reply.code(404).send({ error: 'Not Found', message: cause.message });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

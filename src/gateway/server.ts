@@ -1,10 +1,11 @@
 import { Client, Connection } from '@temporalio/client';
-import pg from 'pg';
 import { createBot } from '../bot/bot.js';
 import { parseConfig, type Config } from '../config.js';
+import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
 import { TemporalWorkflowGateway } from '../temporal/starter.js';
 import { buildApp } from './app.js';
+import { createCatalog } from './services/catalog.js';
 import type { FastifyInstance } from 'fastify';
 import type { UserFromGetMe } from 'grammy/types';
 
@@ -24,7 +25,7 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
     deadlineMs: config.VIDEO_DEADLINE_MS,
     polling: { initialMs: config.VIDEO_POLL_INITIAL_MS, maxMs: config.VIDEO_POLL_MAX_MS },
   });
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2, allowExitOnIdle: true });
+  const prisma = createPrisma(config.DATABASE_URL);
   const wavespeed = new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT });
 
   let secret: Promise<string> | undefined = config.WAVESPEED_WEBHOOK_SECRET ? Promise.resolve(config.WAVESPEED_WEBHOOK_SECRET) : undefined;
@@ -43,12 +44,14 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
     workflows,
     telegramWebhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
     wavespeedWebhookSecret: webhookSecret,
+    catalog: createCatalog(prisma),
+    adminToken: config.ADMIN_TOKEN,
     readiness: {
       temporal: async () => {
         await client.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
       },
       database: async () => {
-        await pool.query('select 1');
+        await prisma.$queryRaw`select 1`;
       },
     },
     logger: { level: config.LOG_LEVEL, redact: ['req.headers["x-telegram-bot-api-secret-token"]', 'req.headers.authorization'] },
@@ -60,7 +63,7 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
     async close() {
       await app.close();
       await connection.close();
-      await pool.end();
+      await disconnect(prisma);
     },
   };
 }

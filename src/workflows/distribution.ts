@@ -18,7 +18,8 @@ const { prepareDistribution, planRanges, finishDistribution } = proxyActivities<
 const { deliverSummaryBatch } = proxyActivities<Activities>({
   // A batch is about a second of sending, longer when Telegram asks us to wait.
   startToCloseTimeout: '15m',
-  heartbeatTimeout: '1m',
+  // Short, so a dead worker's batch moves on quickly; the batch heartbeats every second.
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 

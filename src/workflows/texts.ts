@@ -1,5 +1,9 @@
 /** What the bot says to users. Pure: used by workflows. */
 
+import type { SourceListing, SubscribeResult, SubscriptionListing, UnsubscribeResult } from '../activities/subscriptions.js';
+import type { InlineButton } from '../activities/telegram.js';
+import { subscribeButtonData } from './ids.js';
+
 export const HELP_TEXT = [
   'Send me a photo with a caption and I will turn it into a short video.',
   'The caption is the prompt: describe the motion, e.g. "the cat slowly turns its head and blinks".',
@@ -7,6 +11,10 @@ export const HELP_TEXT = [
   'Commands:',
   '/status – your recent requests',
   '/cancel – stop the requests in progress',
+  '/sources – channels whose new videos I summarise',
+  '/subscribe <name> – get the summaries of a source',
+  '/unsubscribe <name> – stop them',
+  '/mysubs – your subscriptions',
   '/help – this message',
 ].join('\n');
 
@@ -81,4 +89,86 @@ export function statusText(lines: StatusLine[]): string {
     return `${STATUS_ICON[l.status] ?? '•'} ${l.requestedAt.slice(0, 16).replace('T', ' ')} UTC – ${l.status} – “${prompt}”`;
   });
   return `Your recent requests:\n${rows.join('\n')}`;
+}
+
+/** Telegram's limit is 4,096 characters; the list stops short of it. */
+const MAX_LIST_CHARS = 3_500;
+
+/** A slug as the user typed it, shortened for display (it may be anything). */
+function shown(slug: string): string {
+  return slug.length > 40 ? `${slug.slice(0, 39)}…` : slug;
+}
+
+export const SUBSCRIBE_USAGE_TEXT = 'Which source? Send /subscribe followed by its name; /sources lists them.';
+export const UNSUBSCRIBE_USAGE_TEXT = 'Which source? Send /unsubscribe followed by its name. /mysubs lists your subscriptions.';
+export const STALE_BUTTON_TEXT = 'This button no longer works.';
+
+/** The /sources reply: every source with its state, and a button for each one not yet followed. */
+export function sourcesReply(sources: SourceListing[]): { text: string; buttons: InlineButton[] } {
+  if (sources.length === 0) return { text: 'There are no sources yet. Check again later.', buttons: [] };
+  const lines: string[] = [];
+  const buttons: InlineButton[] = [];
+  let length = 0;
+  for (const [i, source] of sources.entries()) {
+    const line = `${source.subscribed ? '✅' : '•'} ${source.title} (${source.slug})${source.subscribed ? ' – subscribed' : ''}`;
+    if (length + line.length > MAX_LIST_CHARS) {
+      lines.push(`…and ${sources.length - i} more.`);
+      break;
+    }
+    length += line.length + 1;
+    lines.push(line);
+    if (!source.subscribed) buttons.push({ text: `Subscribe to ${source.title}`, data: subscribeButtonData(source.slug) });
+  }
+  const hint = buttons.length > 0 ? 'Press a button, or send /subscribe <name>.' : 'You follow all of them. /unsubscribe <name> stops one.';
+  return { text: `Sources:\n${lines.join('\n')}\n\n${hint}`, buttons };
+}
+
+export function subscribeText(result: SubscribeResult, slug: string): string {
+  switch (result.outcome) {
+    case 'subscribed':
+      return `Subscribed to ${result.title}.`;
+    case 'already-subscribed':
+      return `You are already subscribed to ${result.title}.`;
+    case 'unknown-source':
+      return `There is no source called ${shown(slug)}. /sources lists them.`;
+  }
+}
+
+/** The brief notice on a pressed "Subscribe" button. */
+export function subscribeNotice(result: SubscribeResult): string {
+  switch (result.outcome) {
+    case 'subscribed':
+      return 'Subscribed ✅';
+    case 'already-subscribed':
+      return 'Already subscribed';
+    case 'unknown-source':
+      return 'This source no longer exists.';
+  }
+}
+
+export function unsubscribeText(result: UnsubscribeResult, slug: string): string {
+  switch (result.outcome) {
+    case 'unsubscribed':
+      return `Unsubscribed from ${result.title}.`;
+    case 'not-subscribed':
+      return `You were not subscribed to ${result.title}.`;
+    case 'unknown-source':
+      return `There is no source called ${shown(slug)}. /sources lists them.`;
+  }
+}
+
+export function subscriptionsText(subscriptions: SubscriptionListing[]): string {
+  if (subscriptions.length === 0) return 'You have no subscriptions yet. /sources shows what you can subscribe to.';
+  const lines: string[] = [];
+  let length = 0;
+  for (const [i, s] of subscriptions.entries()) {
+    const line = `• ${s.title} (${s.slug})`;
+    if (length + line.length > MAX_LIST_CHARS) {
+      lines.push(`…and ${subscriptions.length - i} more.`);
+      break;
+    }
+    length += line.length + 1;
+    lines.push(line);
+  }
+  return `Your subscriptions:\n${lines.join('\n')}\n\n/unsubscribe <name> stops one.`;
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
 import { buildApp } from '../../src/gateway/app.js';
+import type { Catalog } from '../../src/gateway/services/catalog.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
 import { FakeWorkflows } from './fake-workflows.js';
 
@@ -24,6 +25,12 @@ const botInfo = {
   supports_join_request_queries: false,
 };
 
+/** These tests never reach the operators' API (see api.test.ts). */
+const unusedCatalog: Catalog = {
+  upsertSource: () => Promise.reject(new Error('no catalog in this test')),
+  acceptSummary: () => Promise.reject(new Error('no catalog in this test')),
+};
+
 let app: FastifyInstance;
 let workflows: FakeWorkflows;
 let readyDb = true;
@@ -37,6 +44,7 @@ beforeEach(async () => {
     workflows,
     telegramWebhookSecret: SECRET,
     wavespeedWebhookSecret: async () => WHSEC,
+    catalog: unusedCatalog,
     readiness: {
       temporal: async () => {},
       database: async () => {
@@ -110,6 +118,45 @@ describe('Telegram webhook', () => {
   it.each(['start', 'help', 'status', 'cancel'])('starts the /%s command workflow', async (command) => {
     expect((await postUpdate(textUpdate(`/${command}`))).statusCode).toBe(200);
     expect(workflows.commands.map((c) => c.command)).toEqual([command]);
+  });
+
+  it.each([
+    ['/sources', 'sources', undefined],
+    ['/mysubs', 'mysubs', undefined],
+    ['/subscribe tech-news', 'subscribe', 'tech-news'],
+    ['/subscribe   Tech-News  ', 'subscribe', 'Tech-News'],
+    ['/subscribe', 'subscribe', undefined],
+    ['/unsubscribe science', 'unsubscribe', 'science'],
+  ])('starts the command workflow for "%s" with its arguments', async (text, command, args) => {
+    const update = textUpdate(text);
+    expect((await postUpdate(update)).statusCode).toBe(200);
+    expect(workflows.commands).toEqual([
+      { command, user: expect.objectContaining({ userId: 7, chatId: 7 }), messageId: update.message.message_id, ...(args ? { args } : {}) },
+    ]);
+    expect([...workflows.running]).toEqual([`command-7-${update.message.message_id}`]);
+  });
+
+  function callbackUpdate(data: string, id = `cbq-${updateId}`) {
+    const message = { message_id: 500, from: { id: 1, is_bot: true, first_name: 'Telewan' }, chat, date: NOW, text: 'Sources: …' };
+    return { update_id: updateId++, callback_query: { id, from, message, chat_instance: '42', data } };
+  }
+
+  it('starts one subscribe workflow per button press, named after the callback query, replying to the button\'s message', async () => {
+    const press = callbackUpdate('sub:tech-news', '9001');
+    expect((await postUpdate(press)).statusCode).toBe(200);
+    expect((await postUpdate(press)).statusCode).toBe(200);
+    expect(workflows.commands).toEqual([
+      { command: 'subscribe', args: 'tech-news', user: expect.objectContaining({ userId: 7, chatId: 7 }), messageId: 500, callbackQueryId: '9001' },
+    ]);
+    expect([...workflows.running]).toEqual(['command-7-cb-9001']);
+    // Another press of the same button is another request.
+    expect((await postUpdate(callbackUpdate('sub:tech-news', '9002'))).statusCode).toBe(200);
+    expect(workflows.commands).toHaveLength(2);
+  });
+
+  it('answers a press on a button it does not know, so its spinner stops', async () => {
+    expect((await postUpdate(callbackUpdate('vote:42', '77'))).statusCode).toBe(200);
+    expect(workflows.commands).toEqual([expect.objectContaining({ command: 'unknown', callbackQueryId: '77', messageId: 500 })]);
   });
 
   it('accepts an image sent as a file, and answers other files with a hint', async () => {

@@ -3,6 +3,9 @@ import { startStack, type Stack, type StackOptions } from '../../src/dev/stack.j
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { createLocalEnv } from './temporal.js';
 
+/** The operators' API token of every test system (32 characters). */
+export const TEST_ADMIN_TOKEN = 'telewan-system-test-admin-token!';
+
 export interface TestSystem extends Stack {
   temporal: TestWorkflowEnvironment;
   db: TestDatabase;
@@ -26,6 +29,7 @@ export async function startTestSystem(options: Partial<Omit<StackOptions, 'env' 
       LOG_LEVEL: 'warn',
       VIDEO_POLL_INITIAL_MS: '1000',
       VIDEO_POLL_MAX_MS: '2000',
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       ...options.env,
     },
     telegram: { ...options.telegram },

@@ -19,7 +19,9 @@ beforeAll(async () => {
  */
 describe('replay of recorded histories', () => {
   it('has the recorded paths the workflows promise to keep', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['video-callback.json', 'video-polling.json']));
+    expect(fixtures).toEqual(
+      expect.arrayContaining(['video-callback.json', 'video-polling.json', 'video-callback.v1.json', 'summary-small.json', 'summary-multi-batch.json']),
+    );
   });
 
   it.each(fixtures)('%s replays without non-determinism', async (file) => {

@@ -151,6 +151,8 @@ describe('WaveSpeed simulator', () => {
     expect(verifyWavespeedWebhook('whsec_00000000000000000000000000000000', headers, d.raw)).toBe(false);
     expect(verifyWavespeedWebhook(secret.body.data.secret, headers, d.raw.replace('completed', 'failed'))).toBe(false);
     expect(verifyWavespeedWebhook(secret.body.data.secret, headers, d.raw, { now: Number(headers['webhook-timestamp']) + 301 })).toBe(false);
+    // The simulator records the delivery once the receiver's answer is in, a moment after the receiver saw it.
+    await until(() => sim.webhooks.length === 1);
     expect(sim.webhooks).toMatchObject([{ predictionId: body.data.id, url: hookUrl, status: 200, ok: true }]);
     expect(sim.stats.callbacksSent).toBe(1);
   });

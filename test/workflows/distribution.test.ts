@@ -100,7 +100,9 @@ async function runsOf(workflowId: string, firstRunId: string): Promise<number[]>
   const lengths: number[] = [];
   let runId: string | undefined = firstRunId;
   while (runId) {
-    const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const history: Awaited<ReturnType<ReturnType<typeof env.client.workflow.getHandle>['fetchHistory']>> = await env.client.workflow
+      .getHandle(workflowId, runId)
+      .fetchHistory();
     const events = history.events ?? [];
     lengths.push(events.length);
     runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;

@@ -1,0 +1,33 @@
+import { Type, type Static } from 'typebox';
+
+/** Bodies of the operators' API are small: a summary is at most a few KB. */
+export const API_BODY_LIMIT = 64 * 1024;
+
+export const Failure = Type.Object({ error: Type.String(), message: Type.String() });
+
+export const SourceBody = Type.Object(
+  {
+    slug: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{1,31}$', description: 'What users type: /subscribe <slug>' }),
+    // Short enough for an inline button "Subscribe to <title>".
+    title: Type.String({ minLength: 1, maxLength: 100 }),
+  },
+  { additionalProperties: false },
+);
+export type SourceBody = Static<typeof SourceBody>;
+
+export const SourceReply = Type.Object({ id: Type.Integer(), slug: Type.String(), title: Type.String() });
+
+export const SummaryBody = Type.Object(
+  {
+    source: Type.String({ minLength: 1, maxLength: 32, description: 'The slug of an existing source' }),
+    externalId: Type.String({ minLength: 1, maxLength: 200 }),
+    title: Type.String({ minLength: 1, maxLength: 256 }),
+    // Title and text together stay under Telegram's 4,096 characters per message.
+    text: Type.String({ minLength: 1, maxLength: 3500 }),
+    videoUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 })),
+  },
+  { additionalProperties: false },
+);
+export type SummaryBody = Static<typeof SummaryBody>;
+
+export const SummaryReply = Type.Object({ summaryId: Type.Integer(), workflowId: Type.String(), created: Type.Boolean() });

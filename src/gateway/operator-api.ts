@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import type { WorkflowGateway } from '../temporal/starter.js';
+import { adminAuth } from './admin-auth.js';
+import type { Catalog } from './services/catalog.js';
+import { sourcesRoute } from './sources-route.js';
+import { summariesRoute } from './summaries-route.js';
+
+export interface OperatorApiOptions {
+  /** Bearer token; undefined turns the API off (503). */
+  adminToken: string | undefined;
+  catalog: Catalog;
+  workflows: WorkflowGateway;
+}
+
+/** The operators' intake API (register with a prefix, e.g. `/api`): every route behind {@link adminAuth}. */
+export async function operatorApi(app: FastifyInstance, options: OperatorApiOptions): Promise<void> {
+  app.addHook('onRequest', adminAuth(options.adminToken));
+  await app.register(sourcesRoute, { catalog: options.catalog });
+  await app.register(summariesRoute, { catalog: options.catalog, workflows: options.workflows });
+}

@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { WorkflowGateway } from '../temporal/starter.js';
+import { API_BODY_LIMIT, Failure, SummaryBody, SummaryReply } from './api-schemas.js';
+import type { Catalog } from './services/catalog.js';
+
+/**
+ * `POST /summaries`: stores the summary once per (source, externalId), then
+ * starts its distribution (202). A repeated POST finds the same summary and
+ * workflow, so an intake that got a 503 (Temporal down) is simply sent again.
+ */
+export async function summariesRoute(app: FastifyInstance, { catalog, workflows }: { catalog: Catalog; workflows: WorkflowGateway }): Promise<void> {
+  app.post<{ Body: SummaryBody }>(
+    '/summaries',
+    {
+      bodyLimit: API_BODY_LIMIT,
+      schema: { body: SummaryBody, response: { 202: SummaryReply, '4xx': Failure, '5xx': Failure } },
+    },
+    async (request, reply) => {
+      const { summaryId, created } = await catalog.acceptSummary(request.body);
+      const { workflowId } = await workflows.startDistribution(summaryId);
+      return reply.code(202).send({ summaryId, workflowId, created });
+    },
+  );
+}
