@@ -40,6 +40,16 @@ const MAX_CLAIMS = 5;
 const MAX_TRANSIENT_RETRIES = 3;
 /** 429s one message may meet before it is given up for this run. */
 const MAX_RATE_LIMITED = 20;
+/**
+ * How late a send may leave after its slot. Late sends bunch up with punctual
+ * ones; this bound, with the limiter's 2% margin, keeps any one-second window
+ * under the ceiling.
+ */
+const MAX_LATENESS_MS = 15;
+/** Outcomes are written at least this often… */
+const FLUSH_MS = 10;
+/** …or as soon as this many wait. */
+const FLUSH_SIZE = 100;
 
 interface Recipient {
   chatId: number;
@@ -83,11 +93,59 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
     return text;
   }
 
-  async function record(summaryId: number, chatId: number, data: { status: 'sent' | 'blocked' | 'not_found' | 'failed'; telegramMessageId?: number; error?: string }) {
-    await prisma.delivery.update({
-      where: { summaryId_chatId: { summaryId, chatId: BigInt(chatId) } },
-      data: { ...data, ...(data.status === 'sent' ? { sentAt: new Date() } : {}) },
-    });
+  /** Final state of one delivery, as written to its row. */
+  interface Outcome {
+    chatId: number;
+    status: 'sent' | 'blocked' | 'not_found' | 'failed';
+    telegramMessageId?: number;
+    error?: string;
+  }
+
+  /**
+   * Writes delivery outcomes in small groups: one statement per flush instead of
+   * one per message (at 1,000 messages a second, per-row updates alone would
+   * take a core). A message Telegram accepted stays unrecorded for at most
+   * {@link FLUSH_MS} plus one statement: the only window in which a crash can
+   * lead to a second send.
+   */
+  function recorder(summaryId: number) {
+    let pending: Outcome[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    let writing: Promise<void> = Promise.resolve();
+    const flush = (): Promise<void> => {
+      clearTimeout(timer);
+      timer = undefined;
+      const batch = pending;
+      pending = [];
+      if (batch.length === 0) return writing;
+      writing = writing.then(() => writeOutcomes(summaryId, batch));
+      return writing;
+    };
+    return {
+      add(outcome: Outcome): void {
+        pending.push(outcome);
+        if (pending.length >= FLUSH_SIZE) void flush();
+        else timer ??= setTimeout(() => void flush(), FLUSH_MS);
+      },
+      flush,
+    };
+  }
+
+  async function writeOutcomes(summaryId: number, outcomes: Outcome[]): Promise<void> {
+    await prisma.$executeRaw`
+      UPDATE deliveries AS d
+      SET status = v.status::delivery_status,
+          telegram_message_id = v.message_id,
+          error = v.error,
+          sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
+          updated_at = now()
+      FROM unnest(
+        ${outcomes.map((o) => BigInt(o.chatId))}::bigint[],
+        ${outcomes.map((o) => o.status)}::text[],
+        ${outcomes.map((o) => o.telegramMessageId ?? null)}::int[],
+        ${outcomes.map((o) => o.error ?? null)}::text[]
+      ) AS v(chat_id, status, message_id, error)
+      WHERE d.summary_id = ${summaryId} AND d.chat_id = v.chat_id`;
   }
 
   return {
@@ -145,10 +203,11 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
         WHERE deliveries.status = 'sending'
         RETURNING chat_id, attempts`;
 
+      const outcomes = recorder(input.summaryId);
       const queue: Recipient[] = [];
       for (const row of claimed) {
         const chatId = Number(row.chat_id);
-        if (row.attempts > MAX_CLAIMS) await record(input.summaryId, chatId, { status: 'failed', error: `gave up after ${MAX_CLAIMS} attempts` });
+        if (row.attempts > MAX_CLAIMS) outcomes.add({ chatId, status: 'failed', error: `gave up after ${MAX_CLAIMS} attempts` });
         else queue.push({ chatId, userId: userOf.get(chatId) ?? chatId, transient: 0, limited: 0, notBefore: 0 });
       }
 
@@ -158,54 +217,61 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
           const msg = await telegram.call('sendMessage', r.chatId, (api) =>
             api.sendMessage(r.chatId, text, paid ? { allow_paid_broadcast: true } : {}),
           );
-          await record(input.summaryId, r.chatId, { status: 'sent', telegramMessageId: msg.message_id });
+          outcomes.add({ chatId: r.chatId, status: 'sent', telegramMessageId: msg.message_id });
         } catch (err) {
           if (err instanceof TelegramRateLimitError) {
             await limiter.pause(err.retryAfterSeconds);
-            if (++r.limited > MAX_RATE_LIMITED) await record(input.summaryId, r.chatId, { status: 'failed', error: 'rate limited' });
+            if (++r.limited > MAX_RATE_LIMITED) outcomes.add({ chatId: r.chatId, status: 'failed', error: 'rate limited' });
             else queue.push(r);
           } else if (err instanceof BotBlockedError) {
-            await record(input.summaryId, r.chatId, { status: 'blocked', error: err.reason });
+            outcomes.add({ chatId: r.chatId, status: 'blocked', error: err.reason });
             await markUserBlocked(prisma, r.userId, `telegram-403-${err.reason}`);
           } else if (err instanceof ChatNotFoundError) {
-            await record(input.summaryId, r.chatId, { status: 'not_found' });
+            outcomes.add({ chatId: r.chatId, status: 'not_found' });
           } else if (err instanceof TelewanError && err.retryable && ++r.transient <= MAX_TRANSIENT_RETRIES) {
             r.notBefore = Date.now() + 1000 * 2 ** (r.transient - 1);
             queue.push(r);
           } else {
-            await record(input.summaryId, r.chatId, { status: 'failed', error: err instanceof Error ? err.message : String(err) });
+            outcomes.add({ chatId: r.chatId, status: 'failed', error: err instanceof Error ? err.message : String(err) });
           }
         }
       };
 
-      while (queue.length > 0 || inFlight.size > 0) {
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        const now = Date.now();
-        const ready = queue.filter((r) => r.notBefore <= now);
-        if (ready.length === 0) {
-          // Wait for a send to settle (it may requeue) or for a backoff to pass.
-          const nextAt = Math.min(...queue.map((r) => r.notBefore));
-          await Promise.race([...inFlight, wait(ctx, Number.isFinite(nextAt) ? nextAt - now : 50)]);
-          continue;
-        }
-        // About a quarter second of slots at a time, so a fleet-wide pause leaks little.
-        const block = ready.slice(0, Math.max(1, Math.ceil(rate / 4)));
-        for (const r of block) queue.splice(queue.indexOf(r), 1);
-        const delay = await limiter.reserve(block.length);
-        const start = Date.now() + delay;
-        for (const [i, r] of block.entries()) {
-          await wait(ctx, start + i * limiter.intervalMs - Date.now());
-          if (limiter.paused) {
-            // Telegram asked us to wait: these slots predate the pause; reserve new ones after it.
-            queue.push(...block.slice(i));
-            break;
+      try {
+        while (queue.length > 0 || inFlight.size > 0) {
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+          const now = Date.now();
+          const ready = queue.filter((r) => r.notBefore <= now);
+          if (ready.length === 0) {
+            // Wait for a send to settle (it may requeue) or for a backoff to pass.
+            const nextAt = Math.min(...queue.map((r) => r.notBefore));
+            await Promise.race([...inFlight, wait(ctx, Number.isFinite(nextAt) ? nextAt - now : 50)]);
+            continue;
           }
-          const p: Promise<void> = sendOne(r).finally(() => inFlight.delete(p));
-          inFlight.add(p);
+          // About a quarter second of slots at a time, so a fleet-wide pause leaks little.
+          const block = ready.slice(0, Math.max(1, Math.ceil(rate / 4)));
+          for (const r of block) queue.splice(queue.indexOf(r), 1);
+          const delay = await limiter.reserve(block.length);
+          const start = Date.now() + delay;
+          for (const [i, r] of block.entries()) {
+            const slot = start + i * limiter.intervalMs;
+            await wait(ctx, slot - Date.now());
+            // Telegram asked us to wait (these slots predate the pause), or this process fell
+            // behind its slots: catching up would burst past the ceiling, so reserve anew.
+            if (limiter.paused || Date.now() - slot > MAX_LATENESS_MS) {
+              queue.push(...block.slice(i));
+              break;
+            }
+            const p: Promise<void> = sendOne(r).finally(() => inFlight.delete(p));
+            inFlight.add(p);
+          }
+          ctx.heartbeat({ queued: queue.length });
         }
-        ctx.heartbeat({ queued: queue.length });
+      } finally {
+        // Whatever ends the loop, what Telegram accepted gets recorded.
+        await Promise.allSettled(inFlight);
+        await outcomes.flush();
       }
-      await Promise.all(inFlight);
 
       const statuses = await prisma.delivery.groupBy({
         by: ['status'],
