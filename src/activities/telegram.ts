@@ -133,30 +133,29 @@ export function createTelegramActivities({ telegram, config }: Pick<ActivityDeps
     },
 
     /**
-     * Sends the generated video: by URL when Telegram may fetch it (≤ 20 MB), else
+     * Sends the generated video: by URL (Telegram fetches up to 20 MB), else
      * uploaded (≤ 50 MB), else as a link. Returns Telegram's file_id for reuse.
      */
     async sendVideo(input: SendVideoInput): Promise<SentVideo> {
+      // Generated clips are a few MB: Telegram fetching the URL itself is one call.
+      try {
+        const msg = await telegram.call('sendVideo', input.chatId, (api) =>
+          api.sendVideo(input.chatId, input.videoUrl, {
+            caption: input.caption,
+            supports_streaming: true,
+            ...replyTo(input.replyToMessageId),
+          }),
+        );
+        return { messageId: msg.message_id, fileId: msg.video?.file_id, deliveredBy: 'url', bytes: msg.video?.file_size };
+      } catch (err) {
+        // Telegram could not fetch it (over 20 MB, or unreachable for it): look at it ourselves.
+        if (!(err instanceof TelegramRequestError)) throw err;
+      }
       const bytes = await probeSize(input.videoUrl);
       if (bytes !== undefined && bytes > TELEGRAM_LIMITS.videoUploadBytes) {
         const text = `${input.caption ? `${input.caption}\n\n` : ''}Your video is too large for Telegram; download it here: ${input.videoUrl}`;
         const msg = await telegram.call('sendMessage', input.chatId, (api) => api.sendMessage(input.chatId, text, replyTo(input.replyToMessageId)));
         return { messageId: msg.message_id, deliveredBy: 'link', bytes };
-      }
-      if (bytes !== undefined && bytes <= TELEGRAM_LIMITS.videoByUrlBytes) {
-        try {
-          const msg = await telegram.call('sendVideo', input.chatId, (api) =>
-            api.sendVideo(input.chatId, input.videoUrl, {
-              caption: input.caption,
-              supports_streaming: true,
-              ...replyTo(input.replyToMessageId),
-            }),
-          );
-          return { messageId: msg.message_id, fileId: msg.video?.file_id, deliveredBy: 'url', bytes };
-        } catch (err) {
-          // Telegram could not fetch the URL itself: upload it instead.
-          if (!(err instanceof TelegramRequestError)) throw err;
-        }
       }
       return upload(input, bytes);
     },

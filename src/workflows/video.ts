@@ -63,6 +63,8 @@ const chatActionOptions = {
  * Workflows started before this change keep requesting cancellation.
  */
 const ABANDON_CHAT_ACTION = 'abandon-chat-action-loop';
+/** The video goes out as soon as the result is in, without a "sending" edit first. */
+const SEND_VIDEO_AT_ONCE = 'send-video-at-once';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -138,7 +140,9 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       if (!videoUrl) throw new VideoFailed('generation-failed', 'no video in the result');
 
       progress.phase = 'sending';
-      await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.sending });
+      // The chat already shows "sending video…"; editing the progress message first
+      // only delayed the video by a round trip.
+      if (!patched(SEND_VIDEO_AT_ONCE)) await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.sending });
       const sent = await sendVideo({ chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId });
       presence.cancel();
       progress.phase = 'completed';

@@ -71,9 +71,11 @@ describe('sendVideo against the simulators', () => {
 
     const sent = await runActivity(activities.sendVideo, { chatId, videoUrl, caption: 'Big one' });
 
+    // Telegram refuses to fetch it by URL, so it is uploaded.
     const calls = telegram.callsTo('sendVideo');
-    expect(calls).toHaveLength(1);
-    expect(uploadedVideo(calls[0])).toMatchObject({ size });
+    expect(calls).toHaveLength(2);
+    expect(calls[0]).toMatchObject({ ok: false, params: { video: videoUrl } });
+    expect(uploadedVideo(calls[1])).toMatchObject({ size });
     const [message] = telegram.messagesTo(chatId);
     expect(sent.deliveredBy).toBe('upload');
     expect(sent.bytes).toBe(size);
@@ -106,7 +108,8 @@ describe('sendVideo against the simulators', () => {
 
     const sent = await runActivity(activities.sendVideo, { chatId, videoUrl, caption: 'Huge' });
 
-    expect(telegram.callsTo('sendVideo')).toHaveLength(0);
+    // One refused attempt by URL, then the link; never an upload over Telegram's limit.
+    expect(telegram.callsTo('sendVideo')).toEqual([expect.objectContaining({ ok: false, params: expect.objectContaining({ video: videoUrl }) })]);
     const [message] = telegram.messagesTo(chatId);
     expect(sent).toEqual({ messageId: message?.message_id, deliveredBy: 'link', bytes: size });
     expect(message?.method).toBe('sendMessage');
@@ -124,7 +127,9 @@ describe('sendVideo against the simulators', () => {
 
     expect(failure.type).toBe('VideoUnavailableError');
     expect(failure.nonRetryable).toBe(true);
-    expect(telegram.calls).toHaveLength(0);
+    // Telegram's own fetch failed first; nothing reached the user.
+    expect(telegram.calls.map((c) => [c.method, c.ok])).toEqual([['sendVideo', false]]);
+    expect(telegram.messagesTo(chatId)).toHaveLength(0);
     expectNoSecrets(failure);
   });
 

@@ -92,7 +92,7 @@ describe('imageToVideo', () => {
     expect(world.polls).toBe(0);
     expect(world.videos).toEqual([{ chatId: 42, videoUrl: 'http://wavespeed.test/outputs/pred-cb.mp4' }]);
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'completed', telegramFileId: 'file-video-1' })]);
-    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.submitted, PROGRESS.sending, PROGRESS.completed]);
+    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.submitted, PROGRESS.completed]);
     expect(world.chatActionsStarted).toBe(1);
   });
 
@@ -107,7 +107,7 @@ describe('imageToVideo', () => {
     expect(outcome).toMatchObject({ status: 'completed', resultVia: 'poll' });
     expect(world.polls).toBe(3);
     expect(world.phases).toEqual(['submitted', 'processing']);
-    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.submitted, PROGRESS.processing, PROGRESS.sending, PROGRESS.completed]);
+    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.submitted, PROGRESS.processing, PROGRESS.completed]);
     expect(world.videos).toHaveLength(1);
   });
 
