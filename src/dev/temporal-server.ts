@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { findTemporalBinary } from '../temporal/binaries.js';
+import { devServerArgs } from '../temporal/dev-server-config.js';
 
 export interface DevServerOptions {
   host?: string;
@@ -31,7 +32,7 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 7233;
   const uiPort = options.uiPort ?? 8233;
-  const args = ['server', 'start-dev', '--ip', host, '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn'];
+  const args = ['server', 'start-dev', '--ip', host, '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn', ...devServerArgs()];
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);

@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { testingExecutable } from '../../src/temporal/binaries.js';
+import { devServerArgs } from '../../src/temporal/dev-server-config.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 
 /** The time-skipping test server, from the pinned binary when installed. */
@@ -10,7 +11,7 @@ export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 
 /** A real Temporal dev server (the CLI), from the pinned binary when installed. */
 export function createLocalEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({ server: { executable: testingExecutable('cli') } });
+  return TestWorkflowEnvironment.createLocal({ server: { executable: testingExecutable('cli'), extraArgs: devServerArgs() } });
 }
 
 /** Bundles Telewan's workflows once per test file. */
