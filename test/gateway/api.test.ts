@@ -4,24 +4,10 @@ import { createBot } from '../../src/bot/bot.js';
 import { buildApp } from '../../src/gateway/app.js';
 import { createCatalog } from '../../src/gateway/services/catalog.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { botInfo } from './bot-info.js';
 import { FakeWorkflows } from './fake-workflows.js';
 
 const TOKEN = 'operators-api-token-0123456789ab';
-const botInfo = {
-  id: 1,
-  is_bot: true as const,
-  first_name: 'Telewan',
-  username: 'telewan_bot',
-  can_join_groups: false,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-  can_connect_to_business: false,
-  has_main_web_app: false,
-  has_topics_enabled: false,
-  allows_users_to_create_topics: false,
-  can_manage_bots: false,
-  supports_join_request_queries: false,
-};
 
 let db: TestDatabase;
 let app: FastifyInstance;

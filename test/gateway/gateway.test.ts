@@ -4,26 +4,12 @@ import { createBot } from '../../src/bot/bot.js';
 import { buildApp } from '../../src/gateway/app.js';
 import type { Catalog } from '../../src/gateway/services/catalog.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
+import { botInfo } from './bot-info.js';
 import { FakeWorkflows } from './fake-workflows.js';
 
 const SECRET = 'telegram-secret_123';
 const WHSEC = 'whsec_0123456789abcdef0123456789abcdef';
 const NOW = 1_800_000_000;
-const botInfo = {
-  id: 1,
-  is_bot: true as const,
-  first_name: 'Telewan',
-  username: 'telewan_bot',
-  can_join_groups: false,
-  can_read_all_group_messages: false,
-  supports_inline_queries: false,
-  can_connect_to_business: false,
-  has_main_web_app: false,
-  has_topics_enabled: false,
-  allows_users_to_create_topics: false,
-  can_manage_bots: false,
-  supports_join_request_queries: false,
-};
 
 /** These tests never reach the operators' API (see api.test.ts). */
 const unusedCatalog: Catalog = {
