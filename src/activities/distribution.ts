@@ -251,17 +251,17 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
           // About a quarter second of slots at a time, so a fleet-wide pause leaks little.
           const block = ready.slice(0, Math.max(1, Math.ceil(rate / 4)));
           for (const r of block) queue.splice(queue.indexOf(r), 1);
-          const delay = await limiter.reserve(block.length);
-          const start = Date.now() + delay;
+          const start = await limiter.reserve(block.length);
           for (const [i, r] of block.entries()) {
             const slot = start + i * limiter.intervalMs;
-            await wait(ctx, slot - Date.now());
+            await wait(ctx, limiter.sendTime(slot) - Date.now());
             // Telegram asked us to wait (these slots predate the pause), or this process fell
             // behind its slots: catching up would burst past the ceiling, so reserve anew.
             if (limiter.paused || Date.now() - slot > MAX_LATENESS_MS) {
               queue.push(...block.slice(i));
               break;
             }
+            limiter.sending();
             const p: Promise<void> = sendOne(r).finally(() => inFlight.delete(p));
             inFlight.add(p);
           }

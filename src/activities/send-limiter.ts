@@ -18,6 +18,8 @@ export class SendLimiter {
   private ensured = false;
   /** This process's own knowledge of a pause, so its slots already reserved are not spent during it. */
   private localPauseUntil = 0;
+  /** When this process last sent: its own sends never come closer than one interval. */
+  private lastLocalSend = 0;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -35,12 +37,15 @@ export class SendLimiter {
   }
 
   /**
-   * Reserves `n` consecutive slots. Returns how many milliseconds from now the
-   * first one begins (by the database's clock, so worker clocks do not matter);
-   * slot `i` begins `i * intervalMs` later.
+   * Reserves `n` consecutive slots. Returns the local time (`Date.now()` scale)
+   * the first begins; slot `i` begins `i * intervalMs` later. The database says
+   * how far ahead the slot is by its own clock, so worker clocks do not matter;
+   * that distance is counted from just before the query, since the answer's way
+   * back varies most under load.
    */
   async reserve(n: number): Promise<number> {
     await this.ensure();
+    const asked = Date.now();
     const span = (n * this.intervalMs) / 1000;
     const rows = await this.prisma.$queryRaw<Array<{ delay_ms: number }>>`
       WITH cur AS (
@@ -51,7 +56,20 @@ export class SendLimiter {
       SET next_slot_at = cur.start + make_interval(secs => ${span}::float8), updated_at = clock_timestamp()
       FROM cur WHERE id = ${this.key}
       RETURNING (EXTRACT(EPOCH FROM (cur.start - clock_timestamp())) * 1000)::float8 AS delay_ms`;
-    return Math.max(0, rows[0]?.delay_ms ?? 0);
+    return asked + Math.max(0, rows[0]?.delay_ms ?? 0);
+  }
+
+  /**
+   * The moment to send in `slot`: the slot itself, or one interval after this
+   * process's previous send if two reservations' slots came out overlapping.
+   */
+  sendTime(slot: number): number {
+    return Math.max(slot, this.lastLocalSend + this.intervalMs);
+  }
+
+  /** Records that this process sends now (see {@link sendTime}). */
+  sending(): void {
+    this.lastLocalSend = Date.now();
   }
 
   /** True while a pause this process learnt of is running: slots reserved before it must be given back. */

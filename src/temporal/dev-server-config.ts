@@ -5,6 +5,7 @@
  */
 export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
   'system.enableActivityEagerExecution': 'true',
+  'history.transferProcessorMaxPollRPS': '1000',
 };
 
 /** As `temporal server start-dev` arguments. */
