@@ -1,0 +1,244 @@
+/**
+ * `npm run bench:broadcast`: summary distribution throughput against the
+ * fleet-wide ceiling, with the Telegram simulator enforcing Telegram's limit.
+ *
+ * Scenarios (each on its own Temporal dev server and database):
+ *   - ceiling 25/s, simulator 30/s (Telegram's documented bulk limit)
+ *   - ceiling 30/s, simulator 30/s (no headroom at all)
+ *   - paid broadcasts: ceiling 1,000/s, simulator 1,000/s for allow_paid_broadcast
+ * and the seed's original approach as baseline: one message, then 50 ms, in a loop.
+ *
+ * Flags: --subscribers 3000 --paidSubscribers 100000 --baseline 600 --workers 1
+ * Figures: sustained rate (first to last accepted send) as a fraction of the
+ * ceiling, 429s, the worker process's peak RSS, history events per 1,000 recipients.
+ */
+import { readFileSync } from 'node:fs';
+import { Api } from 'grammy';
+import { TASK_QUEUES } from '../src/constants.js';
+import { Client, Connection } from '@temporalio/client';
+import { createPrisma, type PrismaClient } from '../src/db/client.js';
+import { startStack } from '../src/dev/stack.js';
+import { TelegramSimulator } from '../src/simulators/telegram.js';
+import { summaryWorkflowId } from '../src/workflows/ids.js';
+import type { DistributionCounts } from '../src/workflows/distribution-messages.js';
+import { spawnWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
+import { numericFlags } from './lib/args.js';
+import { CpuMeter, formatCpu } from './lib/cpu.js';
+import { Cleanup, createBenchDatabase, machineInfo, printMachine, startTemporal } from './lib/infra.js';
+import { table } from './lib/stats.js';
+
+const flags = numericFlags({ subscribers: 3000, paidSubscribers: 100_000, baseline: 600, workers: 1 });
+
+interface Scenario {
+  name: string;
+  ceiling: number;
+  simulatorLimit: number;
+  paid: boolean;
+  subscribers: number;
+}
+
+interface Figures {
+  name: string;
+  /** Most sends Telegram saw in any one-second window (accepted or refused). */
+  peakWindow: number;
+  recipients: number;
+  ceiling: number;
+  sustained: number;
+  overall: number;
+  rateLimited: number;
+  peakRssMb: number;
+  eventsPer1000: number;
+  runs: number;
+  seconds: number;
+}
+
+function peakWindow(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let peak = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= 1000) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
+
+/** Peak resident memory of a process, from /proc (VmHWM). */
+function peakRssMb(pid: number | undefined): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function seed(prisma: PrismaClient, n: number): Promise<number> {
+  const source = await prisma.source.create({ data: { slug: `bench-${n}`, title: 'Bench' } });
+  for (let from = 0; from < n; from += 10_000) {
+    const ids = Array.from({ length: Math.min(10_000, n - from) }, (_, i) => 10_000_000 + from + i);
+    await prisma.telegramUser.createMany({ data: ids.map((id) => ({ id: BigInt(id), chatId: BigInt(id) })) });
+    await prisma.subscription.createMany({ data: ids.map((id) => ({ userId: BigInt(id), sourceId: source.id })) });
+  }
+  const summary = await prisma.summary.create({
+    data: { sourceId: source.id, externalId: 'bench', title: 'Benchmark summary', text: 'A short summary of a new video, as users get it.' },
+  });
+  return summary.id;
+}
+
+async function runScenario(s: Scenario): Promise<Figures> {
+  const cleanup = new Cleanup();
+  try {
+    const [temporal, databaseUrl] = await Promise.all([startTemporal(cleanup), createBenchDatabase(cleanup)]);
+    const stack = await startStack({
+      sandbox: true,
+      worker: false,
+      env: {
+        DATABASE_URL: databaseUrl,
+        TEMPORAL_ADDRESS: temporal.address,
+        GATEWAY_PORT: '0',
+        LOG_LEVEL: 'warn',
+        BROADCAST_RATE_PER_SECOND: String(s.ceiling),
+        BROADCAST_PAID: String(s.paid),
+      },
+      telegram: { globalRatePerSecond: s.simulatorLimit, paidBroadcastRatePerSecond: s.simulatorLimit, perChatRatePerSecond: 1 },
+    });
+    cleanup.add('stack', () => stack.stop());
+    const prisma = createPrisma(databaseUrl);
+    cleanup.add('prisma', () => prisma.$disconnect());
+    const summaryId = await seed(prisma, s.subscribers);
+
+    const workers: WorkerProcess[] = [];
+    for (let i = 0; i < flags.workers; i++) workers.push(spawnWorker(stack.config));
+    cleanup.add('workers', async () => void (await Promise.all(workers.map((w) => w.kill('SIGTERM')))));
+    await Promise.all(workers.map((w) => w.ready));
+
+    const connection = await Connection.connect({ address: temporal.address });
+    cleanup.add('client', () => connection.close());
+    const client = new Client({ connection });
+    const cpu = new CpuMeter({ worker: workers[0]?.child.pid, 'simulators+gateway': process.pid, temporal: temporal.process.pid });
+    cpu.start();
+    const started = Date.now();
+    const handle = await client.workflow.start('distributeSummary', {
+      taskQueue: TASK_QUEUES.broadcast,
+      workflowId: summaryWorkflowId(summaryId),
+      args: [{ summaryId }],
+    });
+    const result = (await handle.result()) as DistributionCounts;
+    const seconds = (Date.now() - started) / 1000;
+    console.error(`${s.name}: CPU ${formatCpu(cpu.stop())} (100% = one core)`);
+
+    const calls = stack.telegram!.callsTo('sendMessage');
+    const accepted = calls.filter((c) => c.ok).map((c) => c.at).sort((a, b) => a - b);
+    const limitedAt = calls.filter((c) => c.errorCode === 429).map((c) => c.at);
+    if (limitedAt.length) console.error(`${s.name}: 429s at +${limitedAt.map((t) => ((t - accepted[0]!) / 1000).toFixed(2)).join(', ')} s`);
+    const span = (accepted.at(-1)! - accepted[0]!) / 1000;
+    let events = 0;
+    let runs = 0;
+    let runId: string | undefined = handle.firstExecutionRunId;
+    while (runId) {
+      const history = await client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
+      events += history.events?.length ?? 0;
+      runs += 1;
+      runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
+    if (result.sent !== s.subscribers) console.error(`${s.name}: only ${result.sent} of ${s.subscribers} sent`);
+    return {
+      name: s.name,
+      peakWindow: peakWindow(calls.map((c) => c.at)),
+      recipients: result.sent,
+      ceiling: s.ceiling,
+      sustained: (accepted.length - 1) / span,
+      overall: result.sent / seconds,
+      rateLimited: stack.telegram!.stats.rateLimited,
+      peakRssMb: Math.max(...workers.map((w) => peakRssMb(w.child.pid))),
+      eventsPer1000: (events / result.sent) * 1000,
+      runs,
+      seconds,
+    };
+  } finally {
+    await cleanup.run();
+  }
+}
+
+/** The seed's approach: send, wait 50 ms, next; one process, no pacing beyond that. */
+async function runBaseline(n: number): Promise<Figures> {
+  const telegram = new TelegramSimulator({ token: '1:baseline', globalRatePerSecond: 30, perChatRatePerSecond: 1 });
+  const apiRoot = await telegram.start();
+  try {
+    const api = new Api('1:baseline', { apiRoot });
+    const started = Date.now();
+    let sent = 0;
+    for (let i = 0; i < n; i++) {
+      try {
+        await api.sendMessage(20_000_000 + i, 'Benchmark summary\n\nA short summary of a new video, as users get it.');
+        sent += 1;
+      } catch {
+        // The seed logged and moved on.
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const accepted = telegram.callsTo('sendMessage').filter((c) => c.ok).map((c) => c.at);
+    return {
+      name: 'baseline: send + sleep 50 ms',
+      peakWindow: peakWindow(telegram.callsTo('sendMessage').map((c) => c.at)),
+      recipients: sent,
+      ceiling: 25,
+      sustained: (accepted.length - 1) / ((accepted.at(-1)! - accepted[0]!) / 1000),
+      overall: sent / seconds,
+      rateLimited: telegram.stats.rateLimited,
+      peakRssMb: Number.NaN,
+      eventsPer1000: Number.NaN,
+      runs: 0,
+      seconds,
+    };
+  } finally {
+    await telegram.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  printMachine(await machineInfo(process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/postgres'));
+  console.log(`workers   ${flags.workers} worker process(es)\n`);
+  const scenarios: Scenario[] = [
+    { name: 'ceiling 25/s, Telegram 30/s', ceiling: 25, simulatorLimit: 30, paid: false, subscribers: flags.subscribers },
+    { name: 'ceiling 30/s, Telegram 30/s', ceiling: 30, simulatorLimit: 30, paid: false, subscribers: flags.subscribers },
+    { name: 'paid 1,000/s, Telegram 1,000/s', ceiling: 1000, simulatorLimit: 1000, paid: true, subscribers: flags.paidSubscribers },
+  ].filter((s) => s.subscribers > 0);
+  const results: Figures[] = [];
+  for (const s of scenarios) {
+    console.error(`running: ${s.name}, ${s.subscribers} subscribers…`);
+    results.push(await runScenario(s));
+  }
+  if (flags.baseline > 0) {
+    console.error(`running: baseline, ${flags.baseline} recipients…`);
+    results.push(await runBaseline(flags.baseline));
+  }
+  const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+  console.log(
+    table(
+      ['scenario', 'recipients', 'sustained/s', 'of ceiling', 'overall/s', 'peak 1 s', '429s', 'worker RSS MB', 'events/1k', 'runs', 'time s'],
+      results.map((r) => [
+        r.name,
+        String(r.recipients),
+        f(r.sustained),
+        f(r.sustained / r.ceiling, 3),
+        f(r.overall),
+        String(r.peakWindow),
+        String(r.rateLimited),
+        f(r.peakRssMb, 0),
+        f(r.eventsPer1000, 0),
+        String(r.runs),
+        f(r.seconds),
+      ]),
+    ),
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
