@@ -70,10 +70,13 @@ function summaryText(summary: { title: string; text: string; videoUrl: string | 
  * a zombie attempt from sending beside its retry.
  */
 async function wait(ctx: Context, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  for (let left = ms; left > 0; left = until - Date.now()) {
-    await ctx.sleep(Math.min(left, 1000));
-    ctx.heartbeat();
+  // Timers are not finer than a couple of milliseconds: closer slots go now.
+  if (ms > 2) {
+    const until = Date.now() + ms;
+    for (let left = ms; left > 0; left = until - Date.now()) {
+      await ctx.sleep(Math.min(left, 1000));
+      if (left > 1000) ctx.heartbeat();
+    }
   }
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
 }
@@ -254,14 +257,15 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
           const start = await limiter.reserve(block.length);
           for (const [i, r] of block.entries()) {
             const slot = start + i * limiter.intervalMs;
-            await wait(ctx, limiter.sendTime(slot) - Date.now());
+            const at = limiter.sendTime(slot);
+            await wait(ctx, at - Date.now());
             // Telegram asked us to wait (these slots predate the pause), or this process fell
             // behind its slots: catching up would burst past the ceiling, so reserve anew.
             if (limiter.paused || Date.now() - slot > MAX_LATENESS_MS) {
               queue.push(...block.slice(i));
               break;
             }
-            limiter.sending();
+            limiter.sending(at);
             const p: Promise<void> = sendOne(r).finally(() => inFlight.delete(p));
             inFlight.add(p);
           }

@@ -67,9 +67,12 @@ export class SendLimiter {
     return Math.max(slot, this.lastLocalSend + this.intervalMs);
   }
 
-  /** Records that this process sends now (see {@link sendTime}). */
-  sending(): void {
-    this.lastLocalSend = Date.now();
+  /**
+   * Records that this process sends in the slot `sendTime` gave. The scheduled
+   * time, not the clock, so timer lateness never accumulates into drift.
+   */
+  sending(at: number): void {
+    this.lastLocalSend = at;
   }
 
   /** True while a pause this process learnt of is running: slots reserved before it must be given back. */
