@@ -3,7 +3,6 @@ import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Connection } from '@temporalio/client';
 import type pg from 'pg';
 import { deployMigrations } from '../../scripts/lib/migrate.js';
 import {
@@ -15,6 +14,7 @@ import {
   withDatabase,
   withMaintenanceClient,
 } from '../../scripts/lib/postgres.js';
+import { waitForServer } from '../../src/dev/temporal-server.js';
 import { findTemporalBinary } from '../../src/temporal/binaries.js';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/temporal/dev-server-config.js';
 
@@ -105,7 +105,7 @@ export async function startTemporal(cleanup: Cleanup, options: { dynamicConfig?:
     await gone;
   });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`temporal server exited with ${code}; see ${logFile}`))));
-  await Promise.race([waitForTemporal(address), exited]);
+  await Promise.race([waitForServer(address), exited]);
   return { address, process: child, logFile, dynamicConfig };
 }
 
@@ -118,20 +118,6 @@ export function countLogLines(temporal: BenchTemporal, text: string): number {
   }
 }
 
-async function waitForTemporal(address: string, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
-      return;
-    } catch (err) {
-      if (Date.now() > until) throw new Error(`Temporal did not answer at ${address}`, { cause: err });
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
 
 /** A new database with the committed migrations, dropped by `cleanup`. */
 export async function createBenchDatabase(cleanup: Cleanup): Promise<string> {

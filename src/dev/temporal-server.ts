@@ -55,7 +55,8 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
   };
 }
 
-async function waitForServer(address: string, timeoutMs = 30_000): Promise<void> {
+/** Resolves once a Temporal server answers gRPC at `address`. */
+export async function waitForServer(address: string, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
