@@ -58,7 +58,7 @@ const completed = (id: string, extra: Partial<PredictionResult> = {}): Predictio
 async function run(
   overrides: (world: FakeWorld) => ActivityOverrides,
   req: VideoRequest = request(),
-  during?: (workflowId: string) => Promise<void>,
+  during?: (workflowId: string, world: FakeWorld) => Promise<void>,
 ): Promise<{ outcome: VideoOutcome; world: FakeWorld; workflowId: string }> {
   const { activities, world } = fakeActivities(overrides);
   const worker = await Worker.create({
@@ -71,7 +71,7 @@ async function run(
   const workflowId = videoWorkflowId(req.user.chatId, req.messageId);
   const outcome = await worker.runUntil(async () => {
     const handle = await env.client.workflow.start('imageToVideo', { taskQueue: `test-${req.messageId}`, workflowId, args: [req] });
-    if (during) await during(workflowId);
+    if (during) await during(workflowId, world);
     return (await handle.result()) as VideoOutcome;
   });
   return { outcome, world, workflowId };
@@ -179,21 +179,19 @@ describe('imageToVideo', () => {
   });
 
   it('stops on /cancel and says so', async () => {
-    // The chat-action loop here returns at once: the time-skipping test server
-    // mishandles cancelling an activity whose start is not yet in history
-    // ("ACTIVITY_UNKNOWN", then a fatal state-machine error). The real server
-    // does not; test/system/video.e2e.test.ts cancels the live loop there.
+    // The time-skipping test server mishandles cancelling an activity that is in
+    // flight ("ACTIVITY_UNKNOWN", then a fatal state-machine error), so this test
+    // cancels while nothing runs. The real server does not;
+    // test/system/video.e2e.test.ts cancels mid-flight there.
     const { outcome, world, workflowId } = await run(
       () => ({}),
       request(),
-      async (id) => {
+      async (id, seen) => {
         const handle = env.client.workflow.getHandle(id);
-        // Wait until it is waiting for WaveSpeed, then cancel.
-        for (let i = 0; i < 100; i++) {
-          const p = await handle.query(progressQuery);
-          if (p.phase === 'submitted') break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        // Cancel while it waits for WaveSpeed with no activity in flight (the first
+        // poll is 5 s away): see the note above on cancelling in this test server.
+        for (let i = 0; i < 200 && !seen.userSaw.includes(PROGRESS.submitted); i++) await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, 500));
         await handle.signal(cancelVideoSignal, { by: 'user' });
       },
     );
