@@ -11,7 +11,6 @@ import type { PredictionResult } from '../../src/integrations/wavespeed/types.js
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import {
   cancelVideoSignal,
-  progressQuery,
   wavespeedResultSignal,
   type VideoOutcome,
   type VideoRequest,
