@@ -34,7 +34,23 @@ export interface SentVideo {
   bytes?: number;
 }
 
-export function createTelegramActivities({ telegram, config }: Pick<ActivityDeps, 'telegram' | 'config'>) {
+export function createTelegramActivities({ telegram, config, prisma }: Pick<ActivityDeps, 'telegram' | 'config' | 'prisma'>) {
+  /**
+   * Whether the generation this workflow serves is still under way. The loop is
+   * abandoned, not cancelled, so without this it would learn of the end only from
+   * a failed heartbeat, seconds after the video. Best effort: when the answer
+   * cannot be had, keep showing the action.
+   */
+  async function stillGenerating(workflowId: string | undefined): Promise<boolean> {
+    if (!workflowId) return true;
+    try {
+      const row = await prisma.generation.findUnique({ where: { id: workflowId }, select: { status: true } });
+      return row === null || !['completed', 'failed', 'cancelled'].includes(row.status);
+    } catch {
+      return true;
+    }
+  }
+
   const replyTo = (messageId?: number) =>
     messageId ? { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } } : {};
 
@@ -113,7 +129,9 @@ export function createTelegramActivities({ telegram, config }: Pick<ActivityDeps
     async keepChatAction(input: { chatId: number; action: 'upload_video' | 'typing' }): Promise<void> {
       const interval = config.chatActionIntervalMs ?? 4000;
       const ctx = Context.current();
+      const workflowId = ctx.info.workflowExecution?.workflowId;
       for (;;) {
+        if (!(await stillGenerating(workflowId))) return;
         let pause = interval;
         try {
           await telegram.call('sendChatAction', input.chatId, (api) => api.sendChatAction(input.chatId, input.action));
