@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps.js';
 import { recordEvent } from '../db/events.js';
+import { ACTIVE_GENERATION_STATUSES } from '../db/generations.js';
 import type { GenerationStatus } from '../generated/prisma/client.js';
 import { upsertUser, type TelegramUserInput } from '../db/users.js';
 
@@ -40,7 +41,6 @@ export interface GenerationSummary {
   error: string | null;
 }
 
-const ACTIVE: GenerationStatus[] = ['requested', 'preparing', 'submitted', 'processing'];
 
 export function createGenerationActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
   return {
@@ -118,7 +118,7 @@ export function createGenerationActivities({ prisma }: Pick<ActivityDeps, 'prism
     /** Ids (= workflow ids) of the chat's generations still in progress. */
     async findActiveGenerations(input: { chatId: number }): Promise<string[]> {
       const rows = await prisma.generation.findMany({
-        where: { chatId: BigInt(input.chatId), status: { in: ACTIVE } },
+        where: { chatId: BigInt(input.chatId), status: { in: [...ACTIVE_GENERATION_STATUSES] } },
         orderBy: { requestedAt: 'asc' },
         select: { id: true },
       });

@@ -3,6 +3,7 @@ import { InputFile } from 'grammy';
 import { TELEGRAM_LIMITS } from '../constants.js';
 import { TelegramRateLimitError, TelegramRequestError, TelewanError, VideoUnavailableError } from '../errors.js';
 import { classifyTelegramError, isMessageNotModified } from '../integrations/telegram/errors.js';
+import { ACTIVE_GENERATION_STATUSES } from '../db/generations.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface SendVideoInput {
@@ -45,7 +46,7 @@ export function createTelegramActivities({ telegram, config, prisma }: Pick<Acti
     if (!workflowId) return true;
     try {
       const row = await prisma.generation.findUnique({ where: { id: workflowId }, select: { status: true } });
-      return row === null || !['completed', 'failed', 'cancelled'].includes(row.status);
+      return row === null || ACTIVE_GENERATION_STATUSES.includes(row.status);
     } catch {
       return true;
     }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { distributionProgressQuery, type DistributionCounts } from '../../src/workflows/distribution-messages.js';
-import { eventually, startTestSystem, TEST_ADMIN_TOKEN, type TestSystem } from '../helpers/system.js';
+import { eventually, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
 
 let sys: TestSystem;
 
@@ -12,14 +12,7 @@ afterAll(async () => {
   await sys?.teardown();
 });
 
-async function api(path: string, body: unknown) {
-  const res = await fetch(`${sys.gateway.url}/api${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const api = (path: string, body: unknown) => postApi(sys, path, body);
 
 it('delivers a summary posted to the API to every subscriber once, through a 429 storm', async () => {
   const telegram = sys.telegram!;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { summaryWorkflowId } from '../../src/workflows/ids.js';
-import { eventually, startTestSystem, TEST_ADMIN_TOKEN, type TestSystem } from '../helpers/system.js';
+import { eventually, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
 
 let sys: TestSystem;
 
@@ -16,15 +16,7 @@ const CHAT = 6100;
 const SLUG = 'e2e-news';
 const TITLE = 'End-to-End News';
 
-/** POSTs to the operators' API of the running gateway. */
-async function api(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${sys.gateway.url}/api${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const api = (path: string, body: unknown) => postApi(sys, path, body);
 
 /** Sends a text as the user and waits for the bot's next message to the chat. */
 async function say(text: string) {
