@@ -5,6 +5,10 @@ import { TASK_QUEUES } from './constants.js';
 import { createPrisma } from './db/client.js';
 import { TelegramClient } from './integrations/telegram/client.js';
 import { WavespeedClient } from './integrations/wavespeed/client.js';
+import { createLogger, secretsOf, type Logger } from './observability/logger.js';
+import { createWorkerMetrics, type WorkerMetrics } from './observability/metrics.js';
+import { startMetricsServer } from './observability/metrics-server.js';
+import { installTemporalRuntime, PinoTemporalLogger } from './observability/temporal-runtime.js';
 import { workerTuning } from './temporal/worker-tuning.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 
@@ -14,40 +18,78 @@ export interface RunningWorker {
   /** Resolves when the worker has stopped; rejects if it crashed. */
   done: Promise<void>;
   shutdown(): Promise<void>;
+  /** Where this worker serves `GET /metrics`. */
+  metricsUrl: string;
+  metrics: WorkerMetrics;
+}
+
+export interface WorkerServices {
+  /** Where the worker and Temporal's runtime log; by default a {@link createLogger} logger on standard output. */
+  logger?: Logger;
 }
 
 /**
  * Wires the real clients into the activities and starts a worker on the media
  * task queue. The only place that builds real dependencies for workflows.
  */
-export async function startWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<RunningWorker> {
+export async function startWorker(config: Config, overrides: Partial<WorkerOptions> = {}, services: WorkerServices = {}): Promise<RunningWorker> {
+  const logger = services.logger ?? createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config), base: { service: 'worker' } });
+  // Before anything touches Temporal's runtime: its logs and metrics are set once per process.
+  const telemetry = await installTemporalRuntime(logger);
+  const releaseLogger = telemetry.useLogger(logger);
+  const metrics = createWorkerMetrics({ processMetrics: true });
+  const metricsServer = await startMetricsServer({
+    host: config.WORKER_METRICS_HOST,
+    port: config.WORKER_METRICS_PORT,
+    registry: metrics.registry,
+    sdkMetricsUrl: telemetry.sdkMetricsUrl,
+    logger,
+  });
+  logger.info({ metricsUrl: metricsServer.url, sdkMetrics: telemetry.sdkMetricsUrl !== undefined }, 'Worker metrics served');
   const prisma = createPrisma(config.DATABASE_URL);
   const activities = createActivities({
     prisma,
-    telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT }),
+    telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, metrics }),
     wavespeed: new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT }),
+    metrics,
     config: {
       publicUrl: config.PUBLIC_URL,
       broadcast: { ratePerSecond: config.BROADCAST_RATE_PER_SECOND, paid: config.BROADCAST_PAID },
     },
   });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
-  const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, ...workerTuning };
-  const workers = [
-    await Worker.create({ ...common, taskQueue: TASK_QUEUES.media, ...overrides }),
-    // Each batch mostly waits for its send slots, so many may run at once.
-    await Worker.create({ ...common, taskQueue: TASK_QUEUES.broadcast, maxConcurrentActivityTaskExecutions: 32, ...overrides }),
-  ];
+  const release = async () => {
+    await metricsServer.close();
+    await prisma.$disconnect();
+    releaseLogger();
+  };
+  let connection: NativeConnection | undefined;
+  let workers: Worker[];
+  try {
+    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new PinoTemporalLogger(() => logger) });
+    const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, ...workerTuning };
+    workers = [
+      await Worker.create({ ...common, taskQueue: TASK_QUEUES.media, ...overrides }),
+      // Each batch mostly waits for its send slots, so many may run at once.
+      await Worker.create({ ...common, taskQueue: TASK_QUEUES.broadcast, maxConcurrentActivityTaskExecutions: 32, ...overrides }),
+    ];
+  } catch (err) {
+    await connection?.close();
+    await release();
+    throw err;
+  }
+  const open = connection;
   const done = Promise.all(workers.map((w) => w.run()))
     .then(() => undefined)
     .finally(async () => {
-      await connection.close();
-      await prisma.$disconnect();
+      await open.close();
+      await release();
     });
   return {
     workers,
     done,
+    metricsUrl: metricsServer.url,
+    metrics,
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;

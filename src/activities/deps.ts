@@ -1,12 +1,15 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { TelegramClient } from '../integrations/telegram/client.js';
 import type { WavespeedClient } from '../integrations/wavespeed/client.js';
+import type { WorkerMetrics } from '../observability/metrics.js';
 
 /** What activities need from the outside world; wired once, in `src/worker.ts`. */
 export interface ActivityDeps {
   prisma: PrismaClient;
   telegram: TelegramClient;
   wavespeed: WavespeedClient;
+  /** Telewan's worker counters (`/metrics`); optional so tests that do not look need not build them. */
+  metrics?: WorkerMetrics;
   config: {
     /** Public base URL of the gateway, for WaveSpeed's webhook. */
     publicUrl: string;

@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import type { ActivityDeps } from './deps.js';
 import { recordEvent } from '../db/events.js';
 import { ACTIVE_GENERATION_STATUSES } from '../db/generations.js';
@@ -42,7 +43,7 @@ export interface GenerationSummary {
 }
 
 
-export function createGenerationActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
+export function createGenerationActivities({ prisma, metrics }: Pick<ActivityDeps, 'prisma' | 'metrics'>) {
   return {
     /** Records a new request (user and generation rows, `video.requested`). Idempotent. */
     async registerRequest(input: RegisterRequestInput): Promise<void> {
@@ -102,6 +103,8 @@ export function createGenerationActivities({ prisma }: Pick<ActivityDeps, 'prism
           payload: { errorKind: fields.errorKind ?? null, deliveredBy: fields.deliveredBy ?? null },
         });
       });
+      metrics?.generations.inc({ outcome: status });
+      log.info('Generation ended', { generationId, outcome: status, errorKind: fields.errorKind, deliveredBy: fields.deliveredBy });
     },
 
     /** The chat's most recent requests, newest first. */

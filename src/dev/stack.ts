@@ -1,5 +1,7 @@
 import { parseConfig, type Config } from '../config.js';
+import type { DestinationStream } from 'pino';
 import { startGateway, type RunningGateway } from '../gateway/server.js';
+import { createLogger, secretsOf } from '../observability/logger.js';
 import { TelegramSimulator, type TelegramSimulatorOptions } from '../simulators/telegram.js';
 import { WavespeedSimulator, type WavespeedSimulatorOptions } from '../simulators/wavespeed.js';
 import { startWorker, type RunningWorker } from '../worker.js';
@@ -13,6 +15,8 @@ export interface StackOptions {
   wavespeed?: Partial<WavespeedSimulatorOptions>;
   /** Start a worker in this process (default true). */
   worker?: boolean;
+  /** Where gateway and worker log (JSON lines); standard output by default. */
+  logDestination?: DestinationStream;
 }
 
 export interface Stack {
@@ -46,11 +50,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     env.WAVESPEED_API_ROOT = await wavespeed.start();
   }
   const gatewayConfig = parseConfig(env);
-  const gateway = await startGateway(gatewayConfig);
+  const logger = createLogger({ level: gatewayConfig.LOG_LEVEL, secrets: secretsOf(gatewayConfig), destination: options.logDestination });
+  const gateway = await startGateway(gatewayConfig, { logger: logger.child({ service: 'gateway' }) });
   // The worker needs the gateway's address for WaveSpeed's webhook.
   if (!env.PUBLIC_URL || gatewayConfig.GATEWAY_PORT === 0) env.PUBLIC_URL = gateway.url;
   const config = parseConfig(env);
-  const worker = options.worker === false ? undefined : await startWorker(config);
+  const worker = options.worker === false ? undefined : await startWorker(config, {}, { logger: logger.child({ service: 'worker' }) });
   telegram?.setWebhookTarget(`${gateway.url}/telegram/webhook`, config.TELEGRAM_WEBHOOK_SECRET);
 
   return {

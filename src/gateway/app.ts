@@ -1,10 +1,13 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Bot } from 'grammy';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import { registerErrorHandler } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health-route.js';
+import { createGatewayMetrics, type GatewayMetrics } from '../observability/metrics.js';
+import { instrumentRequests, metricsRoute } from './metrics.js';
 import { operatorApi } from './operator-api.js';
 import type { Catalog } from './services/catalog.js';
+import type { StatsService } from './services/stats.js';
 import { telegramRoute } from './telegram-route.js';
 import { wavespeedRoute } from './wavespeed-route.js';
 
@@ -19,6 +22,12 @@ export interface AppDeps {
   /** Bearer token of the operators' API; unset, the API answers 503. */
   adminToken?: string;
   logger?: FastifyServerOptions['logger'];
+  /** A ready logger (see `createLogger`); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
+  /** Counters behind `GET /metrics`; a fresh set when omitted. Pass the same set to `countWorkflowStarts`. */
+  metrics?: GatewayMetrics;
+  /** Figures behind `GET /api/stats`; without it that route does not exist. */
+  stats?: StatsService;
   /** Seconds since the epoch; injectable for signature-window tests. */
   now?: () => number;
 }
@@ -30,13 +39,16 @@ export interface AppDeps {
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
     bodyLimit: 256 * 1024,
   });
+  const metrics = deps.metrics ?? createGatewayMetrics();
   registerErrorHandler(app);
+  instrumentRequests(app, metrics);
+  await app.register(metricsRoute, { metrics });
   await app.register(healthRoutes, { checks: deps.readiness });
-  await app.register(telegramRoute, { bot: deps.bot, secretToken: deps.telegramWebhookSecret });
-  await app.register(wavespeedRoute, { workflows: deps.workflows, webhookSecret: deps.wavespeedWebhookSecret, now: deps.now });
-  await app.register(operatorApi, { prefix: '/api', adminToken: deps.adminToken, catalog: deps.catalog, workflows: deps.workflows });
+  await app.register(telegramRoute, { bot: deps.bot, secretToken: deps.telegramWebhookSecret, metrics });
+  await app.register(wavespeedRoute, { workflows: deps.workflows, webhookSecret: deps.wavespeedWebhookSecret, now: deps.now, metrics });
+  await app.register(operatorApi, { prefix: '/api', adminToken: deps.adminToken, catalog: deps.catalog, workflows: deps.workflows, stats: deps.stats });
   return app;
 }

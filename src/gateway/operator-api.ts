@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import { adminAuth } from './admin-auth.js';
 import type { Catalog } from './services/catalog.js';
+import type { StatsService } from './services/stats.js';
+import { statsRoute } from './stats-route.js';
 import { sourcesRoute } from './sources-route.js';
 import { summariesRoute } from './summaries-route.js';
 
@@ -10,6 +12,8 @@ export interface OperatorApiOptions {
   adminToken: string | undefined;
   catalog: Catalog;
   workflows: WorkflowGateway;
+  /** `GET /stats`; the route exists only when given. */
+  stats?: StatsService;
 }
 
 /** The operators' intake API (register with a prefix, e.g. `/api`): every route behind {@link adminAuth}. */
@@ -17,4 +21,5 @@ export async function operatorApi(app: FastifyInstance, options: OperatorApiOpti
   app.addHook('onRequest', adminAuth(options.adminToken));
   await app.register(sourcesRoute, { catalog: options.catalog });
   await app.register(summariesRoute, { catalog: options.catalog, workflows: options.workflows });
+  if (options.stats) await app.register(statsRoute, { stats: options.stats });
 }

@@ -3,9 +3,14 @@ import { createBot } from '../bot/bot.js';
 import { parseConfig, type Config } from '../config.js';
 import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
+import { createLogger, secretsOf, type Logger } from '../observability/logger.js';
+import { createGatewayMetrics } from '../observability/metrics.js';
 import { TemporalWorkflowGateway } from '../temporal/starter.js';
+import { TemporalWorkflowCounter } from '../temporal/visibility.js';
 import { buildApp } from './app.js';
+import { countWorkflowStarts } from './metrics.js';
 import { createCatalog } from './services/catalog.js';
+import { createStatsService } from './services/stats.js';
 import type { FastifyInstance } from 'fastify';
 import type { UserFromGetMe } from 'grammy/types';
 
@@ -15,16 +20,25 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
+export interface GatewayOptions {
+  botInfo?: UserFromGetMe;
+  /** Where the gateway logs; by default a {@link createLogger} logger on standard output. */
+  logger?: Logger;
+}
+
 /** Builds the gateway from config with real clients and listens. */
-export async function startGateway(config: Config, options: { botInfo?: UserFromGetMe } = {}): Promise<RunningGateway> {
+export async function startGateway(config: Config, options: GatewayOptions = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config), base: { service: 'gateway' } });
+  const metrics = createGatewayMetrics({ processMetrics: true });
   // Lazy: the gateway starts (and answers 503) while Temporal is down.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const workflows = new TemporalWorkflowGateway(client, {
+  const temporal = new TemporalWorkflowGateway(client, {
     model: config.WAVESPEED_MODEL,
     deadlineMs: config.VIDEO_DEADLINE_MS,
     polling: { initialMs: config.VIDEO_POLL_INITIAL_MS, maxMs: config.VIDEO_POLL_MAX_MS },
   });
+  const workflows = countWorkflowStarts(temporal, metrics);
   const prisma = createPrisma(config.DATABASE_URL);
   const wavespeed = new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT });
 
@@ -46,6 +60,8 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
     wavespeedWebhookSecret: webhookSecret,
     catalog: createCatalog(prisma),
     adminToken: config.ADMIN_TOKEN,
+    metrics,
+    stats: createStatsService({ prisma, workflows: new TemporalWorkflowCounter(client) }),
     readiness: {
       temporal: async () => {
         await client.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
@@ -54,7 +70,7 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
         await prisma.$queryRaw`select 1`;
       },
     },
-    logger: { level: config.LOG_LEVEL, redact: ['req.headers["x-telegram-bot-api-secret-token"]', 'req.headers.authorization'] },
+    loggerInstance: logger,
   });
   const url = await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   return {

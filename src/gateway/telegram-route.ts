@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { webhookCallback, type Bot } from 'grammy';
 import { Type } from 'typebox';
+import type { GatewayMetrics } from '../observability/metrics.js';
 
 /** Telegram updates are small; photos arrive as file ids. */
 const UPDATE_BODY_LIMIT = 256 * 1024;
@@ -18,6 +19,7 @@ function sameSecret(given: unknown, expected: string): boolean {
 export interface TelegramRouteOptions {
   bot: Bot;
   secretToken: string;
+  metrics?: GatewayMetrics;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface TelegramRouteOptions {
  * reading the body (401), validates the update's shape (400) and hands it to the
  * bot, whose handlers start workflows. A 2xx means the update is safely in Temporal.
  */
-export async function telegramRoute(app: FastifyInstance, { bot, secretToken }: TelegramRouteOptions): Promise<void> {
+export async function telegramRoute(app: FastifyInstance, { bot, secretToken, metrics }: TelegramRouteOptions): Promise<void> {
   const handle = webhookCallback(bot, 'fastify', { secretToken, onTimeout: 'throw', timeoutMilliseconds: 10_000 });
   app.post(
     '/telegram/webhook',
@@ -34,6 +36,7 @@ export async function telegramRoute(app: FastifyInstance, { bot, secretToken }: 
       schema: { body: UpdateSchema },
       onRequest: async (request, reply) => {
         if (!sameSecret(request.headers['x-telegram-bot-api-secret-token'], secretToken)) {
+          metrics?.webhookRejections.inc({ source: 'telegram', reason: 'secret_mismatch' });
           return reply.code(401).send({ error: 'Unauthorized', message: 'Wrong or missing secret token' });
         }
       },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import type { GatewayMetrics } from '../observability/metrics.js';
 import { parsePrediction } from '../integrations/wavespeed/parse.js';
 import { verifyWebhook, WebhookSignatureError } from '../integrations/wavespeed/webhook.js';
 import type { WorkflowGateway } from '../temporal/starter.js';
@@ -17,6 +18,7 @@ export interface WavespeedRouteOptions {
   webhookSecret: () => Promise<string>;
   /** Seconds; injectable for tests. */
   now?: () => number;
+  metrics?: GatewayMetrics;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function wavespeedRoute(app: FastifyInstance, options: WavespeedRou
         verifyWebhook(await options.webhookSecret(), request.headers, raw, options.now?.());
       } catch (err) {
         if (!(err instanceof WebhookSignatureError)) throw err;
+        options.metrics?.webhookRejections.inc({ source: 'wavespeed', reason: err.reason });
         request.log.warn({ reason: err.reason }, 'WaveSpeed webhook refused');
         return reply.code(401).send({ error: 'Unauthorized', message: `Signature check failed: ${err.reason}` });
       }

@@ -1,5 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startStack, type Stack, type StackOptions } from '../../src/dev/stack.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { installTemporalRuntime } from '../../src/observability/temporal-runtime.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { createLocalEnv } from './temporal.js';
 
@@ -18,6 +20,8 @@ export interface TestSystem extends Stack {
  * an in-process worker.
  */
 export async function startTestSystem(options: Partial<Omit<StackOptions, 'env' | 'sandbox'>> & { env?: Record<string, string> } = {}): Promise<TestSystem> {
+  // The test server below would create Temporal's runtime with default logging and no metrics.
+  await installTemporalRuntime(createLogger({ level: 'warn', secrets: [], destination: options.logDestination }));
   const [temporal, db] = await Promise.all([createLocalEnv(), createTestDatabase()]);
   const stack = await startStack({
     ...options,
@@ -26,6 +30,7 @@ export async function startTestSystem(options: Partial<Omit<StackOptions, 'env' 
       DATABASE_URL: db.url,
       TEMPORAL_ADDRESS: temporal.address,
       GATEWAY_PORT: '0',
+      WORKER_METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
       VIDEO_POLL_INITIAL_MS: '1000',
       VIDEO_POLL_MAX_MS: '2000',

@@ -20,14 +20,15 @@ export interface WorkerProcess {
 /** Starts `src/worker.ts` in its own process, so a test can kill -9 it. */
 export function spawnWorker(config: Config): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', workerEntry], {
-    env: { ...process.env, ...configEnv(config) },
+    // At info, the worker logs its state changes, which tell when it is ready.
+    env: { ...process.env, ...configEnv(config), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (/state: 'RUNNING'/.test(output)) resolve();
+      if (/"state":"RUNNING"|state: 'RUNNING'/.test(output)) resolve();
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);

@@ -1,6 +1,7 @@
 import { Api } from 'grammy';
 import { TelegramFileTooLargeError, TelegramRequestError, TelegramUnavailableError } from '../../errors.js';
 import { TELEGRAM_LIMITS } from '../../constants.js';
+import type { WorkerMetrics } from '../../observability/metrics.js';
 import { classifyTelegramError } from './errors.js';
 
 export interface TelegramClientOptions {
@@ -9,6 +10,8 @@ export interface TelegramClientOptions {
   apiRoot: string;
   /** Per-request timeout. */
   timeoutSeconds?: number;
+  /** Counts sent messages and 429s of every call made through {@link TelegramClient.api}. */
+  metrics?: Pick<WorkerMetrics, 'telegramMessagesSent' | 'telegramRateLimited'>;
 }
 
 /**
@@ -23,6 +26,16 @@ export class TelegramClient {
       apiRoot: options.apiRoot,
       timeoutSeconds: options.timeoutSeconds ?? 30,
     });
+    const { metrics } = options;
+    if (metrics) {
+      // A transformer sees every call, including those made on `api` directly.
+      this.api.config.use(async (prev, method, payload, signal) => {
+        const res = await prev(method, payload, signal);
+        if (res.ok && isMessageSend(method)) metrics.telegramMessagesSent.inc({ method });
+        else if (!res.ok && res.error_code === 429) metrics.telegramRateLimited.inc({ method });
+        return res;
+      });
+    }
   }
 
   /**
@@ -62,4 +75,9 @@ export class TelegramClient {
     if (bytes.length > maxBytes) throw new TelegramFileTooLargeError(maxBytes, bytes.length);
     return bytes;
   }
+}
+
+/** Bot API methods that put a message in a chat (`sendChatAction` does not). */
+function isMessageSend(method: string): boolean {
+  return method.startsWith('send') && method !== 'sendChatAction';
 }

@@ -1,0 +1,87 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface MetricsOptions {
+  /** Also Node's process metrics (CPU, memory, event loop lag), prefixed `telewan_gateway_` / `telewan_worker_`. */
+  processMetrics?: boolean;
+}
+
+/**
+ * The gateway's metrics, in their own registry (so a gateway and a worker in
+ * one process, as in `npm run dev` and the tests, do not share counters).
+ */
+export function createGatewayMetrics(options: MetricsOptions = {}) {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'telewan_gateway_' });
+  const registers = [registry];
+  return {
+    registry,
+    /** Every answered request; `route` is the route pattern (`unmatched` for 404s), never the raw URL. */
+    requests: new Counter({
+      name: 'telewan_http_requests_total',
+      help: 'HTTP requests answered by the gateway',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'telewan_http_request_duration_seconds',
+      help: 'Time from request to answer',
+      labelNames: ['route', 'method'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    /** `result` is `started`, or `duplicate` when the workflow already existed (a redelivery). */
+    workflowStarts: new Counter({
+      name: 'telewan_workflow_starts_total',
+      help: 'Workflow starts asked of Temporal by the gateway',
+      labelNames: ['workflow_type', 'result'] as const,
+      registers,
+    }),
+    /** `source` telegram (reason `secret_mismatch`) or wavespeed (`missing-headers`, `stale`, `bad-signature`). */
+    webhookRejections: new Counter({
+      name: 'telewan_webhook_rejections_total',
+      help: 'Webhook calls refused for a wrong secret token or signature',
+      labelNames: ['source', 'reason'] as const,
+      registers,
+    }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+/** Telewan's own worker metrics; the worker's `/metrics` adds Temporal's SDK metrics to them. */
+export function createWorkerMetrics(options: MetricsOptions = {}) {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'telewan_worker_' });
+  const registers = [registry];
+  return {
+    registry,
+    /** Recorded outcomes of `imageToVideo`: `completed`, `failed`, `cancelled`. */
+    generations: new Counter({
+      name: 'telewan_generations_total',
+      help: 'Video generations by recorded outcome',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    /** Messages Telegram accepted, by Bot API method (`sendMessage`, `sendVideo`, …). */
+    telegramMessagesSent: new Counter({
+      name: 'telewan_telegram_messages_sent_total',
+      help: 'Messages sent to Telegram',
+      labelNames: ['method'] as const,
+      registers,
+    }),
+    telegramRateLimited: new Counter({
+      name: 'telewan_telegram_rate_limited_total',
+      help: 'Bot API calls answered 429 Too Many Requests',
+      labelNames: ['method'] as const,
+      registers,
+    }),
+    resultCacheLookups: new Counter({
+      name: 'telewan_result_cache_lookups_total',
+      help: 'Lookups of a cached generation result',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+  };
+}
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
