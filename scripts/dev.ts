@@ -34,6 +34,7 @@ async function main(): Promise<void> {
   });
   console.log(`temporal   ${stack.config.TEMPORAL_ADDRESS}   Web UI: ${stack.config.TEMPORAL_UI_URL}`);
   console.log(`gateway    ${stack.gateway.url}   (POST /telegram/webhook, POST /webhooks/wavespeed/:id, GET /readyz)`);
+  console.log(`metrics    ${stack.gateway.url}/metrics   worker: ${stack.worker?.metricsUrl ?? '(no worker)'}`);
   if (sandbox) {
     console.log(`telegram   simulator at ${stack.config.TELEGRAM_API_ROOT}`);
     console.log(`wavespeed  simulator at ${stack.config.WAVESPEED_API_ROOT}`);
