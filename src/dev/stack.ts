@@ -49,6 +49,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     env.TELEGRAM_API_ROOT = await telegram.start();
     env.WAVESPEED_API_ROOT = await wavespeed.start();
   }
+  // Stacks on a free gateway port (tests, benchmarks) run side by side: so do their workers' metrics.
+  if (env.GATEWAY_PORT === '0') env.WORKER_METRICS_PORT ??= '0';
   const gatewayConfig = parseConfig(env);
   const logger = createLogger({ level: gatewayConfig.LOG_LEVEL, secrets: secretsOf(gatewayConfig), destination: options.logDestination });
   const gateway = await startGateway(gatewayConfig, { logger: logger.child({ service: 'gateway' }) });
