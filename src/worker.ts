@@ -99,11 +99,18 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
 
 async function main(): Promise<void> {
   const config = parseConfig();
-  const running = await startWorker(config);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void running.shutdown());
+  const logger = createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config), base: { service: 'worker' } });
+  try {
+    const running = await startWorker(config, {}, { logger });
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => void running.shutdown());
+    }
+    await running.done;
+  } catch (err) {
+    // Through the logger, so a secret in the error is scrubbed.
+    logger.fatal({ err }, 'Worker stopped by an error');
+    process.exit(1);
   }
-  await running.done;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -86,7 +86,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
 
 async function main(): Promise<void> {
   const config = parseConfig();
-  const gateway = await startGateway(config);
+  const logger = createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config), base: { service: 'gateway' } });
+  const gateway = await startGateway(config, { logger }).catch((err: unknown) => {
+    // Through the logger, so a secret in the error is scrubbed.
+    logger.fatal({ err }, 'Gateway could not start');
+    process.exit(1);
+  });
   gateway.app.log.info(`Gateway listening on ${gateway.url}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => void gateway.close());
