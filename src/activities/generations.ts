@@ -19,6 +19,8 @@ export interface PhaseInput {
   imageMd5?: string;
   imageBytes?: number;
   predictionId?: string;
+  /** false when the result cache was consulted and this request generates the video itself. */
+  cacheHit?: boolean;
 }
 
 export interface OutcomeInput {
@@ -30,6 +32,11 @@ export interface OutcomeInput {
   telegramFileId?: string;
   deliveredBy?: string;
   inferenceMs?: number;
+  /** Result cache hit: the video was resent from generation `cachedFrom`. */
+  cacheHit?: boolean;
+  cachedFrom?: string;
+  imageMd5?: string;
+  imageBytes?: number;
 }
 
 /** One line of /status. */
@@ -99,7 +106,11 @@ export function createGenerationActivities({ prisma }: Pick<ActivityDeps, 'prism
           id: `video.${status}:${generationId}`,
           type: `video.${status}`,
           subject: `generation:${generationId}`,
-          payload: { errorKind: fields.errorKind ?? null, deliveredBy: fields.deliveredBy ?? null },
+          payload: {
+            errorKind: fields.errorKind ?? null,
+            deliveredBy: fields.deliveredBy ?? null,
+            ...(fields.cacheHit ? { cacheHit: true, cachedFrom: fields.cachedFrom ?? null } : {}),
+          },
         });
       });
     },
