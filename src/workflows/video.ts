@@ -15,7 +15,7 @@ import type { Activities } from '../activities/index.js';
 import { ErrorType } from '../errors.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
-import { shareResult } from './result-cache.js';
+import { serveFromCache, waitForIdentical } from './result-cache.js';
 import { PROGRESS, failureText, type FailureReason } from './texts.js';
 import {
   cancelVideoSignal,
@@ -128,15 +128,19 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   try {
     const outcome = await work.run(async () => {
       progress.phase = 'preparing';
+      // A cache hit sends only the video: a progress message first would also spend the chat's 1 message/s.
+      const pending = patched(RESULT_CACHE) ? await serveFromCache({ generationId, req, progress }) : undefined;
+      if (pending && 'status' in pending) return pending;
+      if (pending?.kind === 'leader') leading = pending.identity;
       progressMessageId = (await sendMessage({ chatId, text: PROGRESS.received, replyToMessageId: req.messageId })).messageId;
       // Best effort: the chat action must never fail the request.
       const keepChatAction = patched(ABANDON_CHAT_ACTION) ? keepChatActionAbandoned : keepChatActionCancelled;
       void presence.run(() => keepChatAction({ chatId, action: 'upload_video' })).catch(() => undefined);
 
-      if (patched(RESULT_CACHE)) {
-        const shared = await shareResult({ generationId, req, progress, progressMessageId, presence });
-        if ('status' in shared) return shared;
-        leading = shared;
+      if (pending?.kind === 'follower') {
+        const waited = await waitForIdentical({ generationId, req, progress, progressMessageId, presence }, pending);
+        if ('status' in waited) return waited;
+        leading = waited;
       }
 
       const image = await prepareImage({ fileId: req.fileId });

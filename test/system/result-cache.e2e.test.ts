@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import { PROGRESS } from '../../src/workflows/texts.js';
 import type { VideoOutcome } from '../../src/workflows/video-messages.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
 
@@ -46,7 +45,9 @@ describe('result cache, end to end', () => {
     const [videoA] = videosTo(a.chatId);
     const [videoB] = videosTo(b.chatId);
     expect(videoB?.video?.file_id).toBe(videoA?.video?.file_id);
-    expect(sys.telegram!.messagesTo(b.chatId).some((m) => m.text === PROGRESS.completed)).toBe(true);
+    // The cached video is the only message to B: no progress message to spend the chat's 1 message/s.
+    expect(sys.telegram!.messagesTo(b.chatId)).toHaveLength(1);
+    expect(sys.telegram!.calls.filter((c) => Number(c.chatId) === b.chatId && c.errorCode === 429)).toEqual([]);
 
     const rowA = await sys.db.prisma.generation.findUniqueOrThrow({ where: { id: a.workflowId } });
     const rowB = await sys.db.prisma.generation.findUniqueOrThrow({ where: { id: b.workflowId } });

@@ -110,7 +110,9 @@ describe('imageToVideo with the result cache', () => {
     expect(world.outcomes).toEqual([
       expect.objectContaining({ status: 'completed', cacheHit: true, cachedFrom: 'video-1-1', deliveredBy: 'cache', imageMd5: MD5 }),
     ]);
-    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.completed]);
+    // The video is the only message: no progress message, no chat action.
+    expect(world.userSaw).toEqual([]);
+    expect(world.chatActionsStarted).toBe(0);
   });
 
   it('generates on a miss and stores the delivered video for the next request', async () => {
@@ -154,6 +156,9 @@ describe('imageToVideo with the result cache', () => {
     expect(outcomes[1]).toMatchObject({ status: 'completed', deliveredBy: 'cache', cachedFrom: idOf(leader), telegramFileId: 'file-video-1' });
     expect(world.resent).toEqual([{ chatId: 7006, fileId: 'file-video-1' }]);
     expect(world.outcomes).toContainEqual(expect.objectContaining({ status: 'completed', cacheHit: true, cachedFrom: idOf(leader) }));
+    // Both users saw their progress message; the follower's ends as completed too.
+    expect(world.userSaw.filter((t) => t === PROGRESS.received)).toHaveLength(2);
+    expect(world.userSaw.filter((t) => t === PROGRESS.completed)).toHaveLength(2);
   });
 
   it('lets a follower generate when the leader fails', async () => {
