@@ -1,7 +1,9 @@
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video-messages.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
+import { bundleWorkflows } from '../helpers/temporal.js';
 
 let sys: TestSystem;
 
@@ -25,7 +27,7 @@ async function sendPhoto(seed: number, caption: string) {
 }
 
 const outcomeOf = async (workflowId: string) => (await sys.temporal.client.workflow.getHandle(workflowId).result()) as VideoOutcome;
-const predictionsFor = (caption: string) => [...sys.wavespeed!.predictions.values()].filter((p) => (p.input as { prompt?: string }).prompt === caption);
+const predictionsFor = (caption: string) => [...sys.wavespeed!.predictions.values()].filter((p) => p.input.prompt === caption);
 const videosTo = (chatId: number) => sys.telegram!.messagesTo(chatId).filter((m) => m.video);
 
 describe('result cache, end to end', () => {
@@ -81,5 +83,14 @@ describe('result cache, end to end', () => {
     expect(rows.filter((r) => r.cacheHit === false)).toHaveLength(1);
     const leader = rows.find((r) => r.cacheHit === false)!;
     expect(rows.filter((r) => r.cacheHit).every((r) => r.cachedFrom === leader.id)).toBe(true);
-  });
+
+    // The leader's and the waiters' histories replay against the workflow code (the patched branch is deterministic).
+    const bundle = await bundleWorkflows();
+    const histories = await Promise.all(
+      senders.map(async (s) => ({ workflowId: s.workflowId, history: await sys.temporal.client.workflow.getHandle(s.workflowId).fetchHistory() })),
+    );
+    for await (const replay of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+      expect(replay.error).toBeUndefined();
+    }
+  }, 60_000);
 });
