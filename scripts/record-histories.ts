@@ -12,8 +12,10 @@ import { TASK_QUEUES } from '../src/constants.js';
 import { commandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../src/workflows/ids.js';
 import { startTestSystem } from '../test/helpers/system.js';
 
-const scenarios: Array<{ name: string; caption?: string; command?: string; cancelAfterSubmit?: boolean; subscribers?: number }> = [
-  { name: 'video-callback', caption: 'the waves roll in' },
+/** `seed` picks the photo: equal seeds send the same picture (the result cache's hit). */
+const scenarios: Array<{ name: string; caption?: string; seed?: number; command?: string; cancelAfterSubmit?: boolean; subscribers?: number }> = [
+  { name: 'video-callback', caption: 'the waves roll in', seed: 1 },
+  { name: 'video-cache-hit', caption: 'the waves roll in', seed: 1 },
   { name: 'video-polling', caption: 'slow pan across the hills [lose-callback]' },
   { name: 'video-failed', caption: 'melt everything [fail]' },
   { name: 'video-cancelled', caption: 'a very slow sunrise [slow:60000]', cancelAfterSubmit: true },
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
         await telegram.pushUpdate(update);
         workflowId = commandWorkflowId(chatId, update.message!.message_id);
       } else {
-        const update = await telegram.makePhotoUpdate({ chatId, userId: chatId, caption: scenario.caption! });
+        const update = await telegram.makePhotoUpdate({ chatId, userId: chatId, caption: scenario.caption!, seed: scenario.seed });
         await telegram.pushUpdate(update);
         workflowId = videoWorkflowId(chatId, update.message!.message_id);
       }

@@ -20,6 +20,8 @@ export interface PhaseInput {
   imageMd5?: string;
   imageBytes?: number;
   predictionId?: string;
+  /** false when the result cache was consulted and this request generates the video itself. */
+  cacheHit?: boolean;
 }
 
 export interface OutcomeInput {
@@ -31,6 +33,11 @@ export interface OutcomeInput {
   telegramFileId?: string;
   deliveredBy?: string;
   inferenceMs?: number;
+  /** Result cache hit: the video was resent from generation `cachedFrom`. */
+  cacheHit?: boolean;
+  cachedFrom?: string;
+  imageMd5?: string;
+  imageBytes?: number;
 }
 
 /** One line of /status. */
@@ -100,7 +107,11 @@ export function createGenerationActivities({ prisma, metrics }: Pick<ActivityDep
           id: `video.${status}:${generationId}`,
           type: `video.${status}`,
           subject: `generation:${generationId}`,
-          payload: { errorKind: fields.errorKind ?? null, deliveredBy: fields.deliveredBy ?? null },
+          payload: {
+            errorKind: fields.errorKind ?? null,
+            deliveredBy: fields.deliveredBy ?? null,
+            ...(fields.cacheHit ? { cacheHit: true, cachedFrom: fields.cachedFrom ?? null } : {}),
+          },
         });
       });
       metrics?.generations.inc({ outcome: status });

@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps.js';
 import { withFailureMapping } from './failure.js';
 import { createDistributionActivities } from './distribution.js';
 import { createGenerationActivities } from './generations.js';
+import { createResultCacheActivities } from './result-cache.js';
 import { createSubscriptionActivities } from './subscriptions.js';
 import { createTelegramActivities } from './telegram.js';
 import { createUserActivities } from './users.js';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTelegramActivities(deps),
     ...createWavespeedActivities(deps),
     ...createDistributionActivities(deps),
+    ...createResultCacheActivities(deps),
   });
 }
 

@@ -31,7 +31,8 @@ export interface SentVideo {
   messageId: number;
   /** Telegram's file_id, to resend the same video for free; absent when a link was sent. */
   fileId?: string;
-  deliveredBy: 'url' | 'upload' | 'link';
+  /** `cache`: resent by the file_id of an earlier identical request's video. */
+  deliveredBy: 'url' | 'upload' | 'link' | 'cache';
   bytes?: number;
 }
 
@@ -177,6 +178,21 @@ export function createTelegramActivities({ telegram, config, prisma }: Pick<Acti
         return { messageId: msg.message_id, deliveredBy: 'link', bytes };
       }
       return upload(input, bytes);
+    },
+
+    /**
+     * Resends a video Telegram already has, by its file_id: one call, nothing
+     * fetched or uploaded. A refused file_id fails as `TelegramRequestError`.
+     */
+    async sendCachedVideo(input: { chatId: number; fileId: string; caption?: string; replyToMessageId?: number }): Promise<SentVideo> {
+      const msg = await telegram.call('sendVideo', input.chatId, (api) =>
+        api.sendVideo(input.chatId, input.fileId, {
+          caption: input.caption,
+          supports_streaming: true,
+          ...replyTo(input.replyToMessageId),
+        }),
+      );
+      return { messageId: msg.message_id, fileId: msg.video?.file_id ?? input.fileId, deliveredBy: 'cache', bytes: msg.video?.file_size };
     },
   };
 }

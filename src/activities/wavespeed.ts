@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import sharp from 'sharp';
 import { InvalidImageError } from '../errors.js';
-import type { PredictionResult } from '../integrations/wavespeed/types.js';
+import type { ImageToVideoInput, PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ActivityDeps } from './deps.js';
 
 /** The longest side of the image sent to WaveSpeed. */
 const MAX_SIDE = 1024;
 const JPEG_QUALITY = 85;
+/** Everything submitted besides the image and the prompt; part of the result cache key. */
+export const GENERATION_PARAMS = { seed: -1 } as const satisfies Omit<ImageToVideoInput, 'image' | 'prompt'>;
 
 export interface PreparedImage {
   /** Where WaveSpeed fetches the image: its own media storage, never a Telegram URL. */
@@ -57,7 +59,7 @@ export function createWavespeedActivities({ telegram, wavespeed, config }: Pick<
       if (!workflowId) throw new Error('submitGeneration must run inside a workflow');
       const prediction = await wavespeed.submit(
         input.model,
-        { image: input.imageUrl, prompt: input.prompt, seed: -1 },
+        { ...GENERATION_PARAMS, image: input.imageUrl, prompt: input.prompt },
         wavespeedWebhookUrl(config.publicUrl, workflowId),
       );
       return { predictionId: prediction.id };

@@ -18,7 +18,7 @@ export interface VideoRequest {
   polling?: { initialMs: number; maxMs: number };
 }
 
-export type VideoPhase = 'requested' | 'preparing' | 'submitted' | 'processing' | 'sending' | 'completed' | 'failed' | 'cancelled';
+export type VideoPhase = 'requested' | 'preparing' | 'waiting-for-identical' | 'submitted' | 'processing' | 'sending' | 'completed' | 'failed' | 'cancelled';
 
 /** Answer of the {@link progressQuery}. */
 export interface VideoProgress {
@@ -27,6 +27,8 @@ export interface VideoProgress {
   /** How the result arrived: WaveSpeed's webhook, or our polling fallback. */
   resultVia?: 'callback' | 'poll';
   polls: number;
+  /** Result cache: the video was resent from this earlier generation (no WaveSpeed call). */
+  cachedFrom?: string;
 }
 
 /** What {@link imageToVideo} returns. */
@@ -36,8 +38,10 @@ export interface VideoOutcome {
   detail?: string;
   predictionId?: string;
   telegramFileId?: string;
-  deliveredBy?: 'url' | 'upload' | 'link';
+  deliveredBy?: 'url' | 'upload' | 'link' | 'cache';
   resultVia?: 'callback' | 'poll';
+  /** Set on a result cache hit: the generation whose video was resent. */
+  cachedFrom?: string;
 }
 
 /** WaveSpeed's webhook, verified by the gateway and forwarded as is. Results for other predictions are ignored. */

@@ -14,6 +14,8 @@ import {
 import type { Activities } from '../activities/index.js';
 import { ErrorType } from '../errors.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
+import type { ResultIdentity } from '../activities/result-cache.js';
+import { serveFromCache, waitForIdentical } from './result-cache.js';
 import { PROGRESS, failureText, type FailureReason } from './texts.js';
 import {
   cancelVideoSignal,
@@ -26,7 +28,7 @@ import {
 
 export * from './video-messages.js';
 
-const { registerRequest, recordPhase, recordOutcome, markUserBlocked } = proxyActivities<Activities>({
+const { registerRequest, recordPhase, recordOutcome, markUserBlocked, storeResult, releaseClaim } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
   scheduleToCloseTimeout: '10m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
@@ -65,6 +67,12 @@ const chatActionOptions = {
 const ABANDON_CHAT_ACTION = 'abandon-chat-action-loop';
 /** The video goes out as soon as the result is in, without a "sending" edit first. */
 const SEND_VIDEO_AT_ONCE = 'send-video-at-once';
+/**
+ * Result cache before the upload: an identical request's video is resent by its
+ * file_id, a request identical to one in progress waits for it, and a delivered
+ * video is stored for the next ones.
+ */
+const RESULT_CACHE = 'result-cache';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -103,6 +111,8 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   const work = new CancellationScope();
   const presence = new CancellationScope();
   let progressMessageId: number | undefined;
+  /** Set while this request holds the result cache's claim: stored on success, released on failure. */
+  let leading: ResultIdentity | undefined;
 
   setHandler(wavespeedResultSignal, (result) => {
     if (TERMINAL.includes(result.status) && !results.has(result.id)) {
@@ -118,16 +128,27 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   try {
     const outcome = await work.run(async () => {
       progress.phase = 'preparing';
+      // A cache hit sends only the video: a progress message first would also spend the chat's 1 message/s.
+      const pending = patched(RESULT_CACHE) ? await serveFromCache({ generationId, req, progress }) : undefined;
+      if (pending && 'status' in pending) return pending;
+      if (pending?.kind === 'leader') leading = pending.identity;
       progressMessageId = (await sendMessage({ chatId, text: PROGRESS.received, replyToMessageId: req.messageId })).messageId;
       // Best effort: the chat action must never fail the request.
       const keepChatAction = patched(ABANDON_CHAT_ACTION) ? keepChatActionAbandoned : keepChatActionCancelled;
       void presence.run(() => keepChatAction({ chatId, action: 'upload_video' })).catch(() => undefined);
 
+      if (pending?.kind === 'follower') {
+        const waited = await waitForIdentical({ generationId, req, progress, progressMessageId, presence }, pending);
+        if ('status' in waited) return waited;
+        leading = waited;
+      }
+
       const image = await prepareImage({ fileId: req.fileId });
       const { predictionId } = await submitGeneration({ model: req.model, imageUrl: image.imageUrl, prompt: req.prompt });
       progress.phase = 'submitted';
       progress.predictionId = predictionId;
-      await recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId });
+      const cacheHit = leading ? { cacheHit: false } : {};
+      await recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
       await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.submitted });
 
       const result = await awaitResult(predictionId, req, progress, results, async () => {
@@ -145,6 +166,13 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       if (!patched(SEND_VIDEO_AT_ONCE)) await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.sending });
       const sent = await sendVideo({ chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId });
       presence.cancel();
+      if (leading) {
+        const identity = leading;
+        leading = undefined;
+        // Only a video Telegram holds can be resent; a link is not.
+        if (sent.fileId) await storeResult({ ...identity, generationId, telegramFileId: sent.fileId, videoUrl });
+        else await releaseClaim({ ...identity, generationId });
+      }
       progress.phase = 'completed';
       await recordOutcome({
         generationId,
@@ -168,7 +196,12 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
     const { reason, detail } = explain(err);
     progress.phase = reason === 'cancelled' ? 'cancelled' : 'failed';
     presence.cancel();
-    await CancellationScope.nonCancellable(() => finishUnsuccessfully(req, generationId, progressMessageId, reason, detail));
+    const claim = leading;
+    await CancellationScope.nonCancellable(async () => {
+      // Another request identical to this one takes over the generation.
+      if (claim) await releaseClaim({ ...claim, generationId });
+      await finishUnsuccessfully(req, generationId, progressMessageId, reason, detail);
+    });
     if (reason === 'internal') {
       throw ApplicationFailure.create({ type: 'VideoGenerationError', message: detail ?? 'internal error', nonRetryable: true, cause: err as Error });
     }

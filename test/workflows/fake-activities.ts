@@ -14,6 +14,12 @@ export interface FakeWorld {
   polls: number;
   chatActionsStarted: number;
   attempts: Record<string, Array<{ attempt: number; scheduledAt: number }>>;
+  /** The result cache, by `md5|prompt|model`: a claim (`generating`) or a stored video (`ready`). */
+  cache: Map<string, { status: 'generating' | 'ready'; leaderId: string; telegramFileId?: string }>;
+  /** Every WaveSpeed submission, by generation id. */
+  submits: string[];
+  /** Videos resent by file_id from the result cache. */
+  resent: Array<{ chatId: number; fileId: string }>;
 }
 
 export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Parameters<Activities[K]>) => ReturnType<Activities[K]> }>;
@@ -23,7 +29,20 @@ export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Par
  * failure types as in production. Overrides replace single activities.
  */
 export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverrides = () => ({})): { activities: Activities; world: FakeWorld } {
-  const world: FakeWorld = { userSaw: [], videos: [], outcomes: [], phases: [], blockedUsers: [], polls: 0, chatActionsStarted: 0, attempts: {} };
+  const world: FakeWorld = {
+    userSaw: [],
+    videos: [],
+    outcomes: [],
+    phases: [],
+    blockedUsers: [],
+    polls: 0,
+    chatActionsStarted: 0,
+    attempts: {},
+    cache: new Map(),
+    submits: [],
+    resent: [],
+  };
+  const cacheKey = (input: { imageMd5: string; prompt: string; model: string }) => `${input.imageMd5}|${input.prompt.trim()}|${input.model}`;
   let nextMessageId = 1000;
   const track = (name: string) => {
     const info = Context.current().info;
@@ -65,7 +84,35 @@ export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverride
       return { imageUrl: 'http://wavespeed.test/media/a.jpg', md5: 'd41d8cd98f00b204e9800998ecf8427e', bytes: 1234, width: 1024, height: 768 };
     },
     async submitGeneration() {
+      world.submits.push(Context.current().info.workflowExecution?.workflowId ?? '');
       return { predictionId: 'pred-1' };
+    },
+    async fingerprintImage() {
+      return { md5: 'd41d8cd98f00b204e9800998ecf8427e', bytes: 1234, width: 1024, height: 768 };
+    },
+    async claimResult(input) {
+      const key = cacheKey(input);
+      const entry = world.cache.get(key);
+      if (entry?.status === 'ready') return { kind: 'hit', key, video: { telegramFileId: entry.telegramFileId!, generationId: entry.leaderId } };
+      if (!entry || entry.leaderId === input.generationId) {
+        world.cache.set(key, { status: 'generating', leaderId: input.generationId });
+        return { kind: 'leader', key };
+      }
+      return { kind: 'follower', key, leaderId: entry.leaderId, leaseUntil: new Date(Date.now() + input.leaseMs).toISOString() };
+    },
+    async storeResult(input) {
+      world.cache.set(cacheKey(input), { status: 'ready', leaderId: input.generationId, telegramFileId: input.telegramFileId });
+    },
+    async releaseClaim(input) {
+      const key = cacheKey(input);
+      if (world.cache.get(key)?.leaderId === input.generationId && world.cache.get(key)?.status === 'generating') world.cache.delete(key);
+    },
+    async forgetResult(input) {
+      world.cache.delete(cacheKey(input));
+    },
+    async sendCachedVideo({ chatId, fileId }) {
+      world.resent.push({ chatId, fileId });
+      return { messageId: nextMessageId++, fileId, deliveredBy: 'cache' as const };
     },
     async pollPrediction({ predictionId }): Promise<PredictionResult> {
       world.polls += 1;

@@ -21,6 +21,8 @@ export interface PhotoUpdateOptions extends SenderOptions {
   /** Size of the generated JPEG; default 1280×960. */
   width?: number;
   height?: number;
+  /** Picks the picture: equal seeds and sizes give the same JPEG, as when users send the same photo. Default: a picture per message. */
+  seed?: number;
 }
 
 export interface TextUpdateOptions extends SenderOptions {
@@ -47,7 +49,7 @@ export class UpdateFactory {
     const width = opts.width ?? 1280;
     const height = opts.height ?? 960;
     const message = this.message(opts);
-    const jpeg = await gradientJpeg(width, height, message.message_id + message.chat.id);
+    const jpeg = await gradientJpeg(width, height, opts.seed ?? message.message_id + message.chat.id);
     message.photo = await registerPhotoSizes(jpeg, this.ctx);
     if (opts.caption) message.caption = opts.caption;
     this.ctx.chats.rememberIncoming(message);

@@ -1,0 +1,198 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Context } from '@temporalio/activity';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TelegramRequestError } from '../../src/errors.js';
+import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
+import { videoWorkflowId } from '../../src/workflows/ids.js';
+import { PROGRESS, failureText } from '../../src/workflows/texts.js';
+import { progressQuery, wavespeedResultSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
+import { workerTuning } from '../../src/temporal/worker-tuning.js';
+import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
+import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let nextMessage = 1;
+let nextQueue = 1;
+
+beforeAll(async () => {
+  [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
+const MODEL = 'wavespeed-ai/wan-2.2/i2v-480p';
+
+function request(chatId: number, prompt = 'the cat turns its head'): VideoRequest {
+  return {
+    user: { userId: chatId, chatId, firstName: 'Ada' },
+    messageId: nextMessage++,
+    fileId: `photo-of-${chatId}`,
+    prompt,
+    model: MODEL,
+    deadlineMs: 15 * 60 * 1000,
+  };
+}
+
+const idOf = (req: VideoRequest) => videoWorkflowId(req.user.chatId, req.messageId);
+
+const result = (id: string, status: PredictionResult['status']): PredictionResult => ({
+  id,
+  status,
+  outputs: status === 'completed' ? [`http://wavespeed.test/outputs/${id}.mp4`] : [],
+  nsfw: false,
+  ...(status === 'failed' ? { error: 'model crashed' } : {}),
+});
+
+/** Every prediction is named after the workflow that submitted it, and stays `processing` unless told. */
+function predictions(world: FakeWorld, finished: (predictionId: string) => PredictionResult['status'] = () => 'processing'): ActivityOverrides {
+  return {
+    async submitGeneration() {
+      const workflowId = Context.current().info.workflowExecution!.workflowId;
+      world.submits.push(workflowId);
+      return { predictionId: `pred-${workflowId}` };
+    },
+    async pollPrediction({ predictionId }) {
+      world.polls += 1;
+      return result(predictionId, finished(predictionId));
+    },
+  };
+}
+
+/** Runs the requests as workflows on one worker sharing one fake world (and so one result cache). */
+async function runAll(
+  overrides: (world: FakeWorld) => ActivityOverrides,
+  requests: VideoRequest[],
+  during?: (world: FakeWorld) => Promise<void>,
+  prime?: (world: FakeWorld) => void,
+): Promise<{ outcomes: VideoOutcome[]; world: FakeWorld }> {
+  const { activities, world } = fakeActivities(overrides);
+  prime?.(world);
+  const taskQueue = `cache-${nextQueue++}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
+  const outcomes = await worker.runUntil(async () => {
+    const handles = [];
+    for (const req of requests) handles.push(await env.client.workflow.start('imageToVideo', { taskQueue, workflowId: idOf(req), args: [req] }));
+    if (during) await during(world);
+    return Promise.all(handles.map(async (h) => (await h.result()) as VideoOutcome));
+  });
+  return { outcomes, world };
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const phaseOf = (req: VideoRequest) => env.client.workflow.getHandle(idOf(req)).query(progressQuery);
+
+describe('imageToVideo with the result cache', () => {
+  it('resends a stored video by its file_id without calling WaveSpeed', async () => {
+    const req = request(7001);
+    const { outcomes, world } = await runAll(
+      (w) => ({ ...predictions(w) }),
+      [req],
+      undefined,
+      (w) => w.cache.set(`${MD5}|${req.prompt}|${MODEL}`, { status: 'ready', leaderId: 'video-1-1', telegramFileId: 'BAAD-stored-video' }),
+    );
+    expect(outcomes[0]).toMatchObject({ status: 'completed', deliveredBy: 'cache', telegramFileId: 'BAAD-stored-video', cachedFrom: 'video-1-1' });
+    expect(outcomes[0]!.predictionId).toBeUndefined();
+    expect(world.submits).toEqual([]);
+    expect(world.resent).toEqual([{ chatId: 7001, fileId: 'BAAD-stored-video' }]);
+    expect(world.videos).toEqual([]);
+    expect(world.outcomes).toEqual([
+      expect.objectContaining({ status: 'completed', cacheHit: true, cachedFrom: 'video-1-1', deliveredBy: 'cache', imageMd5: MD5 }),
+    ]);
+    // The video is the only message: no progress message, no chat action.
+    expect(world.userSaw).toEqual([]);
+    expect(world.chatActionsStarted).toBe(0);
+  });
+
+  it('generates on a miss and stores the delivered video for the next request', async () => {
+    const first = request(7002);
+    const second = request(7003);
+    const { outcomes, world } = await runAll((w) => predictions(w, () => 'completed'), [first]);
+    expect(outcomes[0]).toMatchObject({ status: 'completed', deliveredBy: 'url', telegramFileId: 'file-video-1' });
+    expect(world.submits).toEqual([idOf(first)]);
+    expect([...world.cache.values()]).toEqual([{ status: 'ready', leaderId: idOf(first), telegramFileId: 'file-video-1' }]);
+
+    // The same world (cache) serves the next identical request.
+    const again = await runAll((w) => predictions(w, () => 'completed'), [second], undefined, (w) => {
+      for (const [k, v] of world.cache) w.cache.set(k, v);
+    });
+    expect(again.outcomes[0]).toMatchObject({ status: 'completed', deliveredBy: 'cache', cachedFrom: idOf(first) });
+    expect(again.world.submits).toEqual([]);
+  });
+
+  it('does not cache a failed generation', async () => {
+    const req = request(7004);
+    const { outcomes, world } = await runAll((w) => predictions(w, () => 'failed'), [req]);
+    expect(outcomes[0]).toMatchObject({ status: 'failed', reason: 'generation-failed' });
+    expect(world.cache.size).toBe(0);
+    expect(world.userSaw.at(-1)).toBe(failureText('generation-failed', 'model crashed'));
+  });
+
+  it('generates once for identical concurrent requests: the follower gets the leader\'s video', async () => {
+    const leader = request(7005);
+    const follower = request(7006);
+    const { outcomes, world } = await runAll(
+      (w) => predictions(w),
+      [leader, follower],
+      async (w) => {
+        await until(() => w.submits.length === 1, 'the leader to submit');
+        await until(async () => (await phaseOf(follower)).phase === 'waiting-for-identical', 'the follower to wait');
+        await env.client.workflow.getHandle(idOf(leader)).signal(wavespeedResultSignal, result(`pred-${idOf(leader)}`, 'completed'));
+      },
+    );
+    expect(world.submits).toEqual([idOf(leader)]);
+    expect(outcomes[0]).toMatchObject({ status: 'completed', deliveredBy: 'url' });
+    expect(outcomes[1]).toMatchObject({ status: 'completed', deliveredBy: 'cache', cachedFrom: idOf(leader), telegramFileId: 'file-video-1' });
+    expect(world.resent).toEqual([{ chatId: 7006, fileId: 'file-video-1' }]);
+    expect(world.outcomes).toContainEqual(expect.objectContaining({ status: 'completed', cacheHit: true, cachedFrom: idOf(leader) }));
+    // Both users saw their progress message; the follower's ends as completed too.
+    expect(world.userSaw.filter((t) => t === PROGRESS.received)).toHaveLength(2);
+    expect(world.userSaw.filter((t) => t === PROGRESS.completed)).toHaveLength(2);
+  });
+
+  it('lets a follower generate when the leader fails', async () => {
+    const leader = request(7007);
+    const follower = request(7008);
+    const { outcomes, world } = await runAll(
+      (w) => predictions(w, (id) => (id === `pred-${idOf(follower)}` ? 'completed' : 'processing')),
+      [leader, follower],
+      async () => {
+        await until(async () => (await phaseOf(follower)).phase === 'waiting-for-identical', 'the follower to wait');
+        await env.client.workflow.getHandle(idOf(leader)).signal(wavespeedResultSignal, result(`pred-${idOf(leader)}`, 'failed'));
+      },
+    );
+    expect(outcomes[0]).toMatchObject({ status: 'failed', reason: 'generation-failed' });
+    expect(outcomes[1]).toMatchObject({ status: 'completed', deliveredBy: 'url' });
+    expect(world.submits).toEqual([idOf(leader), idOf(follower)]);
+    expect([...world.cache.values()]).toEqual([expect.objectContaining({ status: 'ready', leaderId: idOf(follower) })]);
+  });
+
+  it('generates afresh when Telegram refuses the stored file_id', async () => {
+    const req = request(7009);
+    const { outcomes, world } = await runAll(
+      (w) => ({
+        ...predictions(w, () => 'completed'),
+        async sendCachedVideo() {
+          throw new TelegramRequestError('sendVideo', 'Bad Request: wrong file identifier/HTTP URL specified');
+        },
+      }),
+      [req],
+      undefined,
+      (w) => w.cache.set(`${MD5}|${req.prompt}|${MODEL}`, { status: 'ready', leaderId: 'video-1-1', telegramFileId: 'stale' }),
+    );
+    expect(outcomes[0]).toMatchObject({ status: 'completed', deliveredBy: 'url' });
+    expect(world.submits).toEqual([idOf(req)]);
+    expect([...world.cache.values()]).toEqual([{ status: 'ready', leaderId: idOf(req), telegramFileId: 'file-video-1' }]);
+  });
+});
