@@ -96,6 +96,7 @@ export function createGenerationActivities({ prisma, metrics }: Pick<ActivityDep
           });
         }
       });
+      if (fields.cacheHit === false) metrics?.resultCacheLookups.inc({ result: 'miss' });
     },
 
     /** Records how a generation ended, with `video.completed`, `video.failed` or `video.cancelled`. */
@@ -115,6 +116,7 @@ export function createGenerationActivities({ prisma, metrics }: Pick<ActivityDep
         });
       });
       metrics?.generations.inc({ outcome: status });
+      if (fields.cacheHit) metrics?.resultCacheLookups.inc({ result: 'hit' });
       log.info('Generation ended', { generationId, outcome: status, errorKind: fields.errorKind, deliveredBy: fields.deliveredBy });
     },
 
