@@ -7,6 +7,7 @@ import {
   type DistributionCounts,
   type DistributionInput,
 } from './distribution-messages.js';
+import { markOutcome } from './outcome.js';
 
 export * from './distribution-messages.js';
 
@@ -71,7 +72,9 @@ export async function distributeSummary(input: DistributionInput): Promise<Distr
       if (!range) break;
       startedUpTo = range.upToUserId;
       batches += 1;
-      const batch: Promise<void> = deliverSummaryBatch({ summaryId: input.summaryId, sourceId: plan.sourceId, ...range })
+      const summary = `send to ${plan.sourceSlug} subscribers with user id ${range.afterUserId + 1}–${range.upToUserId}`;
+      const batch: Promise<void> = deliverSummaryBatch
+        .executeWithOptions({ summary }, [{ summaryId: input.summaryId, sourceId: plan.sourceId, ...range }])
         .then((result) => {
           tally.sent += result.sent;
           tally.blocked += result.blocked;
@@ -95,5 +98,6 @@ export async function distributeSummary(input: DistributionInput): Promise<Distr
   }
   const result = counts();
   await finishDistribution({ summaryId: input.summaryId, counts: result });
+  markOutcome(result.failed > 0 ? 'partial' : 'completed');
   return result;
 }

@@ -14,6 +14,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import { ErrorType } from '../errors.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
+import { markOutcome } from './outcome.js';
 import { PROGRESS, failureText, type FailureReason } from './texts.js';
 import {
   cancelVideoSignal,
@@ -118,13 +119,21 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   try {
     const outcome = await work.run(async () => {
       progress.phase = 'preparing';
-      progressMessageId = (await sendMessage({ chatId, text: PROGRESS.received, replyToMessageId: req.messageId })).messageId;
+      progressMessageId = (
+        await sendMessage.executeWithOptions({ summary: `progress message to chat ${chatId}` }, [
+          { chatId, text: PROGRESS.received, replyToMessageId: req.messageId },
+        ])
+      ).messageId;
       // Best effort: the chat action must never fail the request.
       const keepChatAction = patched(ABANDON_CHAT_ACTION) ? keepChatActionAbandoned : keepChatActionCancelled;
-      void presence.run(() => keepChatAction({ chatId, action: 'upload_video' })).catch(() => undefined);
+      void presence
+        .run(() => keepChatAction.executeWithOptions({ summary: `"sending video…" in chat ${chatId}` }, [{ chatId, action: 'upload_video' }]))
+        .catch(() => undefined);
 
-      const image = await prepareImage({ fileId: req.fileId });
-      const { predictionId } = await submitGeneration({ model: req.model, imageUrl: image.imageUrl, prompt: req.prompt });
+      const image = await prepareImage.executeWithOptions({ summary: `fetch and resize the photo from chat ${chatId}` }, [{ fileId: req.fileId }]);
+      const { predictionId } = await submitGeneration.executeWithOptions({ summary: `submit to WaveSpeed (${req.model})` }, [
+        { model: req.model, imageUrl: image.imageUrl, prompt: req.prompt },
+      ]);
       progress.phase = 'submitted';
       progress.predictionId = predictionId;
       await recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId });
@@ -143,7 +152,9 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       // The chat already shows "sending video…"; editing the progress message first
       // only delayed the video by a round trip.
       if (!patched(SEND_VIDEO_AT_ONCE)) await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.sending });
-      const sent = await sendVideo({ chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId });
+      const sent = await sendVideo.executeWithOptions({ summary: `send the video to chat ${chatId}` }, [
+        { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId },
+      ]);
       presence.cancel();
       progress.phase = 'completed';
       await recordOutcome({
@@ -155,6 +166,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         inferenceMs: result.inferenceMs,
       });
       await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.completed });
+      markOutcome('completed');
       return {
         status: 'completed',
         predictionId,
@@ -169,6 +181,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
     progress.phase = reason === 'cancelled' ? 'cancelled' : 'failed';
     presence.cancel();
     await CancellationScope.nonCancellable(() => finishUnsuccessfully(req, generationId, progressMessageId, reason, detail));
+    markOutcome(reason === 'cancelled' ? 'cancelled' : 'failed');
     if (reason === 'internal') {
       throw ApplicationFailure.create({ type: 'VideoGenerationError', message: detail ?? 'internal error', nonRetryable: true, cause: err as Error });
     }
@@ -192,12 +205,13 @@ async function awaitResult(
     if (known) return known;
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) throw new VideoFailed('deadline');
-    if (await condition(() => results.has(predictionId), Math.min(delay, remaining))) continue;
+    const summary = `wait for WaveSpeed's webhook for ${predictionId}, then poll`;
+    if (await condition(() => results.has(predictionId), Math.min(delay, remaining), { summary })) continue;
     delay = Math.min(Math.round(delay * 1.5), polling.maxMs);
     progress.polls += 1;
     let polled: PredictionResult;
     try {
-      polled = await pollPrediction({ predictionId });
+      polled = await pollPrediction.executeWithOptions({ summary: `poll WaveSpeed for ${predictionId}` }, [{ predictionId }]);
     } catch (err) {
       if (causeType(err) === ErrorType.WavespeedNotFound) throw new VideoFailed('generation-failed', 'the prediction disappeared');
       if (isCancellation(err)) throw err;
