@@ -3,6 +3,8 @@ import { createBot } from '../bot/bot.js';
 import { parseConfig, type Config } from '../config.js';
 import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
+import { recordEvent } from '../db/events.js';
+import { TemporalRedriver } from '../temporal/redrive.js';
 import { TemporalWorkflowGateway } from '../temporal/starter.js';
 import { buildApp } from './app.js';
 import { createCatalog } from './services/catalog.js';
@@ -46,6 +48,7 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
     wavespeedWebhookSecret: webhookSecret,
     catalog: createCatalog(prisma),
     adminToken: config.ADMIN_TOKEN,
+    redriver: new TemporalRedriver(client, (event) => recordEvent(prisma, event)),
     readiness: {
       temporal: async () => {
         await client.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
