@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_QUEUES } from '../../src/constants.js';
@@ -5,7 +7,7 @@ import { TelewanChatId, TelewanKind, TelewanOutcome, TelewanSourceSlug } from '.
 import type { DistributionCounts } from '../../src/workflows/distribution-messages.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video-messages.js';
-import { eventually, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
+import { TEST_ADMIN_TOKEN, eventually, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
 
 let sys: TestSystem;
 
@@ -78,6 +80,14 @@ describe('finding and re-driving a failed video', () => {
 
   it('refuses unknown, running, successful and unsupported workflows', async () => {
     expect(await redrive('video-1-404')).toMatchObject({ status: 404, body: { message: 'There is no workflow video-1-404' } });
+    // `npm run redrive` says the same and fails.
+    const cli = await promisify(execFile)('node_modules/.bin/tsx', ['scripts/redrive.ts', 'video-1-404'], {
+      env: { ...process.env, TELEWAN_API_URL: sys.gateway.url, ADMIN_TOKEN: TEST_ADMIN_TOKEN },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(cli).toMatchObject({ code: 1, stderr: expect.stringContaining('404 There is no workflow video-1-404') });
 
     // A video no worker picks up stays running.
     const running = await sys.temporal.client.workflow.start('imageToVideo', {

@@ -8,7 +8,8 @@ type Event = temporal.api.history.v1.IHistoryEvent;
 /** A history written by hand: each step's workflow task completes the event before it. */
 function history(steps: Array<['schedule', string] | ['complete' | 'fail' | 'timeout', number] | ['timer']>): Event[] {
   const events: Event[] = [];
-  const add = (event: Omit<Event, 'eventId'>) => events.push({ ...event, eventId: events.length + 1 } as Event);
+  // protobufjs reads a plain number for an int64.
+  const add = (event: Omit<Event, 'eventId'>) => events.push({ ...event, eventId: (events.length + 1) as unknown as Event['eventId'] });
   add({ eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED });
   const task = () => {
     add({ eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED });
