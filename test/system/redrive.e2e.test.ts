@@ -12,7 +12,8 @@ import { TEST_ADMIN_TOKEN, eventually, postApi, startTestSystem, type TestSystem
 let sys: TestSystem;
 
 beforeAll(async () => {
-  sys = await startTestSystem({ env: { BROADCAST_RATE_PER_SECOND: '50' } });
+  // A short deadline, for the generation that outlives it.
+  sys = await startTestSystem({ env: { BROADCAST_RATE_PER_SECOND: '50', VIDEO_DEADLINE_MS: '4000' } });
 }, 120_000);
 
 afterAll(async () => {
@@ -76,6 +77,24 @@ describe('finding and re-driving a failed video', () => {
 
     // Done now: a second re-drive is refused.
     expect(await redrive(workflowId)).toMatchObject({ status: 409, body: { message: expect.stringContaining('did not fail') } });
+  }, 120_000);
+
+  it('resets a generation that outlived its deadline to the wait: it polls again and finds the video', async () => {
+    const chatId = 9105;
+    const submissionsBefore = sys.wavespeed!.predictions.size;
+    const workflowId = await sendPhoto(chatId, 'a glacier calving [slow:9000]');
+    const first = (await sys.temporal.client.workflow.getHandle(workflowId).result()) as VideoOutcome;
+    expect(first).toMatchObject({ status: 'failed', reason: 'deadline' });
+
+    // WaveSpeed finishes after all (its webhook finds no running workflow); re-drive.
+    const prediction = sys.wavespeed!.predictions.get(first.predictionId!)!;
+    await eventually(() => prediction.status === 'completed' || undefined, 20_000, 'the slow prediction');
+    const res = await redrive(workflowId);
+    expect(res).toMatchObject({ status: 202, body: { how: 'reset', from: 'wait for WaveSpeed' } });
+    const outcome = (await sys.temporal.client.workflow.getHandle(workflowId).result()) as VideoOutcome;
+    expect(outcome).toMatchObject({ status: 'completed', predictionId: first.predictionId, resultVia: 'poll' });
+    expect(sys.telegram!.messagesTo(chatId).filter((m) => m.video)).toHaveLength(1);
+    expect(sys.wavespeed!.predictions.size).toBe(submissionsBefore + 1);
   }, 120_000);
 
   it('refuses unknown, running, successful and unsupported workflows', async () => {
