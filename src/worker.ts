@@ -5,6 +5,7 @@ import { TASK_QUEUES } from './constants.js';
 import { createPrisma } from './db/client.js';
 import { TelegramClient } from './integrations/telegram/client.js';
 import { WavespeedClient } from './integrations/wavespeed/client.js';
+import { requireSearchAttributes } from './temporal/require-search-attributes.js';
 import { workerTuning } from './temporal/worker-tuning.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 
@@ -32,6 +33,10 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     },
   });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  await requireSearchAttributes(connection.operatorService, config.TEMPORAL_NAMESPACE).catch(async (err: unknown) => {
+    await connection.close();
+    throw err;
+  });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
   const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, ...workerTuning };
   const workers = [
