@@ -9,6 +9,7 @@ import { createLogger, secretsOf, type Logger } from './observability/logger.js'
 import { createWorkerMetrics, type WorkerMetrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { installTemporalRuntime, PinoTemporalLogger } from './observability/temporal-runtime.js';
+import { requireSearchAttributes } from './temporal/require-search-attributes.js';
 import { workerTuning } from './temporal/worker-tuning.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 
@@ -66,6 +67,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   let workers: Worker[];
   try {
     connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    await requireSearchAttributes(connection.operatorService, config.TEMPORAL_NAMESPACE);
     const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new PinoTemporalLogger(() => logger) });
     const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, ...workerTuning };
     workers = [

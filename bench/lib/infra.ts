@@ -16,7 +16,7 @@ import {
 } from '../../scripts/lib/postgres.js';
 import { waitForServer } from '../../src/dev/temporal-server.js';
 import { findTemporalBinary } from '../../src/temporal/binaries.js';
-import { DEV_SERVER_DYNAMIC_CONFIG } from '../../src/temporal/dev-server-config.js';
+import { DEV_SERVER_DYNAMIC_CONFIG, searchAttributeArgs } from '../../src/temporal/dev-server-config.js';
 
 /** Benchmark databases are `telewan_bench_<time>_<pid>_<random>`; killed runs' leftovers are swept after an hour. */
 const BENCH_DATABASE_PREFIX = 'telewan_bench';
@@ -80,7 +80,7 @@ export interface BenchTemporal {
 
 /**
  * `temporal server start-dev --headless` (state in memory) on free ports, with
- * the project's dynamic config, as src/dev/temporal-server.ts starts it for
+ * the project's dynamic config and search attributes, as src/dev/temporal-server.ts starts it for
  * `npm run dev`, but without the Web UI and with the server's log in a file
  * rather than among the figures; `dynamicConfig` adds or overrides
  * `--dynamic-config-value key=value` settings. Stopped by `cleanup`.
@@ -96,6 +96,7 @@ export async function startTemporal(cleanup: Cleanup, options: { dynamicConfig?:
   const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   const dynamicConfig = { ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig };
   for (const [key, value] of Object.entries(dynamicConfig)) args.push('--dynamic-config-value', `${key}=${value}`);
+  args.push(...searchAttributeArgs());
   const child = spawn(binary, args, { stdio: ['ignore', log, log] });
   closeSync(log);
   cleanup.add('temporal dev server', async () => {

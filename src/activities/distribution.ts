@@ -286,6 +286,20 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
       return { sent: count('sent'), blocked: count('blocked'), notFound: count('not_found'), failed: count('failed') + count('sending') };
     },
 
+    /**
+     * Gives the deliveries recorded as `failed` another chance, for a re-drive:
+     * they become claimable (`sending`, no attempts) so the next walk sends them.
+     * Rows `sent`, `blocked` or `not_found` are left alone, so nobody gets the
+     * summary twice. Returns how many were reopened.
+     */
+    async reopenFailedDeliveries(input: { summaryId: number }): Promise<{ reopened: number }> {
+      const { count } = await prisma.delivery.updateMany({
+        where: { summaryId: input.summaryId, status: 'failed' },
+        data: { status: 'sending', attempts: 0, error: null },
+      });
+      return { reopened: count };
+    },
+
     /** Marks the summary sent and records `summary.distributed` with the counts. */
     async finishDistribution(input: { summaryId: number; counts: BatchCounts & { total: number } }): Promise<void> {
       await prisma.$transaction(async (tx) => {

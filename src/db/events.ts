@@ -9,11 +9,13 @@ export type DomainEventType =
   | 'video.completed'
   | 'video.failed'
   | 'video.cancelled'
+  | 'generation.redriven'
   | 'subscription.created'
   | 'subscription.removed'
   | 'source.created'
   | 'summary.received'
-  | 'summary.distributed';
+  | 'summary.distributed'
+  | 'summary.redriven';
 
 export interface DomainEventInput {
   /** Chosen by the producer so a retried write records the event once. */

@@ -31,3 +31,21 @@ export const SummaryBody = Type.Object(
 export type SummaryBody = Static<typeof SummaryBody>;
 
 export const SummaryReply = Type.Object({ summaryId: Type.Integer(), workflowId: Type.String(), created: Type.Boolean() });
+
+export const RedriveParams = Type.Object({ workflowId: Type.String({ minLength: 1, maxLength: 255 }) });
+export type RedriveParams = Static<typeof RedriveParams>;
+
+export const RedriveBody = Type.Object(
+  { reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'Why: kept with the reset and the domain event' })) },
+  { additionalProperties: false },
+);
+export type RedriveBody = Static<typeof RedriveBody>;
+
+export const RedriveReply = Type.Object({
+  workflowId: Type.String(),
+  kind: Type.Union([Type.Literal('video'), Type.Literal('distribution')]),
+  failedRunId: Type.String(),
+  runId: Type.String(),
+  how: Type.Union([Type.Literal('reset'), Type.Literal('new-run')]),
+  from: Type.String(),
+});

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Bot } from 'grammy';
+import type { Redriver } from '../temporal/redrive.js';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import { registerErrorHandler } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health-route.js';
@@ -21,6 +22,8 @@ export interface AppDeps {
   catalog: Catalog;
   /** Bearer token of the operators' API; unset, the API answers 503. */
   adminToken?: string;
+  /** Re-drives failed workflows for the operators' API. */
+  redriver?: Redriver;
   logger?: FastifyServerOptions['logger'];
   /** A ready logger (see `createLogger`); wins over `logger`. */
   loggerInstance?: FastifyBaseLogger;
@@ -49,6 +52,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { checks: deps.readiness });
   await app.register(telegramRoute, { bot: deps.bot, secretToken: deps.telegramWebhookSecret, metrics });
   await app.register(wavespeedRoute, { workflows: deps.workflows, webhookSecret: deps.wavespeedWebhookSecret, now: deps.now, metrics });
-  await app.register(operatorApi, { prefix: '/api', adminToken: deps.adminToken, catalog: deps.catalog, workflows: deps.workflows, stats: deps.stats });
+  await app.register(operatorApi, {
+    prefix: '/api',
+    adminToken: deps.adminToken,
+    catalog: deps.catalog,
+    workflows: deps.workflows,
+    stats: deps.stats,
+    redriver: deps.redriver,
+  });
   return app;
 }

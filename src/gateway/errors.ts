@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { BotError } from 'grammy';
+import { RedriveRefusedError } from '../temporal/redrive.js';
 import { TemporalUnavailableError } from '../temporal/starter.js';
 import { UnknownSourceError } from './services/catalog.js';
 
@@ -11,7 +12,8 @@ function unwrap(err: unknown): unknown {
 /**
  * The gateway's one error handler: client errors keep their status and message;
  * Temporal being unreachable is 503 so Telegram redelivers the update (and an
- * operator retries the POST); an unknown source is 404; anything else is a 500
+ * operator retries the POST); an unknown source or workflow is 404, a refused
+ * re-drive 409; anything else is a 500
  * whose details stay in the log.
  */
 export function registerErrorHandler(app: FastifyInstance): void {
@@ -23,6 +25,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     if (cause instanceof UnknownSourceError) {
       return reply.code(404).send({ error: 'Not Found', message: cause.message });
+    }
+    if (cause instanceof RedriveRefusedError) {
+      return cause.refusal === 'not-found'
+        ? reply.code(404).send({ error: 'Not Found', message: cause.message })
+        : reply.code(409).send({ error: 'Conflict', message: cause.message });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {

@@ -38,7 +38,7 @@ export function countWorkflowStarts<T extends WorkflowGateway>(workflows: T, met
   const starts: Partial<Record<PropertyKey, unknown>> = {
     startVideo: (request: Parameters<WorkflowGateway['startVideo']>[0]) => counted('imageToVideo', workflows.startVideo(request)),
     startCommand: (input: Parameters<WorkflowGateway['startCommand']>[0]) => counted('botCommand', workflows.startCommand(input)),
-    startDistribution: (summaryId: number) => counted('distributeSummary', workflows.startDistribution(summaryId)),
+    startDistribution: (summary: Parameters<WorkflowGateway['startDistribution']>[0]) => counted('distributeSummary', workflows.startDistribution(summary)),
   };
   return new Proxy(workflows, {
     get: (target, key) => {

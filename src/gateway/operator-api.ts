@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import type { Redriver } from '../temporal/redrive.js';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import { adminAuth } from './admin-auth.js';
+import { redriveRoute } from './redrive-route.js';
 import type { Catalog } from './services/catalog.js';
 import type { StatsService } from './services/stats.js';
 import { statsRoute } from './stats-route.js';
@@ -14,12 +16,15 @@ export interface OperatorApiOptions {
   workflows: WorkflowGateway;
   /** `GET /stats`; the route exists only when given. */
   stats?: StatsService;
+  /** Re-drives failed workflows; without it `POST /workflows/:id/redrive` is not offered. */
+  redriver?: Redriver;
 }
 
-/** The operators' intake API (register with a prefix, e.g. `/api`): every route behind {@link adminAuth}. */
+/** The operators' API (register with a prefix, e.g. `/api`): every route behind {@link adminAuth}. */
 export async function operatorApi(app: FastifyInstance, options: OperatorApiOptions): Promise<void> {
   app.addHook('onRequest', adminAuth(options.adminToken));
   await app.register(sourcesRoute, { catalog: options.catalog });
   await app.register(summariesRoute, { catalog: options.catalog, workflows: options.workflows });
   if (options.stats) await app.register(statsRoute, { stats: options.stats });
+  if (options.redriver) await app.register(redriveRoute, { redriver: options.redriver });
 }

@@ -5,6 +5,8 @@ import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
 import { createLogger, secretsOf, type Logger } from '../observability/logger.js';
 import { createGatewayMetrics } from '../observability/metrics.js';
+import { recordEvent } from '../db/events.js';
+import { TemporalRedriver } from '../temporal/redrive.js';
 import { TemporalWorkflowGateway } from '../temporal/starter.js';
 import { TemporalWorkflowCounter } from '../temporal/visibility.js';
 import { buildApp } from './app.js';
@@ -62,6 +64,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     adminToken: config.ADMIN_TOKEN,
     metrics,
     stats: createStatsService({ prisma, workflows: new TemporalWorkflowCounter(client) }),
+    redriver: new TemporalRedriver(client, (event) => recordEvent(prisma, event)),
     readiness: {
       temporal: async () => {
         await client.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));

@@ -17,7 +17,7 @@ export async function summariesRoute(app: FastifyInstance, { catalog, workflows 
     },
     async (request, reply) => {
       const { summaryId, created } = await catalog.acceptSummary(request.body);
-      const { workflowId } = await workflows.startDistribution(summaryId);
+      const { workflowId } = await workflows.startDistribution({ summaryId, sourceSlug: request.body.source });
       return reply.code(202).send({ summaryId, workflowId, created });
     },
   );

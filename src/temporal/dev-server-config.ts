@@ -1,3 +1,5 @@
+import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from './search-attributes.js';
+
 /**
  * Dynamic config the dev server is started with (`npm run dev`, tests,
  * benchmarks); `temporal-config/dynamicconfig.yaml` holds the same for a real
@@ -8,7 +10,15 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
   'history.transferProcessorMaxPollRPS': '1000',
 };
 
-/** As `temporal server start-dev` arguments. */
+/** `--search-attribute Name=Type` for every custom search attribute (see `search-attributes.ts`). */
+export function searchAttributeArgs(): string[] {
+  return SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliSearchAttributeType(key)}`]);
+}
+
+/** As `temporal server start-dev` arguments: the dynamic config and Telewan's search attributes. */
 export function devServerArgs(): string[] {
-  return Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]);
+  return [
+    ...Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${value}`]),
+    ...searchAttributeArgs(),
+  ];
 }

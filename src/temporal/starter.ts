@@ -11,6 +11,8 @@ import type { distributeSummary } from '../workflows/distribution.js';
 import type { BotCommandInput, botCommand } from '../workflows/command.js';
 import type { imageToVideo } from '../workflows/video.js';
 import { wavespeedResultSignal, type VideoRequest } from '../workflows/video-messages.js';
+import { TelewanChatId, TelewanKind, TelewanSourceSlug } from './search-attributes.js';
+import { commandSummary, distributionSummary, videoSummary } from './summaries.js';
 
 /** Temporal did not answer: the caller should ask its peer to try again (HTTP 503). */
 export class TemporalUnavailableError extends Error {
@@ -31,9 +33,15 @@ export interface WorkflowGateway {
   startVideo(request: Omit<VideoRequest, 'deadlineMs' | 'model' | 'polling'>): Promise<StartResult>;
   startCommand(input: BotCommandInput): Promise<StartResult>;
   /** Starts the distribution of a stored summary; a repeated call finds the same workflow. */
-  startDistribution(summaryId: number): Promise<StartResult>;
+  startDistribution(summary: DistributionStart): Promise<StartResult>;
   /** Forwards WaveSpeed's result; `false` when no such workflow is running. */
   signalWavespeedResult(workflowId: string, result: PredictionResult): Promise<boolean>;
+}
+
+/** A stored summary to distribute, and its source (a search attribute of the workflow). */
+export interface DistributionStart {
+  summaryId: number;
+  sourceSlug: string;
 }
 
 export interface TemporalWorkflowGatewayOptions {
@@ -66,6 +74,11 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         workflowId,
         args: [args],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: TelewanKind, value: 'video' },
+          { key: TelewanChatId, value: request.user.chatId },
+        ],
+        staticSummary: videoSummary(request.user.chatId, request.prompt),
       }),
     );
   }
@@ -78,11 +91,16 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         workflowId,
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: TelewanKind, value: 'command' },
+          { key: TelewanChatId, value: input.user.chatId },
+        ],
+        staticSummary: commandSummary(input),
       }),
     );
   }
 
-  async startDistribution(summaryId: number): Promise<StartResult> {
+  async startDistribution({ summaryId, sourceSlug }: DistributionStart): Promise<StartResult> {
     const workflowId = summaryWorkflowId(summaryId);
     return this.start(workflowId, () =>
       this.client.workflow.start<typeof distributeSummary>('distributeSummary', {
@@ -90,6 +108,11 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
         workflowId,
         args: [{ summaryId }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: TelewanKind, value: 'distribution' },
+          { key: TelewanSourceSlug, value: sourceSlug },
+        ],
+        staticSummary: distributionSummary(summaryId, sourceSlug),
       }),
     );
   }

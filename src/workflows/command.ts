@@ -82,7 +82,9 @@ export async function botCommand(input: BotCommandInput): Promise<void> {
   if (input.callbackQueryId !== undefined) await acknowledge(input.callbackQueryId, reply.notice);
   if (reply.text === undefined) return;
   try {
-    await sendMessage({ chatId, text: reply.text, replyToMessageId: input.messageId, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) });
+    await sendMessage.executeWithOptions({ summary: `reply to /${input.command} in chat ${chatId}` }, [
+      { chatId, text: reply.text, replyToMessageId: input.messageId, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) },
+    ]);
   } catch (err) {
     if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.BotBlocked)) throw err;
     await markUserBlocked({ userId: input.user.userId, reason: 'telegram-403' });

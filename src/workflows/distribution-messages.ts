@@ -22,6 +22,11 @@ export interface DistributionInput {
   summaryId: number;
   /** Set only by continue-as-new. */
   carry?: DistributionCarry;
+  /**
+   * A re-drive (`POST /api/workflows/:id/redrive`): deliveries recorded as
+   * failed are tried again first; sent ones are never sent again.
+   */
+  redrive?: boolean;
   /** Overrides of the pacing of workflow work (tests use small values). */
   limits?: { maxInFlight?: number; batchesPerRun?: number };
 }

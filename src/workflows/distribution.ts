@@ -7,10 +7,11 @@ import {
   type DistributionCounts,
   type DistributionInput,
 } from './distribution-messages.js';
+import { markOutcome } from './outcome.js';
 
 export * from './distribution-messages.js';
 
-const { prepareDistribution, planRanges, finishDistribution } = proxyActivities<Activities>({
+const { prepareDistribution, planRanges, finishDistribution, reopenFailedDeliveries } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
@@ -38,9 +39,13 @@ const BATCHES_PER_RUN = 200;
  * {@link BATCHES_PER_RUN} batches, so 100,000 subscribers or more stay far from
  * Temporal's history limits. Sending pace, 429s and exactly-once are the
  * business of `deliverSummaryBatch` (see `src/activities/distribution.ts`). Ends
- * by marking the summary sent and recording `summary.distributed`.
+ * by marking the summary sent and recording `summary.distributed`. A re-drive
+ * (`input.redrive`) first reopens the deliveries that failed, then walks the
+ * subscribers again: finished deliveries are skipped, reopened ones sent.
  */
 export async function distributeSummary(input: DistributionInput): Promise<DistributionCounts> {
+  // Only a re-drive's first run: its continuations carry on from the walk.
+  if (input.redrive && !input.carry) await reopenFailedDeliveries({ summaryId: input.summaryId });
   const plan = input.carry?.plan ?? (await prepareDistribution({ summaryId: input.summaryId }));
   const tally: DeliveryTally = { ...(input.carry?.tally ?? { sent: 0, blocked: 0, notFound: 0, failed: 0 }) };
   const counts = (): DistributionCounts => {
@@ -71,7 +76,9 @@ export async function distributeSummary(input: DistributionInput): Promise<Distr
       if (!range) break;
       startedUpTo = range.upToUserId;
       batches += 1;
-      const batch: Promise<void> = deliverSummaryBatch({ summaryId: input.summaryId, sourceId: plan.sourceId, ...range })
+      const summary = `send to ${plan.sourceSlug} subscribers with user id ${range.afterUserId + 1}–${range.upToUserId}`;
+      const batch: Promise<void> = deliverSummaryBatch
+        .executeWithOptions({ summary }, [{ summaryId: input.summaryId, sourceId: plan.sourceId, ...range }])
         .then((result) => {
           tally.sent += result.sent;
           tally.blocked += result.blocked;
@@ -91,9 +98,11 @@ export async function distributeSummary(input: DistributionInput): Promise<Distr
       summaryId: input.summaryId,
       carry: { plan, doneUpToUserId: startedUpTo, tally },
       limits: input.limits,
+      ...(input.redrive ? { redrive: true } : {}),
     });
   }
   const result = counts();
   await finishDistribution({ summaryId: input.summaryId, counts: result });
+  markOutcome(result.failed > 0 ? 'partial' : 'completed');
   return result;
 }

@@ -25,6 +25,12 @@ export function summaryWorkflowId(summaryId: number): string {
   return `summary-${summaryId}`;
 }
 
+/** Reads a summary workflow id back into the summary id; undefined for anything else. */
+export function parseSummaryWorkflowId(id: string): number | undefined {
+  const match = /^summary-(\d+)$/.exec(id);
+  return match ? Number(match[1]) : undefined;
+}
+
 /**
  * One press of an inline button. Telegram gives every press its own callback
  * query id and resends the same id on redelivery, so it is the business key.

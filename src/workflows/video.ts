@@ -16,6 +16,7 @@ import { ErrorType } from '../errors.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
 import { serveFromCache, waitForIdentical } from './result-cache.js';
+import { markOutcome } from './outcome.js';
 import { PROGRESS, failureText, type FailureReason } from './texts.js';
 import {
   cancelVideoSignal,
@@ -132,10 +133,16 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       const pending = patched(RESULT_CACHE) ? await serveFromCache({ generationId, req, progress }) : undefined;
       if (pending && 'status' in pending) return pending;
       if (pending?.kind === 'leader') leading = pending.identity;
-      progressMessageId = (await sendMessage({ chatId, text: PROGRESS.received, replyToMessageId: req.messageId })).messageId;
+      progressMessageId = (
+        await sendMessage.executeWithOptions({ summary: `progress message to chat ${chatId}` }, [
+          { chatId, text: PROGRESS.received, replyToMessageId: req.messageId },
+        ])
+      ).messageId;
       // Best effort: the chat action must never fail the request.
       const keepChatAction = patched(ABANDON_CHAT_ACTION) ? keepChatActionAbandoned : keepChatActionCancelled;
-      void presence.run(() => keepChatAction({ chatId, action: 'upload_video' })).catch(() => undefined);
+      void presence
+        .run(() => keepChatAction.executeWithOptions({ summary: `"sending video…" in chat ${chatId}` }, [{ chatId, action: 'upload_video' }]))
+        .catch(() => undefined);
 
       if (pending?.kind === 'follower') {
         const waited = await waitForIdentical({ generationId, req, progress, progressMessageId, presence }, pending);
@@ -143,8 +150,10 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         leading = waited;
       }
 
-      const image = await prepareImage({ fileId: req.fileId });
-      const { predictionId } = await submitGeneration({ model: req.model, imageUrl: image.imageUrl, prompt: req.prompt });
+      const image = await prepareImage.executeWithOptions({ summary: `fetch and resize the photo from chat ${chatId}` }, [{ fileId: req.fileId }]);
+      const { predictionId } = await submitGeneration.executeWithOptions({ summary: `submit to WaveSpeed (${req.model})` }, [
+        { model: req.model, imageUrl: image.imageUrl, prompt: req.prompt },
+      ]);
       progress.phase = 'submitted';
       progress.predictionId = predictionId;
       const cacheHit = leading ? { cacheHit: false } : {};
@@ -164,7 +173,9 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       // The chat already shows "sending video…"; editing the progress message first
       // only delayed the video by a round trip.
       if (!patched(SEND_VIDEO_AT_ONCE)) await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.sending });
-      const sent = await sendVideo({ chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId });
+      const sent = await sendVideo.executeWithOptions({ summary: `send the video to chat ${chatId}` }, [
+        { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId },
+      ]);
       presence.cancel();
       if (leading) {
         const identity = leading;
@@ -191,6 +202,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         resultVia: progress.resultVia,
       } satisfies VideoOutcome;
     });
+    markOutcome(outcome.status);
     return outcome;
   } catch (err) {
     const { reason, detail } = explain(err);
@@ -202,6 +214,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       if (claim) await releaseClaim({ ...claim, generationId });
       await finishUnsuccessfully(req, generationId, progressMessageId, reason, detail);
     });
+    markOutcome(reason === 'cancelled' ? 'cancelled' : 'failed');
     if (reason === 'internal') {
       throw ApplicationFailure.create({ type: 'VideoGenerationError', message: detail ?? 'internal error', nonRetryable: true, cause: err as Error });
     }
@@ -225,12 +238,13 @@ async function awaitResult(
     if (known) return known;
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) throw new VideoFailed('deadline');
-    if (await condition(() => results.has(predictionId), Math.min(delay, remaining))) continue;
+    const summary = `wait for WaveSpeed's webhook for ${predictionId}, then poll`;
+    if (await condition(() => results.has(predictionId), Math.min(delay, remaining), { summary })) continue;
     delay = Math.min(Math.round(delay * 1.5), polling.maxMs);
     progress.polls += 1;
     let polled: PredictionResult;
     try {
-      polled = await pollPrediction({ predictionId });
+      polled = await pollPrediction.executeWithOptions({ summary: `poll WaveSpeed for ${predictionId}` }, [{ predictionId }]);
     } catch (err) {
       if (causeType(err) === ErrorType.WavespeedNotFound) throw new VideoFailed('generation-failed', 'the prediction disappeared');
       if (isCancellation(err)) throw err;

@@ -146,6 +146,7 @@ describe('POST /api/summaries', () => {
       sent: false,
     });
     expect(workflows.distributions).toEqual([body.summaryId]);
+    expect(workflows.distributionSources).toEqual([source.slug]);
     expect(await db.prisma.domainEvent.count({ where: { type: 'summary.received', subject: `summary:${body.summaryId}` } })).toBe(1);
   });
 

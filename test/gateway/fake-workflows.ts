@@ -1,5 +1,5 @@
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
-import { TemporalUnavailableError, type StartResult, type WorkflowGateway } from '../../src/temporal/starter.js';
+import { TemporalUnavailableError, type DistributionStart, type StartResult, type WorkflowGateway } from '../../src/temporal/starter.js';
 import { botCommandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
 import type { BotCommandInput } from '../../src/workflows/command.js';
 import type { VideoRequest } from '../../src/workflows/video-messages.js';
@@ -24,9 +24,13 @@ export class FakeWorkflows implements WorkflowGateway {
   }
 
   distributions: number[] = [];
+  distributionSources: string[] = [];
 
-  async startDistribution(summaryId: number): Promise<StartResult> {
-    return this.start(summaryWorkflowId(summaryId), () => this.distributions.push(summaryId));
+  async startDistribution({ summaryId, sourceSlug }: DistributionStart): Promise<StartResult> {
+    return this.start(summaryWorkflowId(summaryId), () => {
+      this.distributions.push(summaryId);
+      this.distributionSources.push(sourceSlug);
+    });
   }
 
   async signalWavespeedResult(workflowId: string, result: PredictionResult): Promise<boolean> {

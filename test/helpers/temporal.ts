@@ -1,12 +1,25 @@
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { testingExecutable } from '../../src/temporal/binaries.js';
 import { devServerArgs } from '../../src/temporal/dev-server-config.js';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
 
-/** The time-skipping test server, from the pinned binary when installed. */
-export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testingExecutable('test-server') } });
+/**
+ * The time-skipping test server, from the pinned binary when installed, with
+ * Telewan's search attributes registered (it refuses unknown ones, like a real server).
+ */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testingExecutable('test-server') } });
+  const { IndexedValueType } = temporal.api.enums.v1;
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((key) => [key.name, key.type === 'INT' ? IndexedValueType.INDEXED_VALUE_TYPE_INT : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
+  });
+  return env;
 }
 
 /** A real Temporal dev server (the CLI), from the pinned binary when installed. */

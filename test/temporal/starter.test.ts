@@ -12,7 +12,7 @@ describe('TemporalWorkflowGateway', () => {
     await expect(
       gateway.startVideo({ user: { userId: 1, chatId: 1 }, messageId: 1, fileId: 'f', prompt: 'p' }),
     ).rejects.toBeInstanceOf(TemporalUnavailableError);
-    await expect(gateway.startDistribution(1)).rejects.toBeInstanceOf(TemporalUnavailableError);
+    await expect(gateway.startDistribution({ summaryId: 1, sourceSlug: 'tech-news' })).rejects.toBeInstanceOf(TemporalUnavailableError);
     expect(Date.now() - started).toBeLessThan(10_000);
     await connection.close().catch(() => undefined);
   });

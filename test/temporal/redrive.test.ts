@@ -1,0 +1,54 @@
+import { temporal } from '@temporalio/proto';
+import { describe, expect, it } from 'vitest';
+import { videoResetPoint } from '../../src/temporal/redrive.js';
+
+const { EventType } = temporal.api.enums.v1;
+type Event = temporal.api.history.v1.IHistoryEvent;
+
+/** A history written by hand: each step's workflow task completes the event before it. */
+function history(steps: Array<['schedule', string] | ['complete' | 'fail' | 'timeout', number] | ['timer']>): Event[] {
+  const events: Event[] = [];
+  // protobufjs reads a plain number for an int64.
+  const add = (event: Omit<Event, 'eventId'>) => events.push({ ...event, eventId: (events.length + 1) as unknown as Event['eventId'] });
+  add({ eventType: EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED });
+  const task = () => {
+    add({ eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED });
+    return events.length;
+  };
+  for (const step of steps) {
+    if (step[0] === 'schedule') {
+      const completed = task();
+      add({ eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, activityTaskScheduledEventAttributes: { activityType: { name: step[1] }, workflowTaskCompletedEventId: completed } as never });
+    } else if (step[0] === 'timer') {
+      const completed = task();
+      add({ eventType: EventType.EVENT_TYPE_TIMER_STARTED, timerStartedEventAttributes: { workflowTaskCompletedEventId: completed } as never });
+    } else if (step[0] === 'complete') {
+      add({ eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED, activityTaskCompletedEventAttributes: { scheduledEventId: step[1] } as never });
+    } else if (step[0] === 'fail') {
+      add({ eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED, activityTaskFailedEventAttributes: { scheduledEventId: step[1] } as never });
+    } else {
+      add({ eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT, activityTaskTimedOutEventAttributes: { scheduledEventId: step[1] } as never });
+    }
+  }
+  return events;
+}
+
+// Event ids: 3 prepareImage scheduled (task 2), 4 completed, 6 submitGeneration scheduled (task 5), 7 completed,
+// 9 keepChatAction scheduled (task 8), 11 timer (task 10), 13 pollPrediction scheduled (task 12).
+const submitted: Parameters<typeof history>[0] = [['schedule', 'prepareImage'], ['complete', 3], ['schedule', 'submitGeneration'], ['complete', 6]];
+
+describe('videoResetPoint', () => {
+  it('picks the workflow task that scheduled the first failed step', () => {
+    const events = history([...submitted, ['schedule', 'sendVideo'], ['fail', 9]]);
+    expect(videoResetPoint(events, undefined)).toEqual({ eventId: 8, step: 'sendVideo' });
+    expect(videoResetPoint(history([['schedule', 'prepareImage'], ['timeout', 3]]), 'bad-image')).toEqual({ eventId: 2, step: 'prepareImage' });
+  });
+
+  it('looks past the chat action and polls, which fail without failing the request', () => {
+    const events = history([...submitted, ['schedule', 'keepChatAction'], ['timer'], ['schedule', 'pollPrediction'], ['fail', 13], ['fail', 9]]);
+    expect(videoResetPoint(events, 'deadline')).toEqual({ eventId: 10, step: 'wait for WaveSpeed' });
+    expect(videoResetPoint(events, 'generation-failed')).toEqual({ eventId: 5, step: 'submitGeneration' });
+    expect(videoResetPoint(events, 'nsfw')).toEqual({ eventId: 5, step: 'submitGeneration' });
+    expect(videoResetPoint(events, 'cancelled')).toBeUndefined();
+  });
+});
