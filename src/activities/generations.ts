@@ -3,6 +3,7 @@ import { recordEvent } from '../db/events.js';
 import { ACTIVE_GENERATION_STATUSES } from '../db/generations.js';
 import type { GenerationStatus } from '../generated/prisma/client.js';
 import { upsertUser, type TelegramUserInput } from '../db/users.js';
+import { incurredCost, withPriceOverrides } from '../pricing.js';
 
 export interface RegisterRequestInput {
   generationId: string;
@@ -41,8 +42,8 @@ export interface GenerationSummary {
   error: string | null;
 }
 
-
-export function createGenerationActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
+export function createGenerationActivities({ prisma, config }: Pick<ActivityDeps, 'prisma' | 'config'>) {
+  const prices = config.prices ?? withPriceOverrides();
   return {
     /** Records a new request (user and generation rows, `video.requested`). Idempotent. */
     async registerRequest(input: RegisterRequestInput): Promise<void> {
@@ -58,6 +59,7 @@ export function createGenerationActivities({ prisma }: Pick<ActivityDeps, 'prism
               messageId: input.messageId,
               prompt: input.prompt,
               model: input.model,
+              admittedAt: new Date(),
             },
           ],
           skipDuplicates: true,
@@ -90,11 +92,16 @@ export function createGenerationActivities({ prisma }: Pick<ActivityDeps, 'prism
       });
     },
 
-    /** Records how a generation ended, with `video.completed`, `video.failed` or `video.cancelled`. */
+    /**
+     * Records how a generation ended, and what WaveSpeed charges for it (see
+     * `incurredCost`), with `video.completed`, `video.failed` or `video.cancelled`.
+     */
     async recordOutcome(input: OutcomeInput): Promise<void> {
       const { generationId, status, ...fields } = input;
       await prisma.$transaction(async (tx) => {
-        await tx.generation.update({ where: { id: generationId }, data: { status, ...fields, completedAt: new Date() } });
+        const row = await tx.generation.findUniqueOrThrow({ where: { id: generationId }, select: { model: true, predictionId: true } });
+        const costUsd = incurredCost({ ...row, status, errorKind: fields.errorKind }, prices) ?? null;
+        await tx.generation.update({ where: { id: generationId }, data: { status, ...fields, costUsd, completedAt: new Date() } });
         await recordEvent(tx, {
           id: `video.${status}:${generationId}`,
           type: `video.${status}`,

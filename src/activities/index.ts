@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps.js';
 import { withFailureMapping } from './failure.js';
 import { createDistributionActivities } from './distribution.js';
 import { createGenerationActivities } from './generations.js';
+import { createLimitActivities } from './limits.js';
 import { createSubscriptionActivities } from './subscriptions.js';
 import { createTelegramActivities } from './telegram.js';
 import { createUserActivities } from './users.js';
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
   return withFailureMapping({
     ...createUserActivities(deps),
     ...createGenerationActivities(deps),
+    ...createLimitActivities(deps),
     ...createSubscriptionActivities(deps),
     ...createTelegramActivities(deps),
     ...createWavespeedActivities(deps),

@@ -14,6 +14,7 @@ import {
 import type { Activities } from '../activities/index.js';
 import { ErrorType } from '../errors.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
+import { admitUnderLimits } from './admission.js';
 import { PROGRESS, failureText, type FailureReason } from './texts.js';
 import {
   cancelVideoSignal,
@@ -65,6 +66,8 @@ const chatActionOptions = {
 const ABANDON_CHAT_ACTION = 'abandon-chat-action-loop';
 /** The video goes out as soon as the result is in, without a "sending" edit first. */
 const SEND_VIDEO_AT_ONCE = 'send-video-at-once';
+/** Requests pass the per-user limits (`admitRequest`, which also records them) before any work. */
+const USER_LIMITS = 'user-limits';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -87,6 +90,9 @@ class VideoFailed extends Error {
 
 /**
  * Turns a photo and its caption into a video sent back to the chat.
+ *
+ * Per-user limits come first: a request beyond them is refused, or waits for a
+ * slot (see {@link admitUnderLimits}).
  *
  * Guarantees: the request and its outcome are recorded; the user hears how it
  * ended (video, or a message saying why not) unless they blocked the bot, in
@@ -113,7 +119,12 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   setHandler(cancelVideoSignal, () => work.cancel());
   setHandler(progressQuery, () => progress);
 
-  await registerRequest({ generationId, user: req.user, messageId: req.messageId, prompt: req.prompt, model: req.model });
+  if (patched(USER_LIMITS)) {
+    const ended = await admitUnderLimits(req, generationId, progress, work);
+    if (ended) return ended;
+  } else {
+    await registerRequest({ generationId, user: req.user, messageId: req.messageId, prompt: req.prompt, model: req.model });
+  }
 
   try {
     const outcome = await work.run(async () => {
