@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { createBot } from '../bot/bot.js';
+import { UpdateRateLimiter } from '../bot/update-limiter.js';
 import { parseConfig, type Config } from '../config.js';
 import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
@@ -37,9 +38,18 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
     return secret;
   };
 
-  const bot = createBot({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, workflows, botInfo: options.botInfo });
+  let app: FastifyInstance | undefined;
+  const rate = config.USER_UPDATE_RATE_LIMIT;
+  const bot = createBot({
+    token: config.TELEGRAM_BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    workflows,
+    botInfo: options.botInfo,
+    ...(rate ? { updateLimiter: new UpdateRateLimiter(rate) } : {}),
+    onSlowDown: (userId) => app?.log.warn({ userId, rate }, 'User over the update rate: answered "slow down", dropping their updates until the window ends'),
+  });
   await bot.init();
-  const app = await buildApp({
+  app = await buildApp({
     bot,
     workflows,
     telegramWebhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
