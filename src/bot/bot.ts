@@ -16,8 +16,6 @@ export interface BotDeps {
   botInfo?: UserFromGetMe;
   /** Per-user ceiling on incoming updates; none when absent. */
   updateLimiter?: UpdateRateLimiter;
-  /** Told when a user first goes over the ceiling in a window (a log line). */
-  onSlowDown?: (userId: number) => void;
 }
 
 /** The commands the bot offers, for setMyCommands and /help. */
@@ -64,10 +62,7 @@ export function createBot(deps: BotDeps): Bot {
       if (userId === undefined) return next();
       const verdict = await limiter.check(userId);
       if (verdict === 'accept') return next();
-      if (verdict === 'slow-down') {
-        deps.onSlowDown?.(userId);
-        if (ctx.chat?.type === 'private') await ctx.reply(SLOW_DOWN_TEXT);
-      }
+      if (verdict === 'slow-down' && ctx.chat?.type === 'private') await ctx.reply(SLOW_DOWN_TEXT);
     });
   }
   const chats = bot.chatType('private');

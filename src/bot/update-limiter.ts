@@ -18,6 +18,8 @@ export type UpdateVerdict = 'accept' | 'slow-down' | 'drop';
 export class UpdateRateLimiter {
   /** Updates turned away since start (`slow-down` and `drop`), for metrics. */
   dropped = 0;
+  /** Told when a user first goes over the ceiling in a window, e.g. to log it. */
+  onSlowDown: ((userId: number) => void) | undefined;
   private readonly counter: RateLimiterMemory;
 
   constructor(readonly rate: UpdateRate) {
@@ -31,7 +33,9 @@ export class UpdateRateLimiter {
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) throw res;
       this.dropped += 1;
-      return res.consumedPoints === this.rate.limit + 1 ? 'slow-down' : 'drop';
+      if (res.consumedPoints !== this.rate.limit + 1) return 'drop';
+      this.onSlowDown?.(userId);
+      return 'slow-down';
     }
   }
 }

@@ -38,18 +38,17 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
     return secret;
   };
 
-  let app: FastifyInstance | undefined;
   const rate = config.USER_UPDATE_RATE_LIMIT;
+  const updateLimiter = rate ? new UpdateRateLimiter(rate) : undefined;
   const bot = createBot({
     token: config.TELEGRAM_BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
     workflows,
     botInfo: options.botInfo,
-    ...(rate ? { updateLimiter: new UpdateRateLimiter(rate) } : {}),
-    onSlowDown: (userId) => app?.log.warn({ userId, rate }, 'User over the update rate: answered "slow down", dropping their updates until the window ends'),
+    ...(updateLimiter ? { updateLimiter } : {}),
   });
   await bot.init();
-  app = await buildApp({
+  const app = await buildApp({
     bot,
     workflows,
     telegramWebhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
@@ -66,6 +65,10 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
     },
     logger: { level: config.LOG_LEVEL, redact: ['req.headers["x-telegram-bot-api-secret-token"]', 'req.headers.authorization'] },
   });
+  if (updateLimiter) {
+    updateLimiter.onSlowDown = (userId) =>
+      app.log.warn({ userId, rate }, 'User over the update rate: answered "slow down", dropping their updates until the window ends');
+  }
   const url = await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   return {
     app,
