@@ -54,11 +54,14 @@ export async function admitUnderLimits(
       admission = await work.run(async () => {
         queuedMessageId = (await sendMessage({ chatId: req.user.chatId, text: queuedText(limit), replyToMessageId: req.messageId })).messageId;
         const giveUpAt = Date.now() + QUEUE_MAX_WAIT_MS;
+        const scope = CancellationScope.current();
         let latest: Admission;
         do {
           if (Date.now() >= giveUpAt) throw new QueueTimedOut();
           await sleep(QUEUE_RECHECK_MS);
-          latest = await admitRequest(request);
+          // Never abandoned half-way: a decision landing after the cancellation was recorded would revive the request.
+          latest = await CancellationScope.nonCancellable(() => admitRequest(request));
+          if (scope.consideredCancelled) await scope.cancelRequested;
         } while (latest.decision === 'queued');
         return latest;
       });
