@@ -112,7 +112,7 @@ describe('imageToVideo under per-user limits', () => {
   it('marks a user who blocked the bot when telling them of a refusal fails with 403', async () => {
     const { outcome, world } = await runVideo([{ decision: 'refused', reason: 'active-limit', limit: 1 }], () => ({
       async sendMessage() {
-        throw new BotBlockedError('Forbidden: bot was blocked by the user');
+        throw new BotBlockedError(USER.chatId, 'blocked', 'Forbidden: bot was blocked by the user');
       },
     }));
 
