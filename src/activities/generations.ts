@@ -42,6 +42,7 @@ export interface GenerationSummary {
   error: string | null;
 }
 
+
 export function createGenerationActivities({ prisma, config }: Pick<ActivityDeps, 'prisma' | 'config'>) {
   const prices = config.prices ?? withPriceOverrides();
   return {

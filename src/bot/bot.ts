@@ -46,8 +46,8 @@ function userOf(ctx: Context): TelegramUserInput | undefined {
  * Telewan's bot. Every handler does one thing: start the workflow that does the
  * work, with an id taken from the message, so a redelivered update starts
  * nothing new. A user over the update ceiling gets one "slow down" per window
- * and nothing else: no workflow starts. Errors are not caught here: they fail the webhook request, and
- * Telegram delivers the update again.
+ * and nothing else: no workflow starts. Errors are not caught here: they fail
+ * the webhook request, and Telegram delivers the update again.
  */
 export function createBot(deps: BotDeps): Bot {
   // The only message the gateway sends itself (slow down) goes back as the webhook's answer: no API call.
