@@ -1,11 +1,29 @@
 import { z } from 'zod';
-import { WAVESPEED_MODELS } from './constants.js';
+import { USER_LIMIT_DEFAULTS, WAVESPEED_MODELS } from './constants.js';
+import { wavespeedPricesSetting } from './pricing.js';
 
 const secretToken = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,256}$/, 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -');
 
 const durationMs = z.coerce.number().int().positive();
+
+/** A comma-separated list of Telegram chat ids (`123,-100456`); empty is none. */
+const chatIdList = z
+  .string()
+  .regex(/^\s*(-?\d+\s*(,\s*-?\d+\s*)*)?$/, 'must be chat ids separated by commas, e.g. 123,456')
+  .transform((text) => text.split(',').map((id) => id.trim()).filter(Boolean).map(Number));
+
+/** `<updates>/<seconds>s` (`20/60s`, the default: at most 20 updates a minute), or `off`. */
+const updateRate = z
+  .string()
+  .regex(/^(off|[1-9]\d*\/[1-9]\d*s)$/, 'must be <updates>/<seconds>s, e.g. 20/60s, or off')
+  .default('20/60s')
+  .transform((text) => {
+    if (text === 'off') return undefined;
+    const [limit, seconds] = text.slice(0, -1).split('/').map(Number);
+    return { limit: limit!, windowSeconds: seconds! };
+  });
 
 /**
  * Every environment variable Telewan reads, validated once at boot.
@@ -50,6 +68,18 @@ export const configSchema = z.object({
   /** Where the worker serves `GET /metrics` (Telewan's and Temporal's); port 0 picks a free one. */
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Video generations one user may have under way at once; admins are exempt. */
+  USER_MAX_ACTIVE_GENERATIONS: z.coerce.number().int().positive().default(USER_LIMIT_DEFAULTS.maxActive),
+  /** What happens to a request beyond that: turned away, or queued until a slot frees. */
+  USER_EXCESS_POLICY: z.enum(['refuse', 'queue']).default(USER_LIMIT_DEFAULTS.excessPolicy),
+  /** Video generations one user may start per UTC day; admins are exempt. */
+  USER_DAILY_QUOTA: z.coerce.number().int().nonnegative().default(USER_LIMIT_DEFAULTS.dailyQuota),
+  /** Chats exempt from the per-user limits (private chats: the user's id). */
+  ADMIN_CHAT_IDS: chatIdList.default([]),
+  /** Incoming updates one user may send per window before the gateway drops them (per gateway process). */
+  USER_UPDATE_RATE_LIMIT: updateRate,
+  /** Price overrides per model and video length, laid over the list prices in src/constants.ts. */
+  WAVESPEED_PRICES: wavespeedPricesSetting,
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

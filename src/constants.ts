@@ -26,3 +26,24 @@ export const TELEGRAM_LIMITS = {
   /** Largest file a bot may download with getFile. */
   downloadBytes: 20 * 1024 * 1024,
 } as const;
+
+/**
+ * WaveSpeed's list prices in US dollars per video, by model and video length in
+ * seconds (wavespeed.ai model pages, November 2026). `WAVESPEED_PRICES`
+ * overrides them. Resolution is part of the model (480p, 720p, Kling's 1080p).
+ */
+export const WAVESPEED_LIST_PRICES: Readonly<Record<WavespeedModel, Readonly<Record<number, number>>>> = {
+  'wavespeed-ai/wan-2.2/i2v-480p': { 5: 0.15, 8: 0.24 },
+  'wavespeed-ai/wan-2.2/i2v-720p': { 5: 0.3, 8: 0.48 },
+  'kwaivgi/kling-v2.1-i2v-pro': { 5: 0.45, 10: 0.9 },
+};
+
+/** Video length WaveSpeed makes when a submission names none (Telewan's submissions name none). */
+export const WAVESPEED_DEFAULT_DURATION_SECONDS = 5;
+
+/** Per-user limits on video generations, unless configured otherwise. */
+export const USER_LIMIT_DEFAULTS = {
+  maxActive: 2,
+  dailyQuota: 20,
+  excessPolicy: 'refuse',
+} as const;

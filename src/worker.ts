@@ -56,6 +56,13 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     config: {
       publicUrl: config.PUBLIC_URL,
       broadcast: { ratePerSecond: config.BROADCAST_RATE_PER_SECOND, paid: config.BROADCAST_PAID },
+      limits: {
+        maxActive: config.USER_MAX_ACTIVE_GENERATIONS,
+        excessPolicy: config.USER_EXCESS_POLICY,
+        dailyQuota: config.USER_DAILY_QUOTA,
+        adminChatIds: config.ADMIN_CHAT_IDS,
+      },
+      prices: config.WAVESPEED_PRICES,
     },
   });
   const release = async () => {

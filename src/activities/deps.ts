@@ -2,6 +2,19 @@ import type { PrismaClient } from '../generated/prisma/client.js';
 import type { TelegramClient } from '../integrations/telegram/client.js';
 import type { WavespeedClient } from '../integrations/wavespeed/client.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
+import type { PriceTable } from '../pricing.js';
+
+/** Per-user limits on video generations (`USER_*` settings). */
+export interface UserLimits {
+  /** Generations one user may have running at once. */
+  maxActive: number;
+  /** A request beyond `maxActive` is turned away, or waits for a slot. */
+  excessPolicy: 'refuse' | 'queue';
+  /** Generations one user may start per UTC day. */
+  dailyQuota: number;
+  /** Chats exempt from both limits. */
+  adminChatIds: readonly number[];
+}
 
 /** What activities need from the outside world; wired once, in `src/worker.ts`. */
 export interface ActivityDeps {
@@ -17,5 +30,9 @@ export interface ActivityDeps {
     chatActionIntervalMs?: number;
     /** Summary distribution: fleet-wide send ceiling (messages/s) and paid broadcasts. */
     broadcast?: { ratePerSecond: number; paid: boolean };
+    /** Per-user limits; default: 2 running, refuse beyond, 20 a day, no admins. */
+    limits?: UserLimits;
+    /** WaveSpeed prices, for the cost of each generation; default: the list prices. */
+    prices?: PriceTable;
   };
 }

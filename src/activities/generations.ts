@@ -4,6 +4,7 @@ import { recordEvent } from '../db/events.js';
 import { ACTIVE_GENERATION_STATUSES } from '../db/generations.js';
 import type { GenerationStatus } from '../generated/prisma/client.js';
 import { upsertUser, type TelegramUserInput } from '../db/users.js';
+import { incurredCost, withPriceOverrides } from '../pricing.js';
 
 export interface RegisterRequestInput {
   generationId: string;
@@ -50,7 +51,8 @@ export interface GenerationSummary {
 }
 
 
-export function createGenerationActivities({ prisma, metrics }: Pick<ActivityDeps, 'prisma' | 'metrics'>) {
+export function createGenerationActivities({ prisma, metrics, config }: Pick<ActivityDeps, 'prisma' | 'metrics' | 'config'>) {
+  const prices = config.prices ?? withPriceOverrides();
   return {
     /** Records a new request (user and generation rows, `video.requested`). Idempotent. */
     async registerRequest(input: RegisterRequestInput): Promise<void> {
@@ -66,6 +68,7 @@ export function createGenerationActivities({ prisma, metrics }: Pick<ActivityDep
               messageId: input.messageId,
               prompt: input.prompt,
               model: input.model,
+              admittedAt: new Date(),
             },
           ],
           skipDuplicates: true,
@@ -99,11 +102,16 @@ export function createGenerationActivities({ prisma, metrics }: Pick<ActivityDep
       if (fields.cacheHit === false) metrics?.resultCacheLookups.inc({ result: 'miss' });
     },
 
-    /** Records how a generation ended, with `video.completed`, `video.failed` or `video.cancelled`. */
+    /**
+     * Records how a generation ended, and what WaveSpeed charges for it (see
+     * `incurredCost`), with `video.completed`, `video.failed` or `video.cancelled`.
+     */
     async recordOutcome(input: OutcomeInput): Promise<void> {
       const { generationId, status, ...fields } = input;
       await prisma.$transaction(async (tx) => {
-        await tx.generation.update({ where: { id: generationId }, data: { status, ...fields, completedAt: new Date() } });
+        const row = await tx.generation.findUniqueOrThrow({ where: { id: generationId }, select: { model: true, predictionId: true } });
+        const costUsd = incurredCost({ ...row, status, errorKind: fields.errorKind }, prices) ?? null;
+        await tx.generation.update({ where: { id: generationId }, data: { status, ...fields, costUsd, completedAt: new Date() } });
         await recordEvent(tx, {
           id: `video.${status}:${generationId}`,
           type: `video.${status}`,

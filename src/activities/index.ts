@@ -3,6 +3,7 @@ import { withFailureMapping } from './failure.js';
 import { createDistributionActivities } from './distribution.js';
 import { createGenerationActivities } from './generations.js';
 import { createResultCacheActivities } from './result-cache.js';
+import { createLimitActivities } from './limits.js';
 import { createSubscriptionActivities } from './subscriptions.js';
 import { createTelegramActivities } from './telegram.js';
 import { createUserActivities } from './users.js';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
   return withFailureMapping({
     ...createUserActivities(deps),
     ...createGenerationActivities(deps),
+    ...createLimitActivities(deps),
     ...createSubscriptionActivities(deps),
     ...createTelegramActivities(deps),
     ...createWavespeedActivities(deps),

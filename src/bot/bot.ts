@@ -4,6 +4,8 @@ import type { TelegramUserInput } from '../db/users.js';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import type { BotCommandName } from '../workflows/command.js';
 import { SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
+import { SLOW_DOWN_TEXT } from '../workflows/texts.js';
+import type { UpdateRateLimiter } from './update-limiter.js';
 
 export interface BotDeps {
   token: string;
@@ -12,6 +14,8 @@ export interface BotDeps {
   workflows: WorkflowGateway;
   /** Known bot identity; when absent, `bot.init()` asks Telegram (getMe). */
   botInfo?: UserFromGetMe;
+  /** Per-user ceiling on incoming updates; none when absent. */
+  updateLimiter?: UpdateRateLimiter;
 }
 
 /** The commands the bot offers, for setMyCommands and /help. */
@@ -20,6 +24,7 @@ export const BOT_COMMANDS: ReadonlyArray<{ command: string; description: string 
   { command: 'help', description: 'How to make a video' },
   { command: 'status', description: 'Your recent requests' },
   { command: 'cancel', description: 'Stop the requests in progress' },
+  { command: 'usage', description: 'Your videos and quota today' },
   { command: 'sources', description: 'Channels whose new videos are summarised' },
   { command: 'subscribe', description: 'Get the summaries of a source' },
   { command: 'unsubscribe', description: 'Stop the summaries of a source' },
@@ -40,11 +45,26 @@ function userOf(ctx: Context): TelegramUserInput | undefined {
 /**
  * Telewan's bot. Every handler does one thing: start the workflow that does the
  * work, with an id taken from the message, so a redelivered update starts
- * nothing new. Errors are not caught here: they fail the webhook request, and
- * Telegram delivers the update again.
+ * nothing new. A user over the update ceiling gets one "slow down" per window
+ * and nothing else: no workflow starts. Errors are not caught here: they fail
+ * the webhook request, and Telegram delivers the update again.
  */
 export function createBot(deps: BotDeps): Bot {
-  const bot = new Bot(deps.token, { botInfo: deps.botInfo, client: { apiRoot: deps.apiRoot } });
+  // The only message the gateway sends itself (slow down) goes back as the webhook's answer: no API call.
+  const bot = new Bot(deps.token, {
+    botInfo: deps.botInfo,
+    client: { apiRoot: deps.apiRoot, canUseWebhookReply: (method) => method === 'sendMessage' },
+  });
+  const limiter = deps.updateLimiter;
+  if (limiter) {
+    bot.use(async (ctx, next) => {
+      const userId = ctx.from?.id;
+      if (userId === undefined) return next();
+      const verdict = await limiter.check(userId);
+      if (verdict === 'accept') return next();
+      if (verdict === 'slow-down' && ctx.chat?.type === 'private') await ctx.reply(SLOW_DOWN_TEXT);
+    });
+  }
   const chats = bot.chatType('private');
 
   const command = (name: BotCommandName) => async (ctx: CommandContext<Context>) => {
@@ -58,6 +78,7 @@ export function createBot(deps: BotDeps): Bot {
   chats.command('help', command('help'));
   chats.command('status', command('status'));
   chats.command('cancel', command('cancel'));
+  chats.command('usage', command('usage'));
   chats.command('sources', command('sources'));
   chats.command('subscribe', command('subscribe'));
   chats.command('unsubscribe', command('unsubscribe'));

@@ -5,6 +5,7 @@ export type DomainEventType =
   | 'user.registered'
   | 'user.blocked'
   | 'video.requested'
+  | 'video.refused'
   | 'video.submitted'
   | 'video.completed'
   | 'video.failed'

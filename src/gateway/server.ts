@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { createBot } from '../bot/bot.js';
+import { UpdateRateLimiter } from '../bot/update-limiter.js';
 import { parseConfig, type Config } from '../config.js';
 import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
@@ -53,7 +54,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     return secret;
   };
 
-  const bot = createBot({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, workflows, botInfo: options.botInfo });
+  const rate = config.USER_UPDATE_RATE_LIMIT;
+  const updateLimiter = rate ? new UpdateRateLimiter(rate) : undefined;
+  const bot = createBot({
+    token: config.TELEGRAM_BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    workflows,
+    botInfo: options.botInfo,
+    ...(updateLimiter ? { updateLimiter } : {}),
+  });
   await bot.init();
   const app = await buildApp({
     bot,
@@ -75,6 +84,10 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     },
     loggerInstance: logger,
   });
+  if (updateLimiter) {
+    updateLimiter.onSlowDown = (userId) =>
+      app.log.warn({ userId, rate }, 'User over the update rate: answered "slow down", dropping their updates until the window ends');
+  }
   const url = await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
   return {
     app,

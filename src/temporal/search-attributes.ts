@@ -31,7 +31,7 @@ type Key = ReturnType<typeof defineSearchAttributeKey<'INT' | 'KEYWORD'>>;
 export type WorkflowKind = 'video' | 'command' | 'distribution';
 
 /** Values of {@link TelewanOutcome}. */
-export type WorkflowOutcome = 'completed' | 'failed' | 'cancelled' | 'partial';
+export type WorkflowOutcome = 'completed' | 'failed' | 'cancelled' | 'refused' | 'partial';
 
 /** Every custom search attribute, for registering them on a server. */
 export const SEARCH_ATTRIBUTES: readonly Key[] = [TelewanChatId, TelewanKind, TelewanSourceSlug, TelewanOutcome];

@@ -17,6 +17,7 @@ import {
   subscribeText,
   subscriptionsText,
   unsubscribeText,
+  usageText,
 } from './texts.js';
 import { cancelVideoSignal } from './video-messages.js';
 
@@ -26,6 +27,7 @@ export type BotCommandName =
   | 'help'
   | 'status'
   | 'cancel'
+  | 'usage'
   | 'sources'
   | 'subscribe'
   | 'unsubscribe'
@@ -51,7 +53,7 @@ interface Reply {
   notice?: string;
 }
 
-const { registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions } =
+const { registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions, getUsage } =
   proxyActivities<Activities>({
     startToCloseTimeout: '10s',
     scheduleToCloseTimeout: '5m',
@@ -103,6 +105,8 @@ async function answer(input: BotCommandInput): Promise<Reply> {
       return { text: statusText(await listRecentGenerations({ chatId: user.chatId, limit: 5 })) };
     case 'cancel':
       return { text: await cancelActive(user.chatId) };
+    case 'usage':
+      return { text: usageText(await getUsage({ userId: user.userId, chatId: user.chatId })) };
     case 'sources':
       return sourcesReply(await listSources({ userId: user.userId }));
     case 'subscribe':

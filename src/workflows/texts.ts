@@ -1,5 +1,6 @@
 /** What the bot says to users. Pure: used by workflows. */
 
+import type { Admission, Usage } from '../activities/limits.js';
 import type { SourceListing, SubscribeResult, SubscriptionListing, UnsubscribeResult } from '../activities/subscriptions.js';
 import type { InlineButton } from '../activities/telegram.js';
 import { subscribeButtonData } from './ids.js';
@@ -11,6 +12,7 @@ export const HELP_TEXT = [
   'Commands:',
   '/status – your recent requests',
   '/cancel – stop the requests in progress',
+  '/usage – your videos and quota today',
   '/sources – channels whose new videos I summarise',
   '/subscribe <name> – get the summaries of a source',
   '/unsubscribe <name> – stop them',
@@ -42,6 +44,7 @@ export type FailureReason =
   | 'deadline'
   | 'cancelled'
   | 'blocked'
+  | 'queue-timeout'
   | 'internal';
 
 export function failureText(reason: FailureReason, detail?: string): string {
@@ -60,6 +63,8 @@ export function failureText(reason: FailureReason, detail?: string): string {
       return '🛑 Cancelled.';
     case 'blocked':
       return '';
+    case 'queue-timeout':
+      return '⌛ Your request waited too long for one of your other videos to finish and was dropped. Please send it again.';
     case 'internal':
       return '❌ Something went wrong on our side. Please try again later.';
   }
@@ -80,6 +85,8 @@ const STATUS_ICON: Record<string, string> = {
   completed: '✅',
   failed: '❌',
   cancelled: '🛑',
+  queued: '⏸',
+  refused: '✋',
 };
 
 export function statusText(lines: StatusLine[]): string {
@@ -171,4 +178,39 @@ export function subscriptionsText(subscriptions: SubscriptionListing[]): string 
     lines.push(line);
   }
   return `Your subscriptions:\n${lines.join('\n')}\n\n/unsubscribe <name> stops one.`;
+}
+
+function videos(n: number): string {
+  return `${n} video${n === 1 ? '' : 's'}`;
+}
+
+/** Why a request was turned away by a per-user limit. */
+export function refusalText(refusal: Extract<Admission, { decision: 'refused' }>): string {
+  return refusal.reason === 'daily-quota'
+    ? `📅 You've used your ${videos(refusal.quota)} for today; the quota resets at 00:00 UTC.`
+    : `✋ You already have ${videos(refusal.limit)} in progress. Wait for one to finish (or /cancel it), then send your photo again.`;
+}
+
+/** Shown while a request waits for one of the user's slots. */
+export function queuedText(limit: number): string {
+  return `⏸ You already have ${videos(limit)} in progress. Yours is queued and starts as soon as one of them finishes (/cancel stops it).`;
+}
+
+/** The one reply to a user who sends updates faster than the gateway accepts them. */
+export const SLOW_DOWN_TEXT = '🐢 Slow down, please: you are sending messages too fast. I will ignore them for a moment.';
+
+/** The /usage reply. */
+export function usageText(usage: Usage): string {
+  const quota =
+    usage.dailyQuota === null
+      ? `${videos(usage.today)} (unlimited)`
+      : `${usage.today} of ${usage.dailyQuota} (${Math.max(0, usage.dailyQuota - usage.today)} left)`;
+  const underWay = `${usage.running}${usage.maxActive === null ? '' : ` of ${usage.maxActive}`}${usage.queued > 0 ? `, ${usage.queued} queued` : ''}`;
+  return [
+    'Your usage today (UTC):',
+    `• Videos: ${quota}`,
+    `• In progress: ${underWay}`,
+    `• Cost: $${usage.spentTodayUsd.toFixed(2)}`,
+    ...(usage.dailyQuota === null ? [] : ['The quota resets at 00:00 UTC.']),
+  ].join('\n');
 }

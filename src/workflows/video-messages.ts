@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { RefusalReason } from '../activities/limits.js';
 import type { TelegramUserInput } from '../db/users.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import type { FailureReason } from './texts.js';
@@ -18,7 +19,18 @@ export interface VideoRequest {
   polling?: { initialMs: number; maxMs: number };
 }
 
-export type VideoPhase = 'requested' | 'preparing' | 'waiting-for-identical' | 'submitted' | 'processing' | 'sending' | 'completed' | 'failed' | 'cancelled';
+export type VideoPhase =
+  | 'requested'
+  | 'queued'
+  | 'preparing'
+  | 'waiting-for-identical'
+  | 'submitted'
+  | 'processing'
+  | 'sending'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'refused';
 
 /** Answer of the {@link progressQuery}. */
 export interface VideoProgress {
@@ -33,8 +45,9 @@ export interface VideoProgress {
 
 /** What {@link imageToVideo} returns. */
 export interface VideoOutcome {
-  status: 'completed' | 'failed' | 'cancelled';
-  reason?: FailureReason;
+  /** `refused`: a per-user limit turned the request away before any work. */
+  status: 'completed' | 'failed' | 'cancelled' | 'refused';
+  reason?: FailureReason | RefusalReason;
   detail?: string;
   predictionId?: string;
   telegramFileId?: string;

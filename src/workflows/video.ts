@@ -17,6 +17,7 @@ import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
 import { serveFromCache, waitForIdentical } from './result-cache.js';
 import { markOutcome } from './outcome.js';
+import { admitUnderLimits } from './user-limits.js';
 import { PROGRESS, failureText, type FailureReason } from './texts.js';
 import {
   cancelVideoSignal,
@@ -74,6 +75,8 @@ const SEND_VIDEO_AT_ONCE = 'send-video-at-once';
  * video is stored for the next ones.
  */
 const RESULT_CACHE = 'result-cache';
+/** Requests pass the per-user limits (`admitRequest`, which also records them) before any work. */
+const USER_LIMITS = 'user-limits';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -96,6 +99,9 @@ class VideoFailed extends Error {
 
 /**
  * Turns a photo and its caption into a video sent back to the chat.
+ *
+ * Per-user limits come first: a request beyond them is refused, or waits for a
+ * slot (see {@link admitUnderLimits}).
  *
  * Guarantees: the request and its outcome are recorded; the user hears how it
  * ended (video, or a message saying why not) unless they blocked the bot, in
@@ -124,7 +130,15 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   setHandler(cancelVideoSignal, () => work.cancel());
   setHandler(progressQuery, () => progress);
 
-  await registerRequest({ generationId, user: req.user, messageId: req.messageId, prompt: req.prompt, model: req.model });
+  if (patched(USER_LIMITS)) {
+    const ended = await admitUnderLimits(req, generationId, progress, work);
+    if (ended) {
+      markOutcome(ended.status);
+      return ended;
+    }
+  } else {
+    await registerRequest({ generationId, user: req.user, messageId: req.messageId, prompt: req.prompt, model: req.model });
+  }
 
   try {
     const outcome = await work.run(async () => {

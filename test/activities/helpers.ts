@@ -3,10 +3,12 @@ import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import sharp from 'sharp';
 import { expect } from 'vitest';
+import type { UserLimits } from '../../src/activities/deps.js';
 import { createActivities, type Activities } from '../../src/activities/index.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { TelegramClient } from '../../src/integrations/telegram/client.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
+import type { PriceTable } from '../../src/pricing.js';
 
 /** The bot token the simulators accept; it must never appear in an error. */
 export const BOT_TOKEN = '424242:activity-tier-SECRET-token';
@@ -35,6 +37,8 @@ export interface ActivityWiring {
   prisma?: PrismaClient;
   chatActionIntervalMs?: number;
   broadcast?: { ratePerSecond: number; paid: boolean };
+  limits?: UserLimits;
+  prices?: PriceTable;
 }
 
 /** Activities wired the way `src/worker.ts` wires them, against the given peers. */
@@ -43,7 +47,13 @@ export function buildActivities(wiring: ActivityWiring = {}): Activities {
     prisma: wiring.prisma ?? noDatabase,
     telegram: new TelegramClient({ token: BOT_TOKEN, apiRoot: wiring.telegramApiRoot ?? UNUSED_ROOT, timeoutSeconds: 10 }),
     wavespeed: new WavespeedClient({ apiKey: wiring.wavespeedKey ?? WAVESPEED_KEY, apiRoot: wiring.wavespeedApiRoot ?? UNUSED_ROOT, timeoutMs: 10_000 }),
-    config: { publicUrl: PUBLIC_URL, chatActionIntervalMs: wiring.chatActionIntervalMs ?? 50, broadcast: wiring.broadcast },
+    config: {
+      publicUrl: PUBLIC_URL,
+      chatActionIntervalMs: wiring.chatActionIntervalMs ?? 50,
+      broadcast: wiring.broadcast,
+      limits: wiring.limits,
+      prices: wiring.prices,
+    },
   });
 }
 

@@ -56,6 +56,9 @@ export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverride
       world.blockedUsers.push(userId);
     },
     async registerRequest() {},
+    async admitRequest() {
+      return { decision: 'admitted' as const };
+    },
     async recordPhase({ status }) {
       world.phases.push(status);
     },

@@ -140,42 +140,55 @@ describe('imageToVideo with the result cache', () => {
   });
 
   it('generates once for identical concurrent requests: the follower gets the leader\'s video', async () => {
-    const leader = request(7005);
-    const follower = request(7006);
+    const a = request(7005);
+    const b = request(7006);
+    // Each request passes admitRequest first, so either may claim first: the one that submits leads.
+    let leaderId = '';
     const { outcomes, world } = await runAll(
       (w) => predictions(w),
-      [leader, follower],
+      [a, b],
       async (w) => {
         await until(() => w.submits.length === 1, 'the leader to submit');
+        leaderId = w.submits[0]!;
+        const follower = leaderId === idOf(a) ? b : a;
         await until(async () => (await phaseOf(follower)).phase === 'waiting-for-identical', 'the follower to wait');
-        await env.client.workflow.getHandle(idOf(leader)).signal(wavespeedResultSignal, result(`pred-${idOf(leader)}`, 'completed'));
+        await env.client.workflow.getHandle(leaderId).signal(wavespeedResultSignal, result(`pred-${leaderId}`, 'completed'));
       },
     );
-    expect(world.submits).toEqual([idOf(leader)]);
-    expect(outcomes[0]).toMatchObject({ status: 'completed', deliveredBy: 'url' });
-    expect(outcomes[1]).toMatchObject({ status: 'completed', deliveredBy: 'cache', cachedFrom: idOf(leader), telegramFileId: 'file-video-1' });
-    expect(world.resent).toEqual([{ chatId: 7006, fileId: 'file-video-1' }]);
-    expect(world.outcomes).toContainEqual(expect.objectContaining({ status: 'completed', cacheHit: true, cachedFrom: idOf(leader) }));
+    const [leader, follower] = leaderId === idOf(a) ? [0, 1] : [1, 0];
+    const followerChat = [a, b][follower]!.user.chatId;
+    expect(world.submits).toEqual([leaderId]);
+    expect(outcomes[leader]).toMatchObject({ status: 'completed', deliveredBy: 'url' });
+    expect(outcomes[follower]).toMatchObject({ status: 'completed', deliveredBy: 'cache', cachedFrom: leaderId, telegramFileId: 'file-video-1' });
+    expect(world.resent).toEqual([{ chatId: followerChat, fileId: 'file-video-1' }]);
+    expect(world.outcomes).toContainEqual(expect.objectContaining({ status: 'completed', cacheHit: true, cachedFrom: leaderId }));
     // Both users saw their progress message; the follower's ends as completed too.
     expect(world.userSaw.filter((t) => t === PROGRESS.received)).toHaveLength(2);
     expect(world.userSaw.filter((t) => t === PROGRESS.completed)).toHaveLength(2);
   });
 
   it('lets a follower generate when the leader fails', async () => {
-    const leader = request(7007);
-    const follower = request(7008);
+    const a = request(7007);
+    const b = request(7008);
+    let leaderId = '';
+    let followerId = '';
     const { outcomes, world } = await runAll(
-      (w) => predictions(w, (id) => (id === `pred-${idOf(follower)}` ? 'completed' : 'processing')),
-      [leader, follower],
-      async () => {
+      (w) => predictions(w, (id) => (followerId && id === `pred-${followerId}` ? 'completed' : 'processing')),
+      [a, b],
+      async (w) => {
+        await until(() => w.submits.length === 1, 'the leader to submit');
+        leaderId = w.submits[0]!;
+        const follower = leaderId === idOf(a) ? b : a;
+        followerId = idOf(follower);
         await until(async () => (await phaseOf(follower)).phase === 'waiting-for-identical', 'the follower to wait');
-        await env.client.workflow.getHandle(idOf(leader)).signal(wavespeedResultSignal, result(`pred-${idOf(leader)}`, 'failed'));
+        await env.client.workflow.getHandle(leaderId).signal(wavespeedResultSignal, result(`pred-${leaderId}`, 'failed'));
       },
     );
-    expect(outcomes[0]).toMatchObject({ status: 'failed', reason: 'generation-failed' });
-    expect(outcomes[1]).toMatchObject({ status: 'completed', deliveredBy: 'url' });
-    expect(world.submits).toEqual([idOf(leader), idOf(follower)]);
-    expect([...world.cache.values()]).toEqual([expect.objectContaining({ status: 'ready', leaderId: idOf(follower) })]);
+    const [leader, follower] = leaderId === idOf(a) ? [0, 1] : [1, 0];
+    expect(outcomes[leader]).toMatchObject({ status: 'failed', reason: 'generation-failed' });
+    expect(outcomes[follower]).toMatchObject({ status: 'completed', deliveredBy: 'url' });
+    expect(world.submits).toEqual([leaderId, followerId]);
+    expect([...world.cache.values()]).toEqual([expect.objectContaining({ status: 'ready', leaderId: followerId })]);
   });
 
   it('generates afresh when Telegram refuses the stored file_id', async () => {

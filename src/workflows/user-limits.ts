@@ -1,0 +1,110 @@
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import type { Admission } from '../activities/limits.js';
+import { ErrorType } from '../errors.js';
+import { failureText, queuedText, refusalText, type FailureReason } from './texts.js';
+import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages.js';
+
+const { admitRequest, recordOutcome, markUserBlocked } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+const { sendMessage, updateProgress } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
+});
+
+/** How often a queued request asks again for a slot. */
+export const QUEUE_RECHECK_MS = 15_000;
+/** How long a request may wait for a slot before it is dropped (a slot frees within a video's deadline). */
+export const QUEUE_MAX_WAIT_MS = 60 * 60 * 1000;
+
+class QueueTimedOut extends Error {
+  constructor() {
+    super('waited too long for a slot');
+    this.name = 'QueueTimedOut';
+  }
+}
+
+/**
+ * The start of {@link imageToVideo} under per-user limits: records the request
+ * and lets it through when the user's limits allow (`undefined`: go on). A
+ * queued request waits here, durably, asking again every {@link QUEUE_RECHECK_MS}
+ * and shown to the user as queued; `work`'s cancellation (/cancel) stops the
+ * wait. Otherwise returns how the request ended: refused by a limit (recorded
+ * as `refused` by `admitRequest`), cancelled while queued, or queued too long;
+ * the user has been told (or marked blocked).
+ */
+export async function admitUnderLimits(
+  req: VideoRequest,
+  generationId: string,
+  progress: VideoProgress,
+  work: CancellationScope,
+): Promise<VideoOutcome | undefined> {
+  const request = { generationId, user: req.user, messageId: req.messageId, prompt: req.prompt, model: req.model };
+  let admission: Admission = await admitRequest(request);
+  let queuedMessageId: number | undefined;
+  if (admission.decision === 'queued') {
+    progress.phase = 'queued';
+    const limit = admission.limit;
+    try {
+      admission = await work.run(async () => {
+        queuedMessageId = (await sendMessage({ chatId: req.user.chatId, text: queuedText(limit), replyToMessageId: req.messageId })).messageId;
+        const giveUpAt = Date.now() + QUEUE_MAX_WAIT_MS;
+        const scope = CancellationScope.current();
+        let latest: Admission;
+        do {
+          if (Date.now() >= giveUpAt) throw new QueueTimedOut();
+          await sleep(QUEUE_RECHECK_MS);
+          // Never abandoned half-way: a decision landing after the cancellation was recorded would revive the request.
+          latest = await CancellationScope.nonCancellable(() => admitRequest(request));
+          if (scope.consideredCancelled) await scope.cancelRequested;
+        } while (latest.decision === 'queued');
+        return latest;
+      });
+    } catch (err) {
+      const reason: FailureReason | undefined = isCancellation(err)
+        ? 'cancelled'
+        : err instanceof QueueTimedOut
+          ? 'queue-timeout'
+          : isBotBlocked(err)
+            ? 'blocked'
+            : undefined;
+      if (reason === undefined) throw err;
+      const status = reason === 'cancelled' ? 'cancelled' : 'failed';
+      progress.phase = status;
+      await CancellationScope.nonCancellable(async () => {
+        const told = reason !== 'blocked' && (await tell(req, failureText(reason), queuedMessageId));
+        if (!told) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+        await recordOutcome({ generationId, status, errorKind: told ? reason : 'blocked' });
+      });
+      return { status, reason };
+    }
+  }
+  if (admission.decision === 'refused') {
+    progress.phase = 'refused';
+    if (!(await tell(req, refusalText(admission), queuedMessageId))) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+    return { status: 'refused', reason: admission.reason };
+  }
+  return undefined;
+}
+
+/** Sends `text` (or shows it in the queued message); false when the user has blocked the bot. */
+async function tell(req: VideoRequest, text: string, messageId: number | undefined): Promise<boolean> {
+  const chatId = req.user.chatId;
+  try {
+    if (messageId !== undefined) await updateProgress({ chatId, messageId, text });
+    else await sendMessage({ chatId, text, replyToMessageId: req.messageId });
+    return true;
+  } catch (err) {
+    if (!isBotBlocked(err)) throw err;
+    return false;
+  }
+}
+
+function isBotBlocked(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.BotBlocked;
+}
