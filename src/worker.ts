@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { parseConfig, type Config } from './config.js';
@@ -22,13 +23,16 @@ export interface RunningWorker {
  */
 export async function startWorker(config: Config, overrides: Partial<WorkerOptions> = {}): Promise<RunningWorker> {
   const prisma = createPrisma(config.DATABASE_URL);
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const activities = createActivities({
     prisma,
     telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT }),
     wavespeed: new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT }),
+    temporal: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
     config: {
       publicUrl: config.PUBLIC_URL,
       broadcast: { ratePerSecond: config.BROADCAST_RATE_PER_SECOND, paid: config.BROADCAST_PAID },
+      wavespeedMaxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
     },
   });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -43,6 +47,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     .then(() => undefined)
     .finally(async () => {
       await connection.close();
+      await clientConnection.close();
       await prisma.$disconnect();
     });
   return {

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { TelegramClient } from '../integrations/telegram/client.js';
 import type { WavespeedClient } from '../integrations/wavespeed/client.js';
@@ -7,6 +8,8 @@ export interface ActivityDeps {
   prisma: PrismaClient;
   telegram: TelegramClient;
   wavespeed: WavespeedClient;
+  /** Temporal client: the admission activities signal the `wavespeed-admission` workflow and describe holders. */
+  temporal: Client;
   config: {
     /** Public base URL of the gateway, for WaveSpeed's webhook. */
     publicUrl: string;
@@ -14,5 +17,7 @@ export interface ActivityDeps {
     chatActionIntervalMs?: number;
     /** Summary distribution: fleet-wide send ceiling (messages/s) and paid broadcasts. */
     broadcast?: { ratePerSecond: number; paid: boolean };
+    /** Fleet-wide cap on WaveSpeed predictions in flight (default 3). */
+    wavespeedMaxConcurrency?: number;
   };
 }

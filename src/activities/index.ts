@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps.js';
+import { createAdmissionActivities } from './admission.js';
 import { withFailureMapping } from './failure.js';
 import { createDistributionActivities } from './distribution.js';
 import { createGenerationActivities } from './generations.js';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTelegramActivities(deps),
     ...createWavespeedActivities(deps),
     ...createDistributionActivities(deps),
+    ...createAdmissionActivities(deps),
   });
 }
 

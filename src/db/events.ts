@@ -13,7 +13,9 @@ export type DomainEventType =
   | 'subscription.removed'
   | 'source.created'
   | 'summary.received'
-  | 'summary.distributed';
+  | 'summary.distributed'
+  | 'generation.paused'
+  | 'generation.resumed';
 
 export interface DomainEventInput {
   /** Chosen by the producer so a retried write records the event once. */

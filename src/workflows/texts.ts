@@ -33,6 +33,14 @@ export const PROGRESS = {
   completed: '✅ Here is your video.',
 } as const;
 
+/** What a request waiting for a free WaveSpeed slot shows, at its place in line. */
+export function queuedText(place: { position: number; paused: boolean }): string {
+  if (place.paused) {
+    return `⏸ Video generation is paused for a moment. You are queued, position ${place.position}; your video starts once it resumes.`;
+  }
+  return `🕒 Many videos are being made right now. You are queued, position ${place.position}; yours starts as soon as a slot frees up.`;
+}
+
 /** Why a request ended without a video; each has its own message. */
 export type FailureReason =
   | 'rejected'

@@ -18,12 +18,14 @@ export interface VideoRequest {
   polling?: { initialMs: number; maxMs: number };
 }
 
-export type VideoPhase = 'requested' | 'preparing' | 'submitted' | 'processing' | 'sending' | 'completed' | 'failed' | 'cancelled';
+export type VideoPhase = 'requested' | 'preparing' | 'queued' | 'submitted' | 'processing' | 'sending' | 'completed' | 'failed' | 'cancelled';
 
 /** Answer of the {@link progressQuery}. */
 export interface VideoProgress {
   phase: VideoPhase;
   predictionId?: string;
+  /** Place in line for a WaveSpeed slot while `queued` (1 is next). */
+  queuePosition?: number;
   /** How the result arrived: WaveSpeed's webhook, or our polling fallback. */
   resultVia?: 'callback' | 'poll';
   polls: number;

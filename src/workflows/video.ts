@@ -14,7 +14,8 @@ import {
 import type { Activities } from '../activities/index.js';
 import { ErrorType } from '../errors.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
-import { PROGRESS, failureText, type FailureReason } from './texts.js';
+import { WavespeedPermit } from './permit.js';
+import { PROGRESS, failureText, queuedText, type FailureReason } from './texts.js';
 import {
   cancelVideoSignal,
   progressQuery,
@@ -65,6 +66,8 @@ const chatActionOptions = {
 const ABANDON_CHAT_ACTION = 'abandon-chat-action-loop';
 /** The video goes out as soon as the result is in, without a "sending" edit first. */
 const SEND_VIDEO_AT_ONCE = 'send-video-at-once';
+/** A permit of the fleet-wide WaveSpeed cap (`wavespeedAdmission`) is held from submission until the prediction ends. */
+const WAVESPEED_ADMISSION = 'wavespeed-admission';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -103,6 +106,8 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   const work = new CancellationScope();
   const presence = new CancellationScope();
   let progressMessageId: number | undefined;
+  const permit = new WavespeedPermit(generationId);
+  let waitDeadlineAt: number | undefined;
 
   setHandler(wavespeedResultSignal, (result) => {
     if (TERMINAL.includes(result.status) && !results.has(result.id)) {
@@ -124,16 +129,27 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       void presence.run(() => keepChatAction({ chatId, action: 'upload_video' })).catch(() => undefined);
 
       const image = await prepareImage({ fileId: req.fileId });
+      if (patched(WAVESPEED_ADMISSION)) {
+        progress.phase = 'queued';
+        await permit.acquire(async (place) => {
+          progress.queuePosition = place.position;
+          await updateProgress({ chatId, messageId: progressMessageId!, text: queuedText(place) });
+        });
+        progress.queuePosition = undefined;
+      }
       const { predictionId } = await submitGeneration({ model: req.model, imageUrl: image.imageUrl, prompt: req.prompt });
       progress.phase = 'submitted';
       progress.predictionId = predictionId;
       await recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId });
       await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.submitted });
 
-      const result = await awaitResult(predictionId, req, progress, results, async () => {
+      waitDeadlineAt = Date.now() + req.deadlineMs;
+      const result = await awaitResult(predictionId, req, progress, results, waitDeadlineAt, async () => {
         await recordPhase({ generationId, status: 'processing' });
         await updateProgress({ chatId, messageId: progressMessageId!, text: PROGRESS.processing });
       });
+      // The prediction has ended at WaveSpeed: its slot is free for the next request.
+      await permit.release();
       if (result.status !== 'completed') throw new VideoFailed('generation-failed', result.error ?? result.status);
       if (result.nsfw) throw new VideoFailed('nsfw');
       const videoUrl = result.outputs[0];
@@ -168,7 +184,20 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
     const { reason, detail } = explain(err);
     progress.phase = reason === 'cancelled' ? 'cancelled' : 'failed';
     presence.cancel();
-    await CancellationScope.nonCancellable(() => finishUnsuccessfully(req, generationId, progressMessageId, reason, detail));
+    await CancellationScope.nonCancellable(async () => {
+      try {
+        await finishUnsuccessfully(req, generationId, progressMessageId, reason, detail);
+      } finally {
+        if (permit.held) {
+          // WaveSpeed cannot be told to stop: a prediction still running keeps its slot until it ends.
+          const predictionId = progress.predictionId;
+          if (predictionId !== undefined && reason !== 'deadline' && !results.has(predictionId)) {
+            await awaitResult(predictionId, req, progress, results, waitDeadlineAt ?? Date.now() + req.deadlineMs, async () => {}).catch(() => undefined);
+          }
+          await permit.release();
+        }
+      }
+    });
     if (reason === 'internal') {
       throw ApplicationFailure.create({ type: 'VideoGenerationError', message: detail ?? 'internal error', nonRetryable: true, cause: err as Error });
     }
@@ -176,16 +205,16 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   }
 }
 
-/** Waits for the webhook's result, polling on a backoff meanwhile, until the deadline. */
+/** Waits for the webhook's result, polling on a backoff meanwhile, until `deadlineAt`. */
 async function awaitResult(
   predictionId: string,
   req: VideoRequest,
   progress: VideoProgress,
   results: Map<string, PredictionResult>,
+  deadlineAt: number,
   onProcessing: () => Promise<void>,
 ): Promise<PredictionResult> {
   const polling = req.polling ?? DEFAULT_POLLING;
-  const deadlineAt = Date.now() + req.deadlineMs;
   let delay = polling.initialMs;
   for (;;) {
     const known = results.get(predictionId);

@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { Activities } from '../../src/activities/index.js';
 import { withFailureMapping } from '../../src/activities/failure.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
+import { permitGrantedSignal } from '../../src/workflows/admission-messages.js';
 
 /** What a fake activity world saw, for assertions about the workflow's behaviour. */
 export interface FakeWorld {
@@ -14,6 +16,9 @@ export interface FakeWorld {
   polls: number;
   chatActionsStarted: number;
   attempts: Record<string, Array<{ attempt: number; scheduledAt: number }>>;
+  /** WaveSpeed permits asked for and given back, by requester. */
+  permitsRequested: string[];
+  permitsReleased: string[];
 }
 
 export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Parameters<Activities[K]>) => ReturnType<Activities[K]> }>;
@@ -22,8 +27,22 @@ export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Par
  * In-memory activities with the real failure mapping, so workflows see the same
  * failure types as in production. Overrides replace single activities.
  */
-export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverrides = () => ({})): { activities: Activities; world: FakeWorld } {
-  const world: FakeWorld = { userSaw: [], videos: [], outcomes: [], phases: [], blockedUsers: [], polls: 0, chatActionsStarted: 0, attempts: {} };
+export function fakeActivities(
+  overrides: (world: FakeWorld) => ActivityOverrides = () => ({}),
+  options: { temporal?: Client } = {},
+): { activities: Activities; world: FakeWorld } {
+  const world: FakeWorld = {
+    userSaw: [],
+    videos: [],
+    outcomes: [],
+    phases: [],
+    blockedUsers: [],
+    polls: 0,
+    chatActionsStarted: 0,
+    attempts: {},
+    permitsRequested: [],
+    permitsReleased: [],
+  };
   let nextMessageId = 1000;
   const track = (name: string) => {
     const info = Context.current().info;
@@ -70,6 +89,15 @@ export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverride
     async pollPrediction({ predictionId }): Promise<PredictionResult> {
       world.polls += 1;
       return { id: predictionId, status: 'processing', outputs: [], nsfw: false };
+    },
+    // A WaveSpeed with free slots: every permit is granted at once.
+    async requestPermit({ requesterId }) {
+      world.permitsRequested.push(requesterId);
+      if (!options.temporal) throw new Error('fakeActivities needs { temporal } to grant permits');
+      await options.temporal.workflow.getHandle(requesterId).signal(permitGrantedSignal);
+    },
+    async releasePermit({ requesterId }) {
+      world.permitsReleased.push(requesterId);
     },
     async sendVideo({ chatId, videoUrl }) {
       track('sendVideo');
