@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WAVESPEED_MODELS } from './constants.js';
+import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, WAVESPEED_MODELS } from './constants.js';
 
 const secretToken = z
   .string()
@@ -27,7 +27,7 @@ export const configSchema = z.object({
   WAVESPEED_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
   WAVESPEED_MODEL: z.enum(WAVESPEED_MODELS).default('wavespeed-ai/wan-2.2/i2v-480p'),
   /** Predictions in flight at WaveSpeed, all workers together (the account tier's limit: 3, 100 or 2,000). */
-  WAVESPEED_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(3),
+  WAVESPEED_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_WAVESPEED_MAX_CONCURRENCY),
 
   /** Public https base URL of the gateway, used in the WaveSpeed webhook URL. */
   PUBLIC_URL: z.string().url().default('http://127.0.0.1:8080'),

@@ -1,19 +1,15 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { TASK_QUEUES } from '../constants.js';
+import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES } from '../constants.js';
 import { recordEvent } from '../db/events.js';
 import { acquirePermitSignal, releasePermitSignal, type AdmissionInput } from '../workflows/admission-messages.js';
 import type { wavespeedAdmission } from '../workflows/admission.js';
 import { ADMISSION_WORKFLOW_ID } from '../workflows/ids.js';
 import type { ActivityDeps } from './deps.js';
 
-/** WaveSpeed's lowest tier runs 3 tasks at once. */
-export const DEFAULT_WAVESPEED_MAX_CONCURRENCY = 3;
-
 /** How many holders are described at once by {@link findClosedWorkflows}. */
 const DESCRIBE_AT_ONCE = 16;
 
 export function createAdmissionActivities({ temporal, prisma, config }: Pick<ActivityDeps, 'temporal' | 'prisma' | 'config'>) {
-  const maxConcurrency = config.wavespeedMaxConcurrency ?? DEFAULT_WAVESPEED_MAX_CONCURRENCY;
   return {
     /**
      * Asks the admission workflow for a WaveSpeed permit, starting it if it is
@@ -22,6 +18,7 @@ export function createAdmissionActivities({ temporal, prisma, config }: Pick<Act
      * Retrying is safe: a repeated request keeps its place.
      */
     async requestPermit(input: { requesterId: string }): Promise<void> {
+      const maxConcurrency = config.wavespeedMaxConcurrency ?? DEFAULT_WAVESPEED_MAX_CONCURRENCY;
       await temporal.workflow.signalWithStart<typeof wavespeedAdmission, [{ requesterId: string; maxConcurrency?: number }]>('wavespeedAdmission', {
         workflowId: ADMISSION_WORKFLOW_ID,
         taskQueue: TASK_QUEUES.media,

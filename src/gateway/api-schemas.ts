@@ -31,3 +31,20 @@ export const SummaryBody = Type.Object(
 export type SummaryBody = Static<typeof SummaryBody>;
 
 export const SummaryReply = Type.Object({ summaryId: Type.Integer(), workflowId: Type.String(), created: Type.Boolean() });
+
+/** How many queued requests `GET /generation` lists (the length is always given). */
+export const GENERATION_QUEUE_LISTED = 100;
+
+export const GenerationState = Type.Object({
+  paused: Type.Boolean(),
+  maxConcurrency: Type.Integer({ description: 'WAVESPEED_MAX_CONCURRENCY: predictions in flight at WaveSpeed, all workers together' }),
+  inFlight: Type.Integer(),
+  /** Workflow ids of the requests holding a permit, longest holder first. */
+  holders: Type.Array(Type.String()),
+  queueLength: Type.Integer(),
+  /** Workflow ids of the waiting requests, first in line first (at most 100). */
+  queue: Type.Array(Type.String()),
+});
+export type GenerationState = Static<typeof GenerationState>;
+
+export const PauseReply = Type.Object({ paused: Type.Boolean() });

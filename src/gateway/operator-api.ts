@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import { adminAuth } from './admin-auth.js';
+import { generationRoute } from './generation-route.js';
 import type { Catalog } from './services/catalog.js';
 import { sourcesRoute } from './sources-route.js';
 import { summariesRoute } from './summaries-route.js';
@@ -12,9 +13,10 @@ export interface OperatorApiOptions {
   workflows: WorkflowGateway;
 }
 
-/** The operators' intake API (register with a prefix, e.g. `/api`): every route behind {@link adminAuth}. */
+/** The operators' API (register with a prefix, e.g. `/api`): every route behind {@link adminAuth}. */
 export async function operatorApi(app: FastifyInstance, options: OperatorApiOptions): Promise<void> {
   app.addHook('onRequest', adminAuth(options.adminToken));
   await app.register(sourcesRoute, { catalog: options.catalog });
   await app.register(summariesRoute, { catalog: options.catalog, workflows: options.workflows });
+  await app.register(generationRoute, { workflows: options.workflows });
 }

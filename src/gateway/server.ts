@@ -24,6 +24,7 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
     model: config.WAVESPEED_MODEL,
     deadlineMs: config.VIDEO_DEADLINE_MS,
     polling: { initialMs: config.VIDEO_POLL_INITIAL_MS, maxMs: config.VIDEO_POLL_MAX_MS },
+    maxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
   });
   const prisma = createPrisma(config.DATABASE_URL);
   const wavespeed = new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT });
