@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES } from '../constants.js';
 import { recordEvent } from '../db/events.js';
-import { acquirePermitSignal, releasePermitSignal, type AdmissionInput } from '../workflows/admission-messages.js';
+import { WavespeedNotFoundError } from '../errors.js';
+import { acquirePermitSignal, releasePermitSignal, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
 import type { wavespeedAdmission } from '../workflows/admission.js';
 import { ADMISSION_WORKFLOW_ID } from '../workflows/ids.js';
 import type { ActivityDeps } from './deps.js';
@@ -9,7 +10,9 @@ import type { ActivityDeps } from './deps.js';
 /** How many holders are described at once by {@link findClosedWorkflows}. */
 const DESCRIBE_AT_ONCE = 16;
 
-export function createAdmissionActivities({ temporal, prisma, config }: Pick<ActivityDeps, 'temporal' | 'prisma' | 'config'>) {
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timeout']);
+
+export function createAdmissionActivities({ temporal, prisma, wavespeed, config }: Pick<ActivityDeps, 'temporal' | 'prisma' | 'wavespeed' | 'config'>) {
   return {
     /**
      * Asks the admission workflow for a WaveSpeed permit, starting it if it is
@@ -29,9 +32,9 @@ export function createAdmissionActivities({ temporal, prisma, config }: Pick<Act
     },
 
     /** Gives a permit back (or leaves the queue). Nothing to do when the admission workflow is not running. */
-    async releasePermit(input: { requesterId: string }): Promise<void> {
+    async releasePermit(input: ReleasePermit): Promise<void> {
       try {
-        await temporal.workflow.getHandle(ADMISSION_WORKFLOW_ID).signal(releasePermitSignal, { requesterId: input.requesterId });
+        await temporal.workflow.getHandle(ADMISSION_WORKFLOW_ID).signal(releasePermitSignal, input);
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
@@ -57,6 +60,21 @@ export function createAdmissionActivities({ temporal, prisma, config }: Pick<Act
         });
       }
       return closed;
+    },
+
+    /** Which of these predictions have ended at WaveSpeed (or are unknown to it): their slots are free. */
+    async findEndedPredictions(input: { predictionIds: string[] }): Promise<string[]> {
+      const states = await Promise.all(
+        input.predictionIds.map(async (id) => {
+          try {
+            return TERMINAL.has((await wavespeed.getResult(id)).status);
+          } catch (err) {
+            if (err instanceof WavespeedNotFoundError) return true;
+            throw err;
+          }
+        }),
+      );
+      return input.predictionIds.filter((_, i) => states[i]);
     },
 
     /** Records `generation.paused` or `generation.resumed`, once per change. */

@@ -41,6 +41,8 @@ export const GenerationState = Type.Object({
   inFlight: Type.Integer(),
   /** Workflow ids of the requests holding a permit, longest holder first. */
   holders: Type.Array(Type.String()),
+  /** Workflow ids of requests that ended (cancelled) while their prediction still runs: their slots stay taken. */
+  draining: Type.Array(Type.String()),
   queueLength: Type.Integer(),
   /** Workflow ids of the waiting requests, first in line first (at most 100). */
   queue: Type.Array(Type.String()),

@@ -15,8 +15,9 @@ export async function generationRoute(app: FastifyInstance, { workflows }: { wor
     return {
       paused: state.paused,
       maxConcurrency: state.maxConcurrency,
-      inFlight: state.holders.length,
+      inFlight: state.holders.length + state.draining.length,
       holders: state.holders.map((h) => h.requesterId),
+      draining: state.draining.map((d) => d.requesterId),
       queueLength: state.queue.length,
       queue: state.queue.slice(0, GENERATION_QUEUE_LISTED).map((q) => q.requesterId),
     } satisfies GenerationState;

@@ -138,7 +138,7 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
       return await this.withDeadline(() => this.client.workflow.getHandle(ADMISSION_WORKFLOW_ID).query(admissionStateQuery));
     } catch (err) {
       // Nothing was ever asked of the cap: no permits, no queue.
-      if (err instanceof WorkflowNotFoundError) return { paused: false, maxConcurrency: this.maxConcurrency, holders: [], queue: [] };
+      if (err instanceof WorkflowNotFoundError) return { paused: false, maxConcurrency: this.maxConcurrency, holders: [], draining: [], queue: [] };
       throw new TemporalUnavailableError({ cause: err });
     }
   }

@@ -19,13 +19,14 @@ import {
   releasePermitSignal,
   setGenerationPausedSignal,
   type AdmissionInput,
+  type DrainingEntry,
   type PermitEntry,
   type QueuedEntry,
 } from './admission-messages.js';
 
 export * from './admission-messages.js';
 
-const { findClosedWorkflows, recordGenerationPause } = proxyActivities<Activities>({
+const { findClosedWorkflows, findEndedPredictions, recordGenerationPause } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   // The loop must go on granting permits even when the database is away for a while.
   scheduleToCloseTimeout: '2m',
@@ -33,6 +34,7 @@ const { findClosedWorkflows, recordGenerationPause } = proxyActivities<Activitie
 });
 
 const LEASE_CHECK_MS = 60_000;
+const DRAIN_CHECK_MS = 5_000;
 const EVENTS_PER_RUN = 5_000;
 /**
  * Queued requests up to this place hear of every change of it; those further
@@ -50,7 +52,9 @@ export const TELL_POSITIONS_UP_TO = 20;
  * first request starts it) and give back with {@link releasePermitSignal}. At most
  * `maxConcurrency` requesters hold a permit; the rest wait in arrival order and
  * hear their place through {@link queuePositionSignal}; a grant is
- * {@link permitGrantedSignal}. While paused no permit is granted. A holder that
+ * {@link permitGrantedSignal}. While paused no permit is granted. A requester that
+ * ends before its prediction (cancelled) hands the slot over: it stays taken until
+ * WaveSpeed says the prediction ended, or its deadline. A holder that
  * closed without releasing (terminated, or a bug) loses its permit at the next
  * lease check; a requester that cannot be signalled any more is dropped. The run
  * continues as new before its history grows long, carrying holders, queue and pause.
@@ -58,6 +62,7 @@ export const TELL_POSITIONS_UP_TO = 20;
 export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
   let maxConcurrency = input.maxConcurrency;
   const holders = new Map<string, PermitEntry>(input.carry?.holders.map((h) => [h.requesterId, h]));
+  const draining = new Map<string, DrainingEntry>(input.carry?.draining?.map((d) => [d.requesterId, d]));
   let queue: QueuedEntry[] = [...(input.carry?.queue ?? [])];
   const queued = new Set(queue.map((q) => q.requesterId));
   let paused = input.carry?.paused ?? false;
@@ -81,7 +86,9 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     }
     changed = true;
   });
-  setHandler(releasePermitSignal, ({ requesterId }) => {
+  setHandler(releasePermitSignal, ({ requesterId, running }) => {
+    const holder = holders.get(requesterId);
+    if (holder && running) draining.set(requesterId, { ...holder, ...running });
     if (holders.delete(requesterId) || leave(requesterId)) changed = true;
   });
   setHandler(setGenerationPausedSignal, ({ paused: wanted }) => {
@@ -94,6 +101,7 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     paused,
     maxConcurrency,
     holders: [...holders.values()],
+    draining: [...draining.values()],
     queue: queue.map(({ requesterId, since }) => ({ requesterId, since })),
   }));
 
@@ -102,7 +110,7 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     for (;;) {
       const granted: string[] = [...regrant].filter((id) => holders.has(id));
       regrant.clear();
-      while (!paused && holders.size < maxConcurrency && queue.length > 0) {
+      while (!paused && holders.size + draining.size < maxConcurrency && queue.length > 0) {
         const next = queue.shift()!;
         queued.delete(next.requesterId);
         holders.set(next.requesterId, { requesterId: next.requesterId, since: Date.now() });
@@ -180,12 +188,36 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     }
   }
 
+  /** Frees the slots of given-back permits once their predictions have ended at WaveSpeed. */
+  async function checkDrains(): Promise<void> {
+    const drainCheckMs = input.drainCheckMs ?? DRAIN_CHECK_MS;
+    for (;;) {
+      await condition(() => draining.size > 0);
+      await sleep(drainCheckMs);
+      const entries = [...draining.values()];
+      let ended: string[];
+      try {
+        ended = await findEndedPredictions({ predictionIds: entries.map((d) => d.predictionId) });
+      } catch (err) {
+        log.warn('Could not check predictions of given-back permits; will check again', { error: String(err) });
+        ended = [];
+      }
+      for (const entry of entries) {
+        if (ended.includes(entry.predictionId) || Date.now() >= entry.until) {
+          draining.delete(entry.requesterId);
+          changed = true;
+        }
+      }
+    }
+  }
+
   const historyLong = (): boolean => {
     const info = workflowInfo();
     return info.continueAsNewSuggested || info.historyLength >= (input.eventsPerRun ?? EVENTS_PER_RUN);
   };
 
   void checkLeases();
+  void checkDrains();
   for (;;) {
     await condition(() => changed || historyLong());
     if (!changed) {
@@ -195,7 +227,8 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
         maxConcurrency,
         leaseCheckMs: input.leaseCheckMs,
         eventsPerRun: input.eventsPerRun,
-        carry: { holders: [...holders.values()], queue, paused },
+        drainCheckMs: input.drainCheckMs,
+        carry: { holders: [...holders.values()], draining: [...draining.values()], queue, paused },
       });
     }
     changed = false;

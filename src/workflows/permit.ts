@@ -1,6 +1,6 @@
 import { CancellationScope, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { permitGrantedSignal, queuePositionSignal } from './admission-messages.js';
+import { permitGrantedSignal, queuePositionSignal, type ReleasePermit } from './admission-messages.js';
 
 const { requestPermit, releasePermit } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
@@ -55,12 +55,16 @@ export class WavespeedPermit {
     }
   }
 
-  /** Gives the permit back, or leaves the queue; once. Never fails: a permit left behind is reclaimed by the lease check. */
-  async release(): Promise<void> {
+  /**
+   * Gives the permit back, or leaves the queue; once. With `running`, the
+   * prediction has not ended yet and its slot stays taken until it does. Never
+   * fails: a permit left behind is reclaimed by the lease check.
+   */
+  async release(running?: ReleasePermit['running']): Promise<void> {
     if (this.state !== 'requested') return;
     this.state = 'released';
     try {
-      await CancellationScope.nonCancellable(() => releasePermit({ requesterId: this.requesterId }));
+      await CancellationScope.nonCancellable(() => releasePermit({ requesterId: this.requesterId, ...(running ? { running } : {}) }));
     } catch (err) {
       log.warn('Could not give the WaveSpeed permit back; the lease check will reclaim it', { error: String(err) });
     }

@@ -188,14 +188,10 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       try {
         await finishUnsuccessfully(req, generationId, progressMessageId, reason, detail);
       } finally {
-        if (permit.held) {
-          // WaveSpeed cannot be told to stop: a prediction still running keeps its slot until it ends.
-          const predictionId = progress.predictionId;
-          if (predictionId !== undefined && reason !== 'deadline' && !results.has(predictionId)) {
-            await awaitResult(predictionId, req, progress, results, waitDeadlineAt ?? Date.now() + req.deadlineMs, async () => {}).catch(() => undefined);
-          }
-          await permit.release();
-        }
+        // WaveSpeed cannot be told to stop: a prediction still running keeps its slot until it ends.
+        const predictionId = progress.predictionId;
+        const running = predictionId !== undefined && reason !== 'deadline' && !results.has(predictionId);
+        await permit.release(running ? { predictionId, until: waitDeadlineAt ?? Date.now() + req.deadlineMs } : undefined);
       }
     });
     if (reason === 'internal') {

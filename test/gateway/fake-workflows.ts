@@ -37,7 +37,7 @@ export class FakeWorkflows implements WorkflowGateway {
     return true;
   }
 
-  generation: AdmissionState = { paused: false, maxConcurrency: 3, holders: [], queue: [] };
+  generation: AdmissionState = { paused: false, maxConcurrency: 3, holders: [], draining: [], queue: [] };
 
   async setGenerationPaused(paused: boolean): Promise<void> {
     if (this.unavailable) throw new TemporalUnavailableError();

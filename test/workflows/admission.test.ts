@@ -61,7 +61,7 @@ let nextChat = 1;
 beforeAll(async () => {
   const [testEnv, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
   env = testEnv;
-  const admission = createAdmissionActivities({ temporal: env.client, config, prisma: undefined as never });
+  const admission = createAdmissionActivities({ temporal: env.client, config, prisma: undefined as never, wavespeed: undefined as never });
   const saw = (chatId: number, text: string) => seen.set(chatId, [...(seen.get(chatId) ?? []), text]);
   const { activities } = fakeActivities(
     () => ({
@@ -70,6 +70,9 @@ beforeAll(async () => {
         await admission.requestPermit(input);
         // A retried activity asks twice: the request must keep one place.
         if (duplicateRequests) await admission.requestPermit(input);
+      },
+      async findEndedPredictions({ predictionIds }) {
+        return predictionIds.filter((id) => wavespeed.poll(id).status === 'completed');
       },
       async recordGenerationPause({ paused }) {
         pauses.push(paused);
@@ -145,7 +148,7 @@ interface Video {
 }
 
 /** Starts a video request and waits until the admission workflow has it, so arrival order is start order. */
-async function arrive(): Promise<Video> {
+async function arrive(polling: VideoRequest['polling'] = { initialMs: 300, maxMs: 300 }): Promise<Video> {
   const chatId = nextChat++;
   const req: VideoRequest = {
     user: { userId: chatId, chatId, firstName: 'Ada' },
@@ -154,7 +157,7 @@ async function arrive(): Promise<Video> {
     prompt: 'waves roll in',
     model: 'wavespeed-ai/wan-2.2/i2v-480p',
     deadlineMs: 15 * 60 * 1000,
-    polling: { initialMs: 300, maxMs: 300 },
+    polling,
   };
   const workflowId = videoWorkflowId(chatId, 1);
   const handle = await env.client.workflow.start('imageToVideo', { taskQueue: TASK_QUEUES.media, workflowId, args: [req] });
@@ -252,6 +255,27 @@ describe('wavespeedAdmission', () => {
     await endAllInTurn([v1, v3], 1);
     await outcomesOf([v1, v3]);
     expect(wavespeed.submitted).toEqual([v1.workflowId, v3.workflowId]);
+  });
+
+  it('keeps the slot of a request cancelled after submission until its prediction ends', async () => {
+    await startAdmission({ maxConcurrency: 1, drainCheckMs: 500 });
+    // Polls far apart: no activity in flight when cancelling (see above).
+    const v1 = await arrive({ initialMs: 60_000, maxMs: 60_000 });
+    const v2 = await arrive();
+    await submitted(v1);
+    await new Promise((r) => setTimeout(r, 300));
+    await v1.handle.signal(cancelVideoSignal, { by: 'user' });
+    // The workflow ends at once; WaveSpeed goes on with the prediction.
+    expect(((await v1.handle.result()) as VideoOutcome).status).toBe('cancelled');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(wavespeed.submitted).toEqual([v1.workflowId]);
+    expect(await admissionState()).toMatchObject({ holders: [], draining: [{ requesterId: v1.workflowId, predictionId: `pred-${v1.workflowId}` }] });
+
+    wavespeed.end(v1.workflowId);
+    await submitted(v2);
+    expect(wavespeed.peak).toBe(1);
+    wavespeed.end(v2.workflowId);
+    expect(((await v2.handle.result()) as VideoOutcome).status).toBe('completed');
   });
 
   it('reclaims the permit of a holder that closed without giving it back', async () => {

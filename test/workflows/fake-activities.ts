@@ -18,7 +18,7 @@ export interface FakeWorld {
   attempts: Record<string, Array<{ attempt: number; scheduledAt: number }>>;
   /** WaveSpeed permits asked for and given back, by requester. */
   permitsRequested: string[];
-  permitsReleased: string[];
+  permitsReleased: Array<{ requesterId: string; running?: { predictionId: string; until: number } }>;
 }
 
 export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Parameters<Activities[K]>) => ReturnType<Activities[K]> }>;
@@ -96,8 +96,8 @@ export function fakeActivities(
       if (!options.temporal) throw new Error('fakeActivities needs { temporal } to grant permits');
       await options.temporal.workflow.getHandle(requesterId).signal(permitGrantedSignal);
     },
-    async releasePermit({ requesterId }) {
-      world.permitsReleased.push(requesterId);
+    async releasePermit(input) {
+      world.permitsReleased.push(input);
     },
     async sendVideo({ chatId, videoUrl }) {
       track('sendVideo');
