@@ -108,6 +108,9 @@ describe('fleet-wide WaveSpeed cap', () => {
     // Predictions end at WaveSpeed while no worker runs: the permits stay with their workflows until those see it.
     await eventually(() => sys.wavespeed!.webhooks.some((w) => w.ok) || undefined, 30_000, 'a webhook while the worker is down');
     expect(sys.wavespeed!.stats.submitted).toBe(CAP);
+    // The operators' pause and resume need no worker: they wait in Temporal for the admission workflow.
+    expect((await postApi(sys, '/generation/pause', {})).status).toBe(200);
+    expect((await postApi(sys, '/generation/resume', {})).status).toBe(200);
 
     const second = spawnWorker(sys.config);
     workers.push(second);
@@ -122,5 +125,7 @@ describe('fleet-wide WaveSpeed cap', () => {
       const state = await generationState();
       return (state.inFlight === 0 && state.queueLength === 0) || undefined;
     }, 10_000, 'every permit back');
+    const pauses = await sys.db.prisma.domainEvent.findMany({ where: { type: { in: ['generation.paused', 'generation.resumed'] } }, orderBy: { occurredAt: 'asc' } });
+    expect(pauses.map((e) => e.type)).toEqual(['generation.paused', 'generation.resumed', 'generation.paused', 'generation.resumed']);
   }, 180_000);
 });
