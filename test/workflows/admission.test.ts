@@ -16,7 +16,7 @@ import {
 } from '../../src/workflows/admission-messages.js';
 import { ADMISSION_WORKFLOW_ID, videoWorkflowId } from '../../src/workflows/ids.js';
 import { failureText, queuedText } from '../../src/workflows/texts.js';
-import { cancelVideoSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
+import { cancelVideoSignal, progressQuery, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
 import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
 import { fakeActivities } from './fake-activities.js';
 
@@ -205,6 +205,7 @@ describe('wavespeedAdmission', () => {
     await sawText(v4, queuedText({ position: 2, paused: false }));
     await sawText(v5, queuedText({ position: 3, paused: false }));
     expect(wavespeed.submitted).toEqual([v1.workflowId, v2.workflowId]);
+    expect(await v5.handle.query(progressQuery)).toMatchObject({ phase: 'queued', queuePosition: 3 });
 
     wavespeed.end(v1.workflowId);
     await submitted(v3);
