@@ -80,6 +80,8 @@ async function startBenchStack(databaseUrl: string, temporalAddress: string, pol
       LOG_LEVEL: 'warn',
       VIDEO_POLL_INITIAL_MS: String(polling.initialMs),
       VIDEO_POLL_MAX_MS: String(polling.maxMs),
+      // As a Gold account: the fleet-wide cap must not queue the jobs either.
+      WAVESPEED_MAX_CONCURRENCY: '1000',
     },
     // Many slots, so that no prediction queues; Telegram keeps its real flood limits.
     wavespeed: { latencyMs: GENERATION_MS, processingAfterMs: 200, maxConcurrent: 1_000 },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { USER_LIMIT_DEFAULTS, WAVESPEED_MODELS } from './constants.js';
+import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, USER_LIMIT_DEFAULTS, WAVESPEED_MODELS } from './constants.js';
 import { wavespeedPricesSetting } from './pricing.js';
 
 const secretToken = z
@@ -44,6 +44,8 @@ export const configSchema = z.object({
   /** Optional: when unset the gateway asks WaveSpeed for it at boot. */
   WAVESPEED_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
   WAVESPEED_MODEL: z.enum(WAVESPEED_MODELS).default('wavespeed-ai/wan-2.2/i2v-480p'),
+  /** Predictions in flight at WaveSpeed, all workers together (the account tier's limit: 3, 100 or 2,000). */
+  WAVESPEED_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_WAVESPEED_MAX_CONCURRENCY),
 
   /** Public https base URL of the gateway, used in the WaveSpeed webhook URL. */
   PUBLIC_URL: z.string().url().default('http://127.0.0.1:8080'),

@@ -17,6 +17,9 @@ export const WAVESPEED_MODELS = [
 
 export type WavespeedModel = (typeof WAVESPEED_MODELS)[number];
 
+/** WaveSpeed's lowest tier runs 3 tasks at once (higher tiers 100 and 2,000). */
+export const DEFAULT_WAVESPEED_MAX_CONCURRENCY = 3;
+
 /** Telegram's limits on what a bot may send. */
 export const TELEGRAM_LIMITS = {
   /** Largest video Telegram fetches itself from a URL. */

@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { parseConfig, type Config } from './config.js';
@@ -48,11 +49,14 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   });
   logger.info({ metricsUrl: metricsServer.url, sdkMetrics: telemetry.sdkMetricsUrl !== undefined }, 'Worker metrics served');
   const prisma = createPrisma(config.DATABASE_URL);
+  // Lazy: connects on the first admission call, and a failed start has nothing to close but this.
+  const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const activities = createActivities({
     prisma,
     telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, metrics }),
     wavespeed: new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT }),
     metrics,
+    temporal: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
     config: {
       publicUrl: config.PUBLIC_URL,
       broadcast: { ratePerSecond: config.BROADCAST_RATE_PER_SECOND, paid: config.BROADCAST_PAID },
@@ -63,10 +67,12 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
         adminChatIds: config.ADMIN_CHAT_IDS,
       },
       prices: config.WAVESPEED_PRICES,
+      wavespeedMaxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
     },
   });
   const release = async () => {
     await metricsServer.close();
+    await clientConnection.close();
     await prisma.$disconnect();
     releaseLogger();
   };

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { TelegramClient } from '../integrations/telegram/client.js';
 import type { WavespeedClient } from '../integrations/wavespeed/client.js';
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   wavespeed: WavespeedClient;
   /** Telewan's worker counters (`/metrics`); optional so tests that do not look need not build them. */
   metrics?: WorkerMetrics;
+  /** Temporal client: the admission activities signal the `wavespeed-admission` workflow and describe holders. */
+  temporal: Client;
   config: {
     /** Public base URL of the gateway, for WaveSpeed's webhook. */
     publicUrl: string;
@@ -34,5 +37,7 @@ export interface ActivityDeps {
     limits?: UserLimits;
     /** WaveSpeed prices, for the cost of each generation; default: the list prices. */
     prices?: PriceTable;
+    /** Fleet-wide cap on WaveSpeed predictions in flight (default 3). */
+    wavespeedMaxConcurrency?: number;
   };
 }

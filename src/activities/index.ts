@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps.js';
+import { createAdmissionActivities } from './admission.js';
 import { withFailureMapping } from './failure.js';
 import { createDistributionActivities } from './distribution.js';
 import { createGenerationActivities } from './generations.js';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createWavespeedActivities(deps),
     ...createDistributionActivities(deps),
     ...createResultCacheActivities(deps),
+    ...createAdmissionActivities(deps),
   });
 }
 

@@ -16,7 +16,9 @@ export type DomainEventType =
   | 'source.created'
   | 'summary.received'
   | 'summary.distributed'
-  | 'summary.redriven';
+  | 'summary.redriven'
+  | 'generation.paused'
+  | 'generation.resumed';
 
 export interface DomainEventInput {
   /** Chosen by the producer so a retried write records the event once. */

@@ -49,3 +49,22 @@ export const RedriveReply = Type.Object({
   how: Type.Union([Type.Literal('reset'), Type.Literal('new-run')]),
   from: Type.String(),
 });
+
+/** How many queued requests `GET /generation` lists (the length is always given). */
+export const GENERATION_QUEUE_LISTED = 100;
+
+export const GenerationState = Type.Object({
+  paused: Type.Boolean(),
+  maxConcurrency: Type.Integer({ description: 'WAVESPEED_MAX_CONCURRENCY: predictions in flight at WaveSpeed, all workers together' }),
+  inFlight: Type.Integer(),
+  /** Workflow ids of the requests holding a permit, longest holder first. */
+  holders: Type.Array(Type.String()),
+  /** Workflow ids of requests that ended (cancelled) while their prediction still runs: their slots stay taken. */
+  draining: Type.Array(Type.String()),
+  queueLength: Type.Integer(),
+  /** Workflow ids of the waiting requests, first in line first (at most 100). */
+  queue: Type.Array(Type.String()),
+});
+export type GenerationState = Static<typeof GenerationState>;
+
+export const PauseReply = Type.Object({ paused: Type.Boolean() });

@@ -3,6 +3,7 @@ import type { Redriver } from '../temporal/redrive.js';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import { adminAuth } from './admin-auth.js';
 import { redriveRoute } from './redrive-route.js';
+import { generationRoute } from './generation-route.js';
 import type { Catalog } from './services/catalog.js';
 import type { StatsService } from './services/stats.js';
 import { statsRoute } from './stats-route.js';
@@ -27,4 +28,5 @@ export async function operatorApi(app: FastifyInstance, options: OperatorApiOpti
   await app.register(summariesRoute, { catalog: options.catalog, workflows: options.workflows });
   if (options.stats) await app.register(statsRoute, { stats: options.stats });
   if (options.redriver) await app.register(redriveRoute, { redriver: options.redriver });
+  await app.register(generationRoute, { workflows: options.workflows });
 }

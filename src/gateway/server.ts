@@ -40,6 +40,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     model: config.WAVESPEED_MODEL,
     deadlineMs: config.VIDEO_DEADLINE_MS,
     polling: { initialMs: config.VIDEO_POLL_INITIAL_MS, maxMs: config.VIDEO_POLL_MAX_MS },
+    maxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
   });
   const workflows = countWorkflowStarts(temporal, metrics);
   const prisma = createPrisma(config.DATABASE_URL);

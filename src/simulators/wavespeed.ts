@@ -70,6 +70,7 @@ const emptyStats = (): WavespeedStats => ({
   callbacksFailed: 0,
   callbacksLost: 0,
   maxInFlightSeen: 0,
+  maxUnfinishedSeen: 0,
   uploads: 0,
 });
 
@@ -173,6 +174,11 @@ export class WavespeedSimulator {
   /** Predictions holding a concurrency slot now. */
   get inFlight(): number {
     return this.engine.inFlight;
+  }
+
+  /** Predictions submitted and not yet ended (waiting or holding a slot). */
+  get unfinished(): number {
+    return this.engine.unfinished;
   }
 
   /** Predictions waiting for a slot. */

@@ -4,9 +4,16 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { TASK_QUEUES } from '../constants.js';
+import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES } from '../constants.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
-import { botCommandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../workflows/ids.js';
+import { ADMISSION_WORKFLOW_ID, botCommandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../workflows/ids.js';
+import type { wavespeedAdmission } from '../workflows/admission.js';
+import {
+  admissionStateQuery,
+  setGenerationPausedSignal,
+  type AdmissionInput,
+  type AdmissionState,
+} from '../workflows/admission-messages.js';
 import type { distributeSummary } from '../workflows/distribution.js';
 import type { BotCommandInput, botCommand } from '../workflows/command.js';
 import type { imageToVideo } from '../workflows/video.js';
@@ -36,6 +43,10 @@ export interface WorkflowGateway {
   startDistribution(summary: DistributionStart): Promise<StartResult>;
   /** Forwards WaveSpeed's result; `false` when no such workflow is running. */
   signalWavespeedResult(workflowId: string, result: PredictionResult): Promise<boolean>;
+  /** Pauses (no new WaveSpeed submissions; requests wait in order) or resumes new video generation. Durable. */
+  setGenerationPaused(paused: boolean): Promise<void>;
+  /** Permits in flight, queue and pause flag of the fleet-wide WaveSpeed cap. */
+  generationState(): Promise<AdmissionState>;
 }
 
 /** A stored summary to distribute, and its source (a search attribute of the workflow). */
@@ -49,6 +60,8 @@ export interface TemporalWorkflowGatewayOptions {
   model: string;
   deadlineMs: number;
   polling?: VideoRequest['polling'];
+  /** `WAVESPEED_MAX_CONCURRENCY`: the cap the admission workflow starts with when a pause starts it. */
+  maxConcurrency?: number;
   /** Longest wait for one Temporal call before answering 503. */
   rpcTimeoutMs?: number;
 }
@@ -125,6 +138,36 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
       if (err instanceof WorkflowNotFoundError) return false;
       throw new TemporalUnavailableError({ cause: err });
     }
+  }
+
+  async setGenerationPaused(paused: boolean): Promise<void> {
+    try {
+      await this.withDeadline(() =>
+        this.client.workflow.signalWithStart<typeof wavespeedAdmission, [{ paused: boolean }]>('wavespeedAdmission', {
+          taskQueue: this.taskQueue,
+          workflowId: ADMISSION_WORKFLOW_ID,
+          args: [{ maxConcurrency: this.maxConcurrency } satisfies AdmissionInput],
+          signal: setGenerationPausedSignal,
+          signalArgs: [{ paused }],
+        }),
+      );
+    } catch (err) {
+      throw new TemporalUnavailableError({ cause: err });
+    }
+  }
+
+  async generationState(): Promise<AdmissionState> {
+    try {
+      return await this.withDeadline(() => this.client.workflow.getHandle(ADMISSION_WORKFLOW_ID).query(admissionStateQuery));
+    } catch (err) {
+      // Nothing was ever asked of the cap: no permits, no queue.
+      if (err instanceof WorkflowNotFoundError) return { paused: false, maxConcurrency: this.maxConcurrency, holders: [], draining: [], queue: [] };
+      throw new TemporalUnavailableError({ cause: err });
+    }
+  }
+
+  private get maxConcurrency(): number {
+    return this.options.maxConcurrency ?? DEFAULT_WAVESPEED_MAX_CONCURRENCY;
   }
 
   private async start(workflowId: string, start: () => Promise<unknown>): Promise<StartResult> {

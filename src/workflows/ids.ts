@@ -53,3 +53,6 @@ export const SUBSCRIBE_BUTTON_PREFIX = 'sub:';
 export function subscribeButtonData(slug: string): string {
   return `${SUBSCRIBE_BUTTON_PREFIX}${slug}`;
 }
+
+/** The one admission workflow that hands out WaveSpeed concurrency permits fleet-wide. */
+export const ADMISSION_WORKFLOW_ID = 'wavespeed-admission';

@@ -2,3 +2,4 @@
 export { imageToVideo } from './video.js';
 export { botCommand } from './command.js';
 export { distributeSummary } from './distribution.js';
+export { wavespeedAdmission } from './admission.js';

@@ -35,6 +35,14 @@ export const PROGRESS = {
   completed: '✅ Here is your video.',
 } as const;
 
+/** What a request waiting for a free WaveSpeed slot shows, at its place in line. */
+export function queuedText(place: { position: number; paused: boolean }): string {
+  if (place.paused) {
+    return `⏸ Video generation is paused for a moment. You are queued, position ${place.position}; your video starts once it resumes.`;
+  }
+  return `🕒 Many videos are being made right now. You are queued, position ${place.position}; yours starts as soon as a slot frees up.`;
+}
+
 /** Why a request ended without a video; each has its own message. */
 export type FailureReason =
   | 'rejected'
@@ -192,7 +200,7 @@ export function refusalText(refusal: Extract<Admission, { decision: 'refused' }>
 }
 
 /** Shown while a request waits for one of the user's slots. */
-export function queuedText(limit: number): string {
+export function userQueuedText(limit: number): string {
   return `⏸ You already have ${videos(limit)} in progress. Yours is queued and starts as soon as one of them finishes (/cancel stops it).`;
 }
 

@@ -2,7 +2,7 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation,
 import type { Activities } from '../activities/index.js';
 import type { Admission } from '../activities/limits.js';
 import { ErrorType } from '../errors.js';
-import { failureText, queuedText, refusalText, type FailureReason } from './texts.js';
+import { failureText, userQueuedText, refusalText, type FailureReason } from './texts.js';
 import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages.js';
 
 const { admitRequest, recordOutcome, markUserBlocked } = proxyActivities<Activities>({
@@ -52,7 +52,7 @@ export async function admitUnderLimits(
     const limit = admission.limit;
     try {
       admission = await work.run(async () => {
-        queuedMessageId = (await sendMessage({ chatId: req.user.chatId, text: queuedText(limit), replyToMessageId: req.messageId })).messageId;
+        queuedMessageId = (await sendMessage({ chatId: req.user.chatId, text: userQueuedText(limit), replyToMessageId: req.messageId })).messageId;
         const giveUpAt = Date.now() + QUEUE_MAX_WAIT_MS;
         const scope = CancellationScope.current();
         let latest: Admission;

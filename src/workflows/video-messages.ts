@@ -36,6 +36,8 @@ export type VideoPhase =
 export interface VideoProgress {
   phase: VideoPhase;
   predictionId?: string;
+  /** Place in line for a WaveSpeed slot while `queued` (1 is next). */
+  queuePosition?: number;
   /** How the result arrived: WaveSpeed's webhook, or our polling fallback. */
   resultVia?: 'callback' | 'poll';
   polls: number;

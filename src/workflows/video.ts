@@ -17,8 +17,9 @@ import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
 import { serveFromCache, waitForIdentical } from './result-cache.js';
 import { markOutcome } from './outcome.js';
+import { WavespeedPermit } from './permit.js';
 import { admitUnderLimits } from './user-limits.js';
-import { PROGRESS, failureText, type FailureReason } from './texts.js';
+import { PROGRESS, failureText, queuedText, type FailureReason } from './texts.js';
 import {
   cancelVideoSignal,
   progressQuery,
@@ -77,6 +78,8 @@ const SEND_VIDEO_AT_ONCE = 'send-video-at-once';
 const RESULT_CACHE = 'result-cache';
 /** Requests pass the per-user limits (`admitRequest`, which also records them) before any work. */
 const USER_LIMITS = 'user-limits';
+/** A permit of the fleet-wide WaveSpeed cap (`wavespeedAdmission`) is held from submission until the prediction ends. */
+const WAVESPEED_ADMISSION = 'wavespeed-admission';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -120,6 +123,8 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   let progressMessageId: number | undefined;
   /** Set while this request holds the result cache's claim: stored on success, released on failure. */
   let leading: ResultIdentity | undefined;
+  const permit = new WavespeedPermit(generationId);
+  let waitDeadlineAt: number | undefined;
 
   setHandler(wavespeedResultSignal, (result) => {
     if (TERMINAL.includes(result.status) && !results.has(result.id)) {
@@ -165,6 +170,14 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       }
 
       const image = await prepareImage.executeWithOptions({ summary: `fetch and resize the photo from chat ${chatId}` }, [{ fileId: req.fileId }]);
+      if (patched(WAVESPEED_ADMISSION)) {
+        progress.phase = 'queued';
+        await permit.acquire(async (place) => {
+          progress.queuePosition = place.position;
+          await updateProgress({ chatId, messageId: progressMessageId!, text: queuedText(place) });
+        });
+        progress.queuePosition = undefined;
+      }
       const { predictionId } = await submitGeneration.executeWithOptions({ summary: `submit to WaveSpeed (${req.model})` }, [
         { model: req.model, imageUrl: image.imageUrl, prompt: req.prompt },
       ]);
@@ -174,10 +187,13 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       await recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
       await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.submitted });
 
-      const result = await awaitResult(predictionId, req, progress, results, async () => {
+      waitDeadlineAt = Date.now() + req.deadlineMs;
+      const result = await awaitResult(predictionId, req, progress, results, waitDeadlineAt, async () => {
         await recordPhase({ generationId, status: 'processing' });
         await updateProgress({ chatId, messageId: progressMessageId!, text: PROGRESS.processing });
       });
+      // The prediction has ended at WaveSpeed: its slot is free for the next request.
+      await permit.release();
       if (result.status !== 'completed') throw new VideoFailed('generation-failed', result.error ?? result.status);
       if (result.nsfw) throw new VideoFailed('nsfw');
       const videoUrl = result.outputs[0];
@@ -224,9 +240,16 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
     presence.cancel();
     const claim = leading;
     await CancellationScope.nonCancellable(async () => {
-      // Another request identical to this one takes over the generation.
-      if (claim) await releaseClaim({ ...claim, generationId });
-      await finishUnsuccessfully(req, generationId, progressMessageId, reason, detail);
+      try {
+        // Another request identical to this one takes over the generation.
+        if (claim) await releaseClaim({ ...claim, generationId });
+        await finishUnsuccessfully(req, generationId, progressMessageId, reason, detail);
+      } finally {
+        // WaveSpeed cannot be told to stop: a prediction still running keeps its slot until it ends.
+        const predictionId = progress.predictionId;
+        const running = predictionId !== undefined && reason !== 'deadline' && !results.has(predictionId);
+        await permit.release(running ? { predictionId, until: waitDeadlineAt ?? Date.now() + req.deadlineMs } : undefined);
+      }
     });
     markOutcome(reason === 'cancelled' ? 'cancelled' : 'failed');
     if (reason === 'internal') {
@@ -236,16 +259,16 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   }
 }
 
-/** Waits for the webhook's result, polling on a backoff meanwhile, until the deadline. */
+/** Waits for the webhook's result, polling on a backoff meanwhile, until `deadlineAt`. */
 async function awaitResult(
   predictionId: string,
   req: VideoRequest,
   progress: VideoProgress,
   results: Map<string, PredictionResult>,
+  deadlineAt: number,
   onProcessing: () => Promise<void>,
 ): Promise<PredictionResult> {
   const polling = req.polling ?? DEFAULT_POLLING;
-  const deadlineAt = Date.now() + req.deadlineMs;
   let delay = polling.initialMs;
   for (;;) {
     const known = results.get(predictionId);

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure, defaultFailureConverter, defaultPayloadConverter, type Logger } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -30,11 +31,19 @@ export const noDatabase = new Proxy({} as PrismaClient, {
   },
 });
 
+/** Stands in for the Temporal client in files that never signal a workflow. */
+export const noTemporal = new Proxy({} as Client, {
+  get(_target, key) {
+    throw new Error(`this test has no Temporal client (temporal.${String(key)})`);
+  },
+});
+
 export interface ActivityWiring {
   telegramApiRoot?: string;
   wavespeedApiRoot?: string;
   wavespeedKey?: string;
   prisma?: PrismaClient;
+  temporal?: Client;
   chatActionIntervalMs?: number;
   broadcast?: { ratePerSecond: number; paid: boolean };
   limits?: UserLimits;
@@ -47,6 +56,7 @@ export function buildActivities(wiring: ActivityWiring = {}): Activities {
     prisma: wiring.prisma ?? noDatabase,
     telegram: new TelegramClient({ token: BOT_TOKEN, apiRoot: wiring.telegramApiRoot ?? UNUSED_ROOT, timeoutSeconds: 10 }),
     wavespeed: new WavespeedClient({ apiKey: wiring.wavespeedKey ?? WAVESPEED_KEY, apiRoot: wiring.wavespeedApiRoot ?? UNUSED_ROOT, timeoutMs: 10_000 }),
+    temporal: wiring.temporal ?? noTemporal,
     config: {
       publicUrl: PUBLIC_URL,
       chatActionIntervalMs: wiring.chatActionIntervalMs ?? 50,

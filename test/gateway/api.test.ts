@@ -234,3 +234,43 @@ describe('POST /api/summaries', () => {
     expect((await db.prisma.summary.findUniqueOrThrow({ where: { id: res.json().summaryId } })).videoUrl).toBeNull();
   });
 });
+
+describe('/api/generation', () => {
+  const get = (token: string | null = TOKEN) =>
+    app.inject({ method: 'GET', url: '/api/generation', headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+
+  it('needs the admin token for pausing, resuming and reading', async () => {
+    expect((await post('/api/generation/pause', {}, null)).statusCode).toBe(401);
+    expect((await post('/api/generation/resume', {}, `${TOKEN}x`)).statusCode).toBe(401);
+    expect((await get(null)).statusCode).toBe(401);
+    expect(workflows.generation.paused).toBe(false);
+  });
+
+  it('pauses and resumes through the admission workflow and reports permits and queue in order', async () => {
+    const pause = await app.inject({ method: 'POST', url: '/api/generation/pause', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(pause.statusCode).toBe(200);
+    expect(pause.json()).toEqual({ paused: true });
+    expect(workflows.generation.paused).toBe(true);
+
+    workflows.generation = {
+      ...workflows.generation,
+      holders: [{ requesterId: 'video-1-1', since: 1 }],
+      queue: Array.from({ length: 150 }, (_, i) => ({ requesterId: `video-2-${i}`, since: 2 + i })),
+    };
+    const state = await get();
+    expect(state.statusCode).toBe(200);
+    const body = state.json<{ queue: string[] }>();
+    expect(body).toMatchObject({ paused: true, maxConcurrency: 3, inFlight: 1, holders: ['video-1-1'], queueLength: 150 });
+    expect(body.queue).toHaveLength(100);
+    expect(body.queue.slice(0, 2)).toEqual(['video-2-0', 'video-2-1']);
+
+    expect((await post('/api/generation/resume', {})).json()).toEqual({ paused: false });
+    expect(workflows.generation.paused).toBe(false);
+  });
+
+  it('answers 503 when Temporal is down', async () => {
+    workflows.unavailable = true;
+    expect((await post('/api/generation/pause', {})).statusCode).toBe(503);
+    expect((await get()).statusCode).toBe(503);
+  });
+});

@@ -1,3 +1,4 @@
+import type { AdmissionState } from '../../src/workflows/admission-messages.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { TemporalUnavailableError, type DistributionStart, type StartResult, type WorkflowGateway } from '../../src/temporal/starter.js';
 import { botCommandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
@@ -38,6 +39,18 @@ export class FakeWorkflows implements WorkflowGateway {
     if (!this.running.has(workflowId)) return false;
     this.signals.push({ workflowId, result });
     return true;
+  }
+
+  generation: AdmissionState = { paused: false, maxConcurrency: 3, holders: [], draining: [], queue: [] };
+
+  async setGenerationPaused(paused: boolean): Promise<void> {
+    if (this.unavailable) throw new TemporalUnavailableError();
+    this.generation = { ...this.generation, paused };
+  }
+
+  async generationState(): Promise<AdmissionState> {
+    if (this.unavailable) throw new TemporalUnavailableError();
+    return this.generation;
   }
 
   private start(workflowId: string, record: () => void): StartResult {

@@ -250,6 +250,7 @@ describe('WaveSpeed simulator', () => {
     );
     expect(sim.inFlight).toBe(3);
     expect(sim.queued).toBe(2);
+    expect(sim.unfinished).toBe(5);
     await new Promise((r) => setTimeout(r, 100));
     const statuses = await Promise.all(ids.map(async (id) => (await call<{ status: string }>(`/api/v3/predictions/${id}/result`)).body.data.status));
     expect(statuses.filter((s) => s === 'processing')).toHaveLength(3);
@@ -257,6 +258,9 @@ describe('WaveSpeed simulator', () => {
     const done = await Promise.all(ids.map((id) => sim.whenSettled(id)));
     expect(done.every((p) => p.status === 'completed')).toBe(true);
     expect(sim.stats.maxInFlightSeen).toBe(3);
+    // Waiting predictions count against an account's concurrency too.
+    expect(sim.stats.maxUnfinishedSeen).toBe(5);
+    expect(sim.unfinished).toBe(0);
   });
 
   it('answers 429 without Retry-After over the per-minute limit', async () => {

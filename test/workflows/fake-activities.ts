@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { Activities } from '../../src/activities/index.js';
 import { withFailureMapping } from '../../src/activities/failure.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
+import { permitGrantedSignal } from '../../src/workflows/admission-messages.js';
 
 /** What a fake activity world saw, for assertions about the workflow's behaviour. */
 export interface FakeWorld {
@@ -20,6 +22,9 @@ export interface FakeWorld {
   submits: string[];
   /** Videos resent by file_id from the result cache. */
   resent: Array<{ chatId: number; fileId: string }>;
+  /** WaveSpeed permits asked for and given back, by requester. */
+  permitsRequested: string[];
+  permitsReleased: Array<{ requesterId: string; running?: { predictionId: string; until: number } }>;
 }
 
 export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Parameters<Activities[K]>) => ReturnType<Activities[K]> }>;
@@ -28,7 +33,10 @@ export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Par
  * In-memory activities with the real failure mapping, so workflows see the same
  * failure types as in production. Overrides replace single activities.
  */
-export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverrides = () => ({})): { activities: Activities; world: FakeWorld } {
+export function fakeActivities(
+  overrides: (world: FakeWorld) => ActivityOverrides = () => ({}),
+  options: { temporal?: Client } = {},
+): { activities: Activities; world: FakeWorld } {
   const world: FakeWorld = {
     userSaw: [],
     videos: [],
@@ -41,6 +49,8 @@ export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverride
     cache: new Map(),
     submits: [],
     resent: [],
+    permitsRequested: [],
+    permitsReleased: [],
   };
   const cacheKey = (input: { imageMd5: string; prompt: string; model: string }) => `${input.imageMd5}|${input.prompt.trim()}|${input.model}`;
   let nextMessageId = 1000;
@@ -120,6 +130,15 @@ export function fakeActivities(overrides: (world: FakeWorld) => ActivityOverride
     async pollPrediction({ predictionId }): Promise<PredictionResult> {
       world.polls += 1;
       return { id: predictionId, status: 'processing', outputs: [], nsfw: false };
+    },
+    // A WaveSpeed with free slots: every permit is granted at once.
+    async requestPermit({ requesterId }) {
+      world.permitsRequested.push(requesterId);
+      if (!options.temporal) throw new Error('fakeActivities needs { temporal } to grant permits');
+      await options.temporal.workflow.getHandle(requesterId).signal(permitGrantedSignal);
+    },
+    async releasePermit(input) {
+      world.permitsReleased.push(input);
     },
     async sendVideo({ chatId, videoUrl }) {
       track('sendVideo');

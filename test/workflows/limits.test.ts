@@ -9,7 +9,7 @@ import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { QUEUE_MAX_WAIT_MS, QUEUE_RECHECK_MS } from '../../src/workflows/user-limits.js';
 import type { BotCommandInput } from '../../src/workflows/command.js';
 import { commandWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
-import { PROGRESS, failureText, queuedText, refusalText, usageText } from '../../src/workflows/texts.js';
+import { PROGRESS, failureText, userQueuedText, refusalText, usageText } from '../../src/workflows/texts.js';
 import { cancelVideoSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
 import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
@@ -71,7 +71,7 @@ async function runVideo(
       return completed(predictionId);
     },
     ...more(w, calls),
-  }));
+  }), { temporal: env.client });
   const req = request();
   const taskQueue = `limits-${req.messageId}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
@@ -127,7 +127,7 @@ describe('imageToVideo under per-user limits', () => {
     expect(calls.admissions).toHaveLength(4);
     const gaps = calls.admissions.slice(1).map((t, i) => t - calls.admissions[i]!);
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(QUEUE_RECHECK_MS);
-    expect(world.userSaw).toEqual([queuedText(2), PROGRESS.received, PROGRESS.submitted, PROGRESS.completed]);
+    expect(world.userSaw).toEqual([userQueuedText(2), PROGRESS.received, PROGRESS.submitted, PROGRESS.completed]);
     expect(calls).toMatchObject({ prepared: 1, submitted: 1 });
     expect(world.videos).toHaveLength(1);
   });
@@ -136,14 +136,14 @@ describe('imageToVideo under per-user limits', () => {
     // Cancelled while it sleeps between checks: the time-skipping server mishandles
     // cancelling an activity in flight (see video.test.ts).
     const { outcome, world, calls } = await runVideo([queued], undefined, async (workflowId, seen) => {
-      for (let i = 0; i < 200 && !seen.userSaw.includes(queuedText(2)); i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 200 && !seen.userSaw.includes(userQueuedText(2)); i++) await new Promise((r) => setTimeout(r, 25));
       await new Promise((r) => setTimeout(r, 300));
       await env.client.workflow.getHandle(workflowId).signal(cancelVideoSignal, { by: 'user' });
     });
 
     expect(outcome).toEqual({ status: 'cancelled', reason: 'cancelled' });
     expect(calls.admissions).toHaveLength(1);
-    expect(world.userSaw).toEqual([queuedText(2), failureText('cancelled')]);
+    expect(world.userSaw).toEqual([userQueuedText(2), failureText('cancelled')]);
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'cancelled', errorKind: 'cancelled' })]);
     expect(calls.prepared).toBe(0);
   });
@@ -153,7 +153,7 @@ describe('imageToVideo under per-user limits', () => {
 
     expect(outcome).toEqual({ status: 'failed', reason: 'queue-timeout' });
     expect(calls.admissions.at(-1)! - calls.admissions[0]!).toBeGreaterThanOrEqual(QUEUE_MAX_WAIT_MS - QUEUE_RECHECK_MS);
-    expect(world.userSaw).toEqual([queuedText(2), failureText('queue-timeout')]);
+    expect(world.userSaw).toEqual([userQueuedText(2), failureText('queue-timeout')]);
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'failed', errorKind: 'queue-timeout' })]);
     expect(calls.prepared).toBe(0);
   }, 60_000);
@@ -163,7 +163,7 @@ describe('imageToVideo under per-user limits', () => {
     const { outcome, world, calls } = await runVideo([queued, refusal]);
 
     expect(outcome).toEqual({ status: 'refused', reason: 'daily-quota' });
-    expect(world.userSaw).toEqual([queuedText(2), refusalText(refusal)]);
+    expect(world.userSaw).toEqual([userQueuedText(2), refusalText(refusal)]);
     expect(calls.prepared).toBe(0);
   });
 });

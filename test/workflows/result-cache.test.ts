@@ -70,7 +70,7 @@ async function runAll(
   during?: (world: FakeWorld) => Promise<void>,
   prime?: (world: FakeWorld) => void,
 ): Promise<{ outcomes: VideoOutcome[]; world: FakeWorld }> {
-  const { activities, world } = fakeActivities(overrides);
+  const { activities, world } = fakeActivities(overrides, { temporal: env.client });
   prime?.(world);
   const taskQueue = `cache-${nextQueue++}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });

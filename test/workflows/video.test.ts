@@ -59,7 +59,7 @@ async function run(
   req: VideoRequest = request(),
   during?: (workflowId: string, world: FakeWorld) => Promise<void>,
 ): Promise<{ outcome: VideoOutcome; world: FakeWorld; workflowId: string }> {
-  const { activities, world } = fakeActivities(overrides);
+  const { activities, world } = fakeActivities(overrides, { temporal: env.client });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: `test-${req.messageId}`,
@@ -93,6 +93,7 @@ describe('imageToVideo', () => {
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'completed', telegramFileId: 'file-video-1' })]);
     expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.submitted, PROGRESS.completed]);
     expect(world.chatActionsStarted).toBe(1);
+    expect(world.permitsReleased).toEqual([{ requesterId: expect.stringMatching(/^video-42-/) }]);
   });
 
   it('finishes by polling when the webhook is lost, reporting the processing phase', async () => {
@@ -200,6 +201,9 @@ describe('imageToVideo', () => {
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'cancelled' })]);
     expect(world.videos).toHaveLength(0);
     expect(world.chatActionsStarted).toBe(1);
+    // WaveSpeed cannot be told to stop: the slot is handed over, taken until the prediction ends.
+    expect(world.permitsRequested).toEqual([workflowId]);
+    expect(world.permitsReleased).toEqual([{ requesterId: workflowId, running: { predictionId: 'pred-1', until: expect.any(Number) } }]);
   });
 
   it('waits for Telegram\'s retry_after before sending again after a 429', async () => {

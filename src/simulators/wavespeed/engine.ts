@@ -34,6 +34,7 @@ export class PredictionEngine {
   private readonly imageFetches = new Map<string, Promise<string | undefined>>();
   private readonly settled = new Map<string, Array<{ resolve: (p: Prediction) => void; reject: (e: Error) => void }>>();
   private stopController = new AbortController();
+  private unfinishedCount = 0;
 
   constructor(
     readonly stats: WavespeedStats,
@@ -45,6 +46,8 @@ export class PredictionEngine {
     this.predictions.set(prediction.id, prediction);
     this.queue.push(prediction.id);
     this.stats.submitted++;
+    this.unfinishedCount++;
+    this.stats.maxUnfinishedSeen = Math.max(this.stats.maxUnfinishedSeen, this.unfinishedCount);
     this.pump();
   }
 
@@ -77,6 +80,11 @@ export class PredictionEngine {
     return this.running.size;
   }
 
+  /** Predictions submitted and not yet in a terminal status. */
+  get unfinished(): number {
+    return this.unfinishedCount;
+  }
+
   get queued(): number {
     return this.queue.length;
   }
@@ -102,6 +110,7 @@ export class PredictionEngine {
   clear(): void {
     this.halt();
     this.predictions.clear();
+    this.unfinishedCount = 0;
     this.webhooks.length = 0;
     this.lostWebhooks.length = 0;
   }
@@ -157,6 +166,7 @@ export class PredictionEngine {
     p.status = status;
     p.error = error;
     p.finishedAt = Date.now();
+    this.unfinishedCount--;
     p.inferenceMs = p.startedAt === undefined ? 0 : p.finishedAt - p.startedAt;
     if (status === 'completed') this.stats.completed++;
     else if (status === 'cancelled') this.stats.cancelled++;

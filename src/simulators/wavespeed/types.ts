@@ -75,5 +75,10 @@ export interface WavespeedStats {
   callbacksLost: number;
   /** Peak number of predictions holding a concurrency slot at once. */
   maxInFlightSeen: number;
+  /**
+   * Peak number of predictions submitted and not yet ended (`created` or
+   * `processing`) at once: what an account's concurrency limit counts.
+   */
+  maxUnfinishedSeen: number;
   uploads: number;
 }

@@ -1,0 +1,239 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import {
+  acquirePermitSignal,
+  admissionStateQuery,
+  permitGrantedSignal,
+  queuePositionSignal,
+  releasePermitSignal,
+  setGenerationPausedSignal,
+  type AdmissionInput,
+  type DrainingEntry,
+  type PermitEntry,
+  type QueuedEntry,
+} from './admission-messages.js';
+
+export * from './admission-messages.js';
+
+const { findClosedWorkflows, findEndedPredictions, recordGenerationPause } = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  // The loop must go on granting permits even when the database is away for a while.
+  scheduleToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+const LEASE_CHECK_MS = 60_000;
+const DRAIN_CHECK_MS = 5_000;
+const EVENTS_PER_RUN = 5_000;
+/**
+ * Queued requests up to this place hear of every change of it; those further
+ * back are told their place when they join and again once they get this close,
+ * so a long queue does not cost a signal per request on every grant.
+ */
+export const TELL_POSITIONS_UP_TO = 20;
+
+/**
+ * The fleet-wide WaveSpeed concurrency cap: a semaphore whose permits, FIFO
+ * queue and pause flag live in this one workflow (id `wavespeed-admission`),
+ * so no worker restart can lose or double them.
+ *
+ * Video workflows ask with {@link acquirePermitSignal} (signal-with-start, so the
+ * first request starts it) and give back with {@link releasePermitSignal}. At most
+ * `maxConcurrency` requesters hold a permit; the rest wait in arrival order and
+ * hear their place through {@link queuePositionSignal}; a grant is
+ * {@link permitGrantedSignal}. While paused no permit is granted. A requester that
+ * ends before its prediction (cancelled) hands the slot over: it stays taken until
+ * WaveSpeed says the prediction ended, or its deadline. A holder that
+ * closed without releasing (terminated, or a bug) loses its permit at the next
+ * lease check; a requester that cannot be signalled any more is dropped. The run
+ * continues as new before its history grows long, carrying holders, queue and pause.
+ */
+export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
+  let maxConcurrency = input.maxConcurrency;
+  const holders = new Map<string, PermitEntry>(input.carry?.holders.map((h) => [h.requesterId, h]));
+  const draining = new Map<string, DrainingEntry>(input.carry?.draining?.map((d) => [d.requesterId, d]));
+  let queue: QueuedEntry[] = [...(input.carry?.queue ?? [])];
+  const queued = new Set(queue.map((q) => q.requesterId));
+  let paused = input.carry?.paused ?? false;
+  /** Holders that asked again (an activity retried, a workflow reset): granted again, harmlessly. */
+  const regrant = new Set<string>();
+  const pauseChanges: boolean[] = [];
+  let changed = true;
+
+  const leave = (requesterId: string): boolean => {
+    if (!queued.delete(requesterId)) return false;
+    queue = queue.filter((q) => q.requesterId !== requesterId);
+    return true;
+  };
+
+  setHandler(acquirePermitSignal, ({ requesterId, maxConcurrency: cap }) => {
+    if (cap !== undefined && cap > 0) maxConcurrency = cap;
+    if (holders.has(requesterId)) regrant.add(requesterId);
+    else if (!queued.has(requesterId)) {
+      queue.push({ requesterId, since: Date.now() });
+      queued.add(requesterId);
+    }
+    changed = true;
+  });
+  setHandler(releasePermitSignal, ({ requesterId, running }) => {
+    const holder = holders.get(requesterId);
+    if (holder && running) draining.set(requesterId, { ...holder, ...running });
+    if (holders.delete(requesterId) || leave(requesterId)) changed = true;
+  });
+  setHandler(setGenerationPausedSignal, ({ paused: wanted }) => {
+    if (wanted === paused) return;
+    paused = wanted;
+    pauseChanges.push(wanted);
+    changed = true;
+  });
+  setHandler(admissionStateQuery, () => ({
+    paused,
+    maxConcurrency,
+    holders: [...holders.values()],
+    draining: [...draining.values()],
+    queue: queue.map(({ requesterId, since }) => ({ requesterId, since })),
+  }));
+
+  /** Grants free permits in arrival order; a requester that is gone gives its permit straight back. */
+  async function grant(): Promise<void> {
+    for (;;) {
+      const granted: string[] = [...regrant].filter((id) => holders.has(id));
+      regrant.clear();
+      while (!paused && holders.size + draining.size < maxConcurrency && queue.length > 0) {
+        const next = queue.shift()!;
+        queued.delete(next.requesterId);
+        holders.set(next.requesterId, { requesterId: next.requesterId, since: Date.now() });
+        granted.push(next.requesterId);
+      }
+      if (granted.length === 0) return;
+      const results = await Promise.allSettled(granted.map((id) => getExternalWorkflowHandle(id).signal(permitGrantedSignal)));
+      let gone = 0;
+      results.forEach((result, i) => {
+        if (result.status === 'fulfilled') return;
+        gone += 1;
+        holders.delete(granted[i]!);
+        log.info('Requester gone before its permit; permit reclaimed', { requesterId: granted[i] });
+      });
+      if (gone === 0) return;
+    }
+  }
+
+  /** Tells queued requesters their place when it (or the pause) changed. */
+  async function tellPositions(): Promise<void> {
+    const tell: Array<{ entry: QueuedEntry; position: number }> = [];
+    queue.forEach((entry, i) => {
+      const position = i + 1;
+      const told = entry.told;
+      if (told && told.paused === paused && (told.position === position || position > TELL_POSITIONS_UP_TO)) return;
+      tell.push({ entry, position });
+    });
+    if (tell.length === 0) return;
+    const results = await Promise.allSettled(
+      tell.map(({ entry, position }) => {
+        entry.told = { position, paused };
+        return getExternalWorkflowHandle(entry.requesterId).signal(queuePositionSignal, { position, paused });
+      }),
+    );
+    results.forEach((result, i) => {
+      if (result.status === 'rejected' && leave(tell[i]!.entry.requesterId)) {
+        changed = true;
+        log.info('Queued requester gone; removed from the queue', { requesterId: tell[i]!.entry.requesterId });
+      }
+    });
+  }
+
+  async function recordPauseChanges(): Promise<void> {
+    while (pauseChanges.length > 0) {
+      const nowPaused = pauseChanges.shift()!;
+      try {
+        await recordGenerationPause({ eventId: uuid4(), paused: nowPaused, queued: queue.length, inFlight: holders.size });
+      } catch (err) {
+        log.warn('Could not record the pause change', { paused: nowPaused, error: String(err) });
+      }
+    }
+  }
+
+  /** Reclaims the permits of holders that closed without giving them back. */
+  async function checkLeases(): Promise<void> {
+    const leaseCheckMs = input.leaseCheckMs ?? LEASE_CHECK_MS;
+    for (;;) {
+      await condition(() => holders.size > 0);
+      await sleep(leaseCheckMs);
+      const held = [...holders.keys()];
+      if (held.length === 0) continue;
+      let closed: string[];
+      try {
+        closed = await findClosedWorkflows({ workflowIds: held });
+      } catch (err) {
+        log.warn('Could not check permit holders; will check again', { error: String(err) });
+        continue;
+      }
+      for (const id of closed) {
+        if (holders.delete(id)) {
+          changed = true;
+          log.warn('Permit holder closed without releasing; permit reclaimed', { requesterId: id });
+        }
+      }
+    }
+  }
+
+  /** Frees the slots of given-back permits once their predictions have ended at WaveSpeed. */
+  async function checkDrains(): Promise<void> {
+    const drainCheckMs = input.drainCheckMs ?? DRAIN_CHECK_MS;
+    for (;;) {
+      await condition(() => draining.size > 0);
+      await sleep(drainCheckMs);
+      const entries = [...draining.values()];
+      let ended: string[];
+      try {
+        ended = await findEndedPredictions({ predictionIds: entries.map((d) => d.predictionId) });
+      } catch (err) {
+        log.warn('Could not check predictions of given-back permits; will check again', { error: String(err) });
+        ended = [];
+      }
+      for (const entry of entries) {
+        if (ended.includes(entry.predictionId) || Date.now() >= entry.until) {
+          draining.delete(entry.requesterId);
+          changed = true;
+        }
+      }
+    }
+  }
+
+  const historyLong = (): boolean => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= (input.eventsPerRun ?? EVENTS_PER_RUN);
+  };
+
+  void checkLeases();
+  void checkDrains();
+  for (;;) {
+    await condition(() => changed || historyLong());
+    if (!changed) {
+      // Handlers only change state, so what they saw is in the carry.
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof wavespeedAdmission>({
+        maxConcurrency,
+        leaseCheckMs: input.leaseCheckMs,
+        eventsPerRun: input.eventsPerRun,
+        drainCheckMs: input.drainCheckMs,
+        carry: { holders: [...holders.values()], draining: [...draining.values()], queue, paused },
+      });
+    }
+    changed = false;
+    await recordPauseChanges();
+    await grant();
+    await tellPositions();
+  }
+}

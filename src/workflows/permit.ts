@@ -1,0 +1,76 @@
+import { CancellationScope, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { permitGrantedSignal, queuePositionSignal, type ReleasePermit } from './admission-messages.js';
+
+const { requestPermit, releasePermit } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+/** A place in line for a WaveSpeed slot, as the admission workflow last told it. */
+export interface QueuePlace {
+  position: number;
+  paused: boolean;
+}
+
+/**
+ * One video workflow's side of the fleet-wide WaveSpeed semaphore
+ * (`wavespeedAdmission`): ask, wait in line, give back once. Must be created
+ * once, at the start of the workflow, so its signal handlers are in place.
+ */
+export class WavespeedPermit {
+  private granted = false;
+  private place: QueuePlace | undefined;
+  private state: 'none' | 'requested' | 'released' = 'none';
+
+  constructor(private readonly requesterId: string) {
+    setHandler(permitGrantedSignal, () => {
+      this.granted = true;
+    });
+    setHandler(queuePositionSignal, (place) => {
+      this.place = place;
+    });
+  }
+
+  /** Whether a permit was asked for and not yet given back (held, or still queued). */
+  get held(): boolean {
+    return this.state === 'requested';
+  }
+
+  /**
+   * Asks for a permit and waits for it in line, calling `onPlace` with each new
+   * place (coalesced: a slow `onPlace` sees only the latest). Cancellable while
+   * waiting; the request itself is not, so a later {@link release} always follows it.
+   */
+  async acquire(onPlace: (place: QueuePlace) => Promise<void>): Promise<void> {
+    this.state = 'requested';
+    await CancellationScope.nonCancellable(() => requestPermit({ requesterId: this.requesterId }));
+    let shown: QueuePlace | undefined;
+    for (;;) {
+      await condition(() => this.granted || (this.place !== undefined && !samePlace(this.place, shown)));
+      if (this.granted) return;
+      shown = this.place!;
+      await onPlace(shown);
+    }
+  }
+
+  /**
+   * Gives the permit back, or leaves the queue; once. With `running`, the
+   * prediction has not ended yet and its slot stays taken until it does. Never
+   * fails: a permit left behind is reclaimed by the lease check.
+   */
+  async release(running?: ReleasePermit['running']): Promise<void> {
+    if (this.state !== 'requested') return;
+    this.state = 'released';
+    try {
+      await CancellationScope.nonCancellable(() => releasePermit({ requesterId: this.requesterId, ...(running ? { running } : {}) }));
+    } catch (err) {
+      log.warn('Could not give the WaveSpeed permit back; the lease check will reclaim it', { error: String(err) });
+    }
+  }
+}
+
+function samePlace(a: QueuePlace, b: QueuePlace | undefined): boolean {
+  return b !== undefined && a.position === b.position && a.paused === b.paused;
+}
