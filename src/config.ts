@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WAVESPEED_MODELS } from './constants.js';
+import { parseEncryptionKeys, type EncryptionKey } from './temporal/encryption.js';
 
 const secretToken = z
   .string()
@@ -46,6 +47,23 @@ export const configSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((v) => v === 'true' || v === '1'),
+
+  /**
+   * AES-256-GCM keys for Temporal payloads, `id:<base64 of 32 bytes>` comma-separated,
+   * the active key first; older keys stay listed so their payloads still decode.
+   */
+  PAYLOAD_ENCRYPTION_KEYS: z
+    .string({ error: 'is not set: give "<id>:<base64 of 32 bytes>", e.g. "k1:$(openssl rand -base64 32)"' })
+    .transform((value, ctx): EncryptionKey[] => {
+    try {
+      return parseEncryptionKeys(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** `/codec/*` for the Temporal UI: `off`, `token` (Bearer ADMIN_TOKEN) or `open` (loopback or behind an authenticating proxy only). */
+  CODEC_ENDPOINT: z.enum(['off', 'token', 'open']).default('off'),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

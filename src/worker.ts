@@ -5,6 +5,7 @@ import { TASK_QUEUES } from './constants.js';
 import { createPrisma } from './db/client.js';
 import { TelegramClient } from './integrations/telegram/client.js';
 import { WavespeedClient } from './integrations/wavespeed/client.js';
+import { encryptedDataConverter } from './temporal/encryption.js';
 import { workerTuning } from './temporal/worker-tuning.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 
@@ -33,7 +34,8 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
-  const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, ...workerTuning };
+  const dataConverter = encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS);
+  const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, dataConverter, ...workerTuning };
   const workers = [
     await Worker.create({ ...common, taskQueue: TASK_QUEUES.media, ...overrides }),
     // Each batch mostly waits for its send slots, so many may run at once.

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Bot } from 'grammy';
 import type { WorkflowGateway } from '../temporal/starter.js';
+import { codecRoute, type CodecEndpointOptions } from './codec-route.js';
 import { registerErrorHandler } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health-route.js';
 import { operatorApi } from './operator-api.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   /** Bearer token of the operators' API; unset, the API answers 503. */
   adminToken?: string;
   logger?: FastifyServerOptions['logger'];
+  /** The Temporal UI's Remote Codec Endpoint under `/codec`; absent, it answers 503. */
+  codec?: Omit<CodecEndpointOptions, 'adminToken'>;
   /** Seconds since the epoch; injectable for signature-window tests. */
   now?: () => number;
 }
@@ -38,5 +41,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(telegramRoute, { bot: deps.bot, secretToken: deps.telegramWebhookSecret });
   await app.register(wavespeedRoute, { workflows: deps.workflows, webhookSecret: deps.wavespeedWebhookSecret, now: deps.now });
   await app.register(operatorApi, { prefix: '/api', adminToken: deps.adminToken, catalog: deps.catalog, workflows: deps.workflows });
+  if (deps.codec) await app.register(codecRoute, { prefix: '/codec', ...deps.codec, adminToken: deps.adminToken });
   return app;
 }

@@ -3,6 +3,7 @@ import { createBot } from '../bot/bot.js';
 import { parseConfig, type Config } from '../config.js';
 import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
+import { EncryptionCodec } from '../temporal/encryption.js';
 import { TemporalWorkflowGateway } from '../temporal/starter.js';
 import { buildApp } from './app.js';
 import { createCatalog } from './services/catalog.js';
@@ -19,7 +20,8 @@ export interface RunningGateway {
 export async function startGateway(config: Config, options: { botInfo?: UserFromGetMe } = {}): Promise<RunningGateway> {
   // Lazy: the gateway starts (and answers 503) while Temporal is down.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const codec = new EncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS);
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs: [codec] } });
   const workflows = new TemporalWorkflowGateway(client, {
     model: config.WAVESPEED_MODEL,
     deadlineMs: config.VIDEO_DEADLINE_MS,
@@ -46,6 +48,7 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
     wavespeedWebhookSecret: webhookSecret,
     catalog: createCatalog(prisma),
     adminToken: config.ADMIN_TOKEN,
+    codec: { mode: config.CODEC_ENDPOINT, codec, uiOrigin: new URL(config.TEMPORAL_UI_URL).origin },
     readiness: {
       temporal: async () => {
         await client.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));

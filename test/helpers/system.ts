@@ -1,6 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startStack, type Stack, type StackOptions } from '../../src/dev/stack.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { TEST_PAYLOAD_ENCRYPTION_KEYS } from './encryption.js';
 import { createLocalEnv } from './temporal.js';
 
 /** The operators' API token of every test system (32 characters). */
@@ -30,6 +31,7 @@ export async function startTestSystem(options: Partial<Omit<StackOptions, 'env' 
       VIDEO_POLL_INITIAL_MS: '1000',
       VIDEO_POLL_MAX_MS: '2000',
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS,
       ...options.env,
     },
     telegram: { ...options.telegram },

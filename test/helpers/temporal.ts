@@ -3,15 +3,19 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { testingExecutable } from '../../src/temporal/binaries.js';
 import { devServerArgs } from '../../src/temporal/dev-server-config.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
+import { testDataConverter } from './encryption.js';
 
 /** The time-skipping test server, from the pinned binary when installed. */
 export function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testingExecutable('test-server') } });
 }
 
-/** A real Temporal dev server (the CLI), from the pinned binary when installed. */
+/** A real Temporal dev server (the CLI), from the pinned binary when installed; its client encrypts with the test key. */
 export function createLocalEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({ server: { executable: testingExecutable('cli'), extraArgs: devServerArgs() } });
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: testingExecutable('cli'), extraArgs: devServerArgs() },
+    client: { dataConverter: testDataConverter() },
+  });
 }
 
 /** Bundles Telewan's workflows once per test file. */
