@@ -20,7 +20,7 @@ export interface AppDeps {
   /** Bearer token of the operators' API; unset, the API answers 503. */
   adminToken?: string;
   logger?: FastifyServerOptions['logger'];
-  /** The Temporal UI's Remote Codec Endpoint under `/codec`; absent, it answers 503. */
+  /** The Temporal UI's Remote Codec Endpoint under `/codec`; absent, there is no such route. */
   codec?: Omit<CodecEndpointOptions, 'adminToken'>;
   /** Seconds since the epoch; injectable for signature-window tests. */
   now?: () => number;
