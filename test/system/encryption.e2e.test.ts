@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,11 +7,12 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportHistory } from '../../scripts/lib/history-export.js';
+import { findTemporalBinary } from '../../src/temporal/binaries.js';
 import { EncryptionCodec, parseEncryptionKeys } from '../../src/temporal/encryption.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video-messages.js';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../helpers/encryption.js';
-import { postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
+import { TEST_ADMIN_TOKEN, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
 import { bundleWorkflows } from '../helpers/temporal.js';
 
 /**
@@ -24,7 +26,7 @@ let plainClient: Client;
 let outDir: string;
 
 beforeAll(async () => {
-  sys = await startTestSystem({ env: { PAYLOAD_ENCRYPTION_KEYS: SYSTEM_KEYS } });
+  sys = await startTestSystem({ env: { PAYLOAD_ENCRYPTION_KEYS: SYSTEM_KEYS, CODEC_ENDPOINT: 'token' } });
   // What anyone with access to the Temporal server (or its database) sees: no codec.
   plainClient = new Client({ connection: sys.temporal.connection, namespace: sys.config.TEMPORAL_NAMESPACE });
   outDir = mkdtempSync(join(tmpdir(), 'telewan-export-'));
@@ -52,6 +54,11 @@ function payloadsOf(historyJson: string): Array<{ encoding: string; data: string
   };
   walk(JSON.parse(historyJson));
   return found;
+}
+
+interface JsonPayloadOut {
+  metadata: { encoding: string };
+  data: string;
 }
 
 const CHAT = 731_977;
@@ -125,5 +132,26 @@ describe('payload encryption on a real Temporal server', () => {
     await expect(
       exportHistory({ client: plainClient, workflowId: videoId, dir: outDir, name: 'exported-video.json', replayKeyId: 'prod-like' }),
     ).rejects.toThrow(/exists/);
+  });
+
+  it('lets the temporal CLI read the history through the gateway’s codec endpoint, with the admin token', async () => {
+    const cli = findTemporalBinary('cli')!;
+    const show = (...extra: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile(cli, ['workflow', 'show', '-w', videoId, '--address', sys.temporal.address, '--output', 'json', ...extra], (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        ),
+      );
+    const codecFlags = ['--codec-endpoint', `${sys.gateway.url}/codec`];
+    const input = (json: string) => {
+      const [started] = (JSON.parse(json) as { events: Array<{ workflowExecutionStartedEventAttributes: { input: { payloads: JsonPayloadOut[] } } }> }).events;
+      const [payload] = started!.workflowExecutionStartedEventAttributes.input.payloads;
+      return { encoding: Buffer.from(payload!.metadata.encoding, 'base64').toString(), data: Buffer.from(payload!.data, 'base64').toString() };
+    };
+    const decoded = input(await show(...codecFlags, '--codec-auth', `Bearer ${TEST_ADMIN_TOKEN}`));
+    expect(decoded.encoding).toBe('json/plain');
+    expect(decoded.data).toContain(CAPTION);
+    expect(input(await show()).encoding).toBe('binary/encrypted');
+    await expect(show(...codecFlags)).rejects.toThrow();
   });
 });
