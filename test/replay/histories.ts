@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
-/** The committed histories: plaintext ones in test/replay, encrypted (test key) ones in test/replay/encrypted. */
+/**
+ * Every committed history under test/replay, subfolders included: plaintext ones
+ * from before encryption, `encrypted/` (recorded with the test key) and exported ones.
+ */
 export function recordedHistories(): Array<{ file: string; workflowId: string; history: unknown }> {
-  return ['', 'encrypted/'].flatMap((sub) =>
-    readdirSync(`${root}${sub}`)
-      .filter((f) => f.endsWith('.json'))
-      .map((f) => ({ file: `${sub}${f}`, workflowId: `${sub}${f}`.replace(/\.json$/, ''), history: JSON.parse(readFileSync(`${root}${sub}${f}`, 'utf8')) as unknown })),
-  );
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, workflowId: file.replace(/\.json$/, ''), history: JSON.parse(readFileSync(`${root}${file}`, 'utf8')) as unknown }));
 }
