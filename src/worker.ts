@@ -5,7 +5,7 @@ import { TASK_QUEUES } from './constants.js';
 import { createPrisma } from './db/client.js';
 import { TelegramClient } from './integrations/telegram/client.js';
 import { WavespeedClient } from './integrations/wavespeed/client.js';
-import { encryptedDataConverter } from './temporal/encryption.js';
+import { encryptedDataConverter, failureConverterPath } from './temporal/encryption.js';
 import { workerTuning } from './temporal/worker-tuning.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 
@@ -33,7 +33,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     },
   });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath() });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath() });
   const dataConverter = encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS);
   const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, dataConverter, ...workerTuning };
   const workers = [

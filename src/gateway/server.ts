@@ -3,7 +3,7 @@ import { createBot } from '../bot/bot.js';
 import { parseConfig, type Config } from '../config.js';
 import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
-import { EncryptionCodec } from '../temporal/encryption.js';
+import { EncryptionCodec, encryptedDataConverter } from '../temporal/encryption.js';
 import { TemporalWorkflowGateway } from '../temporal/starter.js';
 import { buildApp } from './app.js';
 import { createCatalog } from './services/catalog.js';
@@ -21,7 +21,7 @@ export async function startGateway(config: Config, options: { botInfo?: UserFrom
   // Lazy: the gateway starts (and answers 503) while Temporal is down.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const codec = new EncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS);
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs: [codec] } });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(codec) });
   const workflows = new TemporalWorkflowGateway(client, {
     model: config.WAVESPEED_MODEL,
     deadlineMs: config.VIDEO_DEADLINE_MS,

@@ -1,4 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { METADATA_ENCODING_KEY, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 
@@ -146,7 +148,23 @@ export function generateEncryptionKeyEntry(id: string): string {
   return `${id}:${randomBytes(KEY_BYTES).toString('base64')}`;
 }
 
-/** The data converter every Temporal client, worker and replayer of Telewan uses. */
-export function encryptedDataConverter(keys: readonly EncryptionKey[]): DataConverter {
-  return { payloadCodecs: [new EncryptionCodec(keys)] };
+/**
+ * The module with Telewan's failure converter (failure messages and stack traces
+ * encoded, so encrypted): for `bundleWorkflowCode({ failureConverterPath })` and
+ * the data converter. The source when running from source, else the compiled file.
+ */
+export function failureConverterPath(): string {
+  const ts = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+  return existsSync(ts) ? ts : fileURLToPath(new URL('./failure-converter.js', import.meta.url));
+}
+
+/**
+ * The data converter every Temporal client, worker and replayer of Telewan uses:
+ * payloads encrypted by an {@link EncryptionCodec}, failure messages moved into
+ * encrypted attributes. Workers must run a bundle built with the same
+ * {@link failureConverterPath}.
+ */
+export function encryptedDataConverter(keysOrCodec: readonly EncryptionKey[] | EncryptionCodec): DataConverter {
+  const codec = keysOrCodec instanceof EncryptionCodec ? keysOrCodec : new EncryptionCodec(keysOrCodec);
+  return { payloadCodecs: [codec], failureConverterPath: failureConverterPath() };
 }

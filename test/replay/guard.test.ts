@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { failureConverterPath } from '../../src/temporal/encryption.js';
 import { testDataConverter } from '../helpers/encryption.js';
 import { bundleWorkflows } from '../helpers/temporal.js';
 import { recordedHistories } from './histories.js';
@@ -14,7 +15,11 @@ let reordered: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
   [real, reordered] = await Promise.all([
     bundleWorkflows(),
-    bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./fixtures/reordered-video.ts', import.meta.url)), logger: quiet }),
+    bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('./fixtures/reordered-video.ts', import.meta.url)),
+      failureConverterPath: failureConverterPath(),
+      logger: quiet,
+    }),
   ]);
 });
 

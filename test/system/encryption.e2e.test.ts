@@ -8,7 +8,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportHistory } from '../../scripts/lib/history-export.js';
 import { findTemporalBinary } from '../../src/temporal/binaries.js';
-import { EncryptionCodec, parseEncryptionKeys } from '../../src/temporal/encryption.js';
+import { EncryptionCodec, encryptedDataConverter, parseEncryptionKeys } from '../../src/temporal/encryption.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video-messages.js';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../helpers/encryption.js';
@@ -38,7 +38,19 @@ afterAll(async () => {
 });
 
 const systemClient = () =>
-  new Client({ connection: sys.temporal.connection, namespace: sys.config.TEMPORAL_NAMESPACE, dataConverter: { payloadCodecs: [new EncryptionCodec(parseEncryptionKeys(SYSTEM_KEYS))] } });
+  new Client({ connection: sys.temporal.connection, namespace: sys.config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(parseEncryptionKeys(SYSTEM_KEYS)) });
+
+/** The message and stack trace of every failure in a history, as the server stores them. */
+function failureTextsOf(historyJson: string): string[] {
+  const found: string[] = [];
+  const walk = (node: unknown, key = ''): void => {
+    if (Array.isArray(node)) node.forEach((n) => walk(n, key));
+    else if (node && typeof node === 'object') Object.entries(node).forEach(([k, v]) => walk(v, k));
+    else if ((key === 'message' || key === 'stackTrace') && typeof node === 'string') found.push(node);
+  };
+  walk(JSON.parse(historyJson));
+  return found;
+}
 
 /** Every payload's bytes in a history as the server stores it, and each payload's encoding. */
 function payloadsOf(historyJson: string): Array<{ encoding: string; data: string }> {
@@ -81,6 +93,13 @@ describe('payload encryption on a real Temporal server', () => {
     expect(accepted.status).toBe(202);
     const summaryWorkflowId = (accepted.body as { workflowId: string }).workflowId;
 
+    // A user who blocked the bot: Telegram's refusal names the chat, in a failure message.
+    const BLOCKED = CHAT + 2;
+    sys.telegram!.setChat(BLOCKED, 'blocked');
+    const blockedUpdate = await sys.telegram!.makePhotoUpdate({ chatId: BLOCKED, userId: BLOCKED, caption: 'never seen' });
+    expect((await sys.telegram!.pushUpdate(blockedUpdate)).status).toBe(200);
+    const blockedId = videoWorkflowId(BLOCKED, blockedUpdate.message!.message_id);
+
     // The service (its codec) reads results as usual.
     const client = systemClient();
     const outcome = (await client.workflow.getHandle(videoId).result()) as VideoOutcome;
@@ -88,10 +107,12 @@ describe('payload encryption on a real Temporal server', () => {
     expect(await client.workflow.getHandle(summaryWorkflowId).result()).toMatchObject({ total: 1, sent: 1 });
     expect(sys.telegram!.messagesTo(CHAT + 1).some((m) => m.text?.includes(summaryText))).toBe(true);
 
+    expect(await client.workflow.getHandle(blockedId).result()).toMatchObject({ status: 'failed', reason: 'blocked' });
+
     // Without the codec, nothing readable: results do not decode...
     await expect(plainClient.workflow.getHandle(videoId).result()).rejects.toThrow();
     // ...and no payload of either history holds the chat id, the prompt or the summary.
-    for (const id of [videoId, summaryWorkflowId]) {
+    for (const id of [videoId, summaryWorkflowId, blockedId]) {
       const raw = historyToJSON(await plainClient.workflow.getHandle(id).fetchHistory());
       const payloads = payloadsOf(raw);
       const userPayloads = payloads.filter((p) => p.encoding !== 'json/plain' || !/^\{"id":"|^\[/.test(p.data));
@@ -99,13 +120,18 @@ describe('payload encryption on a real Temporal server', () => {
       for (const p of userPayloads) {
         expect(p.encoding).toBe('binary/encrypted');
         expect(p.data).not.toContain(String(CHAT));
+        expect(p.data).not.toContain(String(BLOCKED));
         expect(p.data).not.toContain('lighthouse');
         expect(p.data).not.toContain('merger');
       }
       // Only the SDK's own patch markers and search attributes stay in clear (no user data).
       for (const p of payloads.filter((q) => q.encoding === 'json/plain')) expect(p.data).toMatch(/^\{"id":"[a-z-]+","deprecated":(true|false)\}$|^\[("[a-z-]+",?)*\]$/);
       expect(raw).not.toContain(Buffer.from(CAPTION).toString('base64').slice(0, 24));
+      // Failure messages are encoded too (they would name the chat).
+      for (const text of failureTextsOf(raw)) expect(text).not.toMatch(new RegExp(`${CHAT}|${BLOCKED}|blocked by the user`));
     }
+    const blockedFailures = failureTextsOf(historyToJSON(await plainClient.workflow.getHandle(blockedId).fetchHistory()));
+    expect(blockedFailures).toContain('Encoded failure');
   });
 
   it('exports a finished workflow as a replay fixture that replays with the test key', async () => {
