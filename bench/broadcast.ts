@@ -24,7 +24,7 @@ import type { DistributionCounts } from '../src/workflows/distribution-messages.
 import { spawnWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { numericFlags } from './lib/args.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
-import { Cleanup, createBenchDatabase, machineInfo, printMachine, startTemporal } from './lib/infra.js';
+import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, createBenchDatabase, machineInfo, printMachine, startTemporal } from './lib/infra.js';
 import { table } from './lib/stats.js';
 
 const flags = numericFlags({ subscribers: 3000, paidSubscribers: 100_000, baseline: 600, workers: 1 });
@@ -99,6 +99,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
         LOG_LEVEL: 'warn',
         BROADCAST_RATE_PER_SECOND: String(s.ceiling),
         BROADCAST_PAID: String(s.paid),
+        PAYLOAD_ENCRYPTION_KEYS: BENCH_PAYLOAD_KEYS,
       },
       telegram: { globalRatePerSecond: s.simulatorLimit, paidBroadcastRatePerSecond: s.simulatorLimit, perChatRatePerSecond: 1 },
     });
@@ -114,7 +115,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
 
     const connection = await Connection.connect({ address: temporal.address });
     cleanup.add('client', () => connection.close());
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: benchDataConverter() });
     const cpu = new CpuMeter({ worker: workers[0]?.child.pid, 'simulators+gateway': process.pid, temporal: temporal.process.pid });
     cpu.start();
     const started = Date.now();

@@ -17,7 +17,7 @@ import type { VideoOutcome } from '../src/workflows/video-messages.js';
 import { numericFlags } from './lib/args.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
 import { activityTimings, workflowTaskDurations } from './lib/history.js';
-import { Cleanup, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';
+import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';
 import { ms, summarize, table } from './lib/stats.js';
 
 const CAPTION = 'the cat slowly turns its head and blinks';
@@ -48,10 +48,10 @@ async function main(): Promise<void> {
     const machine = await machineInfo(databaseUrl);
     const connection = await Connection.connect({ address: temporal.address });
     cleanup.add('client connection', () => connection.close());
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: benchDataConverter() });
     const stack = await startStack({
       sandbox: true,
-      env: { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, GATEWAY_PORT: '0', LOG_LEVEL: 'warn' },
+      env: { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, GATEWAY_PORT: '0', LOG_LEVEL: 'warn', PAYLOAD_ENCRYPTION_KEYS: BENCH_PAYLOAD_KEYS },
       wavespeed: { latencyMs: 1_000, processingAfterMs: 200 },
     });
     cleanup.add('stack', () => stack.stop());

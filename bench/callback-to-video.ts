@@ -24,7 +24,7 @@ import type { VideoOutcome } from '../src/workflows/video-messages.js';
 import { numericFlags } from './lib/args.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
 import { activityTimings, CALLBACK_STEPS, callbackSteps, workflowTaskDurations, type CallbackSplit } from './lib/history.js';
-import { Cleanup, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';
+import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';
 import { ms, summarize, table } from './lib/stats.js';
 
 const TARGET_P50_MS = 50;
@@ -82,6 +82,7 @@ async function startBenchStack(databaseUrl: string, temporalAddress: string, pol
       VIDEO_POLL_MAX_MS: String(polling.maxMs),
       // As a Gold account: the fleet-wide cap must not queue the jobs either.
       WAVESPEED_MAX_CONCURRENCY: '1000',
+      PAYLOAD_ENCRYPTION_KEYS: BENCH_PAYLOAD_KEYS,
     },
     // Many slots, so that no prediction queues; Telegram keeps its real flood limits.
     wavespeed: { latencyMs: GENERATION_MS, processingAfterMs: 200, maxConcurrent: 1_000 },
@@ -270,7 +271,7 @@ async function main(): Promise<void> {
     const machine = await machineInfo(databaseUrl);
     const connection = await Connection.connect({ address: temporal.address });
     cleanup.add('client connection', () => connection.close());
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: benchDataConverter() });
 
     console.log(`\nCallback → video: ${flags.jobs} jobs per variant at ${flags.pace} jobs/s, generation ${GENERATION_MS.join('–')} ms`);
     printMachine(machine);

@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import { SANDBOX_WEBHOOK_SECRET, startStack } from '../src/dev/stack.js';
 import { numericFlags } from './lib/args.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
-import { Cleanup, countLogLines, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';
+import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, countLogLines, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';
 import { runLoad, type KindResult, type LoadKind } from './lib/load.js';
 import { ms, summarize, table } from './lib/stats.js';
 
@@ -74,12 +74,12 @@ async function main(): Promise<void> {
     const stack = await startStack({
       sandbox: true,
       worker: false,
-      env: { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, GATEWAY_PORT: '0', LOG_LEVEL: 'warn' },
+      env: { DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporal.address, GATEWAY_PORT: '0', LOG_LEVEL: 'warn', PAYLOAD_ENCRYPTION_KEYS: BENCH_PAYLOAD_KEYS },
     });
     cleanup.add('stack', () => stack.stop());
     const connection = await Connection.connect({ address: temporal.address });
     cleanup.add('client connection', () => connection.close());
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: benchDataConverter() });
 
     console.log(`\nWebhook acknowledgement: ${flags.rate}/s, ${flags.seconds} s of each kind in alternating ${flags.block} s blocks (after ${flags.warmup} s warm-up each), open loop, keep-alive`);
     printMachine(machine);
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
           taskQueue: 'bench-unused',
           workflowType: 'benchNoop',
           workflowIdPrefix: `bench-noop-${process.pid}`,
+          payloadKeys: BENCH_PAYLOAD_KEYS,
         },
       },
       cleanup,

@@ -1,12 +1,18 @@
 /**
- * `npm run history:record`: runs the image-to-video workflow for real (Temporal
- * dev server, Postgres, gateway, worker, simulators) along each path the replay
- * tests cover, and writes each history to test/replay/<name>.json.
+ * `npm run history:record [-- --only video-callback,video-polling] [--overwrite]`:
+ * runs the workflows for real (Temporal dev server, Postgres, gateway, worker,
+ * simulators) along each path the replay tests cover, and writes each history to
+ * test/replay/encrypted/<name>.json. Payloads are encrypted with the committed
+ * test key (test/helpers/encryption.ts), as production histories are with theirs;
+ * the replay tests decode them with the same key. An existing file is kept unless
+ * `--overwrite` is given: rename it (e.g. `<name>.v3.json`) to keep replaying it.
  *
  * Re-record after a deliberate, patched() change to a workflow; never to make a
  * failing replay test pass (see CONTRIBUTING.md).
  */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TASK_QUEUES } from '../src/constants.js';
 import { commandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../src/workflows/ids.js';
@@ -24,12 +30,24 @@ const scenarios: Array<{ name: string; caption?: string; seed?: number; command?
   { name: 'summary-multi-batch', subscribers: 60 },
 ];
 
+const OUT_DIR = 'test/replay/encrypted';
+
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, overwrite: { type: 'boolean', default: false } }, strict: true });
+  const only = values.only?.split(',').map((n) => n.trim());
+  const unknown = only?.filter((n) => !scenarios.some((s) => s.name === n)) ?? [];
+  if (unknown.length) throw new Error(`Unknown scenario(s) ${unknown.join(', ')}; known: ${scenarios.map((s) => s.name).join(', ')}`);
+  const chosen = scenarios.filter((s) => !only || only.includes(s.name));
+  const existing = chosen.map((s) => `${OUT_DIR}/${s.name}.json`).filter((p) => existsSync(p));
+  if (existing.length && !values.overwrite) throw new Error(`${existing.join(', ')} exist: rename them to keep replaying them, or pass --overwrite`);
+  await mkdir(OUT_DIR, { recursive: true });
+
   const sys = await startTestSystem();
   try {
     let chatId = 9100;
     for (const scenario of scenarios) {
       chatId += 1;
+      if (!chosen.includes(scenario)) continue;
       const telegram = sys.telegram!;
       let workflowId: string;
       if (scenario.subscribers !== undefined) {
@@ -54,7 +72,7 @@ async function main(): Promise<void> {
       }
       await handle.result().catch(() => undefined);
       const history = await handle.fetchHistory();
-      const path = `test/replay/${scenario.name}.json`;
+      const path = `${OUT_DIR}/${scenario.name}.json`;
       await writeFile(path, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);
       console.log(`${path}: ${history.events?.length ?? 0} events`);
     }

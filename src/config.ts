@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, USER_LIMIT_DEFAULTS, WAVESPEED_MODELS } from './constants.js';
 import { wavespeedPricesSetting } from './pricing.js';
+import { parseEncryptionKeys, type EncryptionKey } from './temporal/encryption.js';
 
 const secretToken = z
   .string()
@@ -82,6 +83,22 @@ export const configSchema = z.object({
   USER_UPDATE_RATE_LIMIT: updateRate,
   /** Price overrides per model and video length, laid over the list prices in src/constants.ts. */
   WAVESPEED_PRICES: wavespeedPricesSetting,
+  /**
+   * AES-256-GCM keys for Temporal payloads, `id:<base64 of 32 bytes>` comma-separated,
+   * the active key first; older keys stay listed so their payloads still decode.
+   */
+  PAYLOAD_ENCRYPTION_KEYS: z
+    .string({ error: 'is not set: give "<id>:<base64 of 32 bytes>", e.g. "k1:$(openssl rand -base64 32)"' })
+    .transform((value, ctx): EncryptionKey[] => {
+    try {
+      return parseEncryptionKeys(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** `/codec/*` for the Temporal UI: `off`, `token` (Bearer ADMIN_TOKEN) or `open` (loopback or behind an authenticating proxy only). */
+  CODEC_ENDPOINT: z.enum(['off', 'token', 'open']).default('off'),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

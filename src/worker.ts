@@ -11,6 +11,7 @@ import { createWorkerMetrics, type WorkerMetrics } from './observability/metrics
 import { startMetricsServer } from './observability/metrics-server.js';
 import { installTemporalRuntime, PinoTemporalLogger } from './observability/temporal-runtime.js';
 import { requireSearchAttributes } from './temporal/require-search-attributes.js';
+import { encryptedDataConverter, failureConverterPath } from './temporal/encryption.js';
 import { workerTuning } from './temporal/worker-tuning.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 
@@ -51,12 +52,13 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   const prisma = createPrisma(config.DATABASE_URL);
   // Lazy: connects on the first admission call, and a failed start has nothing to close but this.
   const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const dataConverter = encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS);
   const activities = createActivities({
     prisma,
     telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, metrics }),
     wavespeed: new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT }),
     metrics,
-    temporal: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
+    temporal: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
     config: {
       publicUrl: config.PUBLIC_URL,
       broadcast: { ratePerSecond: config.BROADCAST_RATE_PER_SECOND, paid: config.BROADCAST_PAID },
@@ -81,8 +83,12 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   try {
     connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     await requireSearchAttributes(connection.operatorService, config.TEMPORAL_NAMESPACE);
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new PinoTemporalLogger(() => logger) });
-    const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, ...workerTuning };
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: workflowsPath(),
+      failureConverterPath: failureConverterPath(),
+      logger: new PinoTemporalLogger(() => logger),
+    });
+    const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, dataConverter, ...workerTuning };
     workers = [
       await Worker.create({ ...common, taskQueue: TASK_QUEUES.media, ...overrides }),
       // Each batch mostly waits for its send slots, so many may run at once.

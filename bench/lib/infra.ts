@@ -16,7 +16,18 @@ import {
 } from '../../scripts/lib/postgres.js';
 import { waitForServer } from '../../src/dev/temporal-server.js';
 import { findTemporalBinary } from '../../src/temporal/binaries.js';
+import { encryptedDataConverter, generateEncryptionKeyEntry, parseEncryptionKeys } from '../../src/temporal/encryption.js';
 import { DEV_SERVER_DYNAMIC_CONFIG, searchAttributeArgs } from '../../src/temporal/dev-server-config.js';
+
+/**
+ * The payload key of this benchmark run (`PAYLOAD_ENCRYPTION_KEYS`), shared by
+ * every stack, worker process and client it starts, so all of them measure
+ * encrypted payloads as production has them.
+ */
+export const BENCH_PAYLOAD_KEYS = generateEncryptionKeyEntry('bench');
+
+/** The data converter of a benchmark's own clients: the codec with {@link BENCH_PAYLOAD_KEYS}. */
+export const benchDataConverter = () => encryptedDataConverter(parseEncryptionKeys(BENCH_PAYLOAD_KEYS));
 
 /** Benchmark databases are `telewan_bench_<time>_<pid>_<random>`; killed runs' leftovers are swept after an hour. */
 const BENCH_DATABASE_PREFIX = 'telewan_bench';

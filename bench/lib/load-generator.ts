@@ -6,6 +6,7 @@
  */
 import { Agent, request } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
+import { encryptedDataConverter, parseEncryptionKeys } from '../../src/temporal/encryption.js';
 import type { TgUpdate } from '../../src/simulators/telegram.js';
 import type { GeneratorMessage, LoadKind, LoadPlan, LoadResult, Sample } from './load.js';
 
@@ -74,7 +75,7 @@ async function run(plan: LoadPlan): Promise<LoadResult> {
   const webhookUrl = new URL(plan.webhook.url);
   const headers = { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': plan.webhook.secret };
   const connection = await Connection.connect({ address: plan.start.temporalAddress });
-  const client = new Client({ connection, namespace: plan.start.namespace });
+  const client = new Client({ connection, namespace: plan.start.namespace, dataConverter: encryptedDataConverter(parseEncryptionKeys(plan.start.payloadKeys)) });
 
   let chatId = plan.webhook.firstChatId;
   let workflowNumber = 0;

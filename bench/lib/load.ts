@@ -18,6 +18,8 @@ export interface StartTarget {
   taskQueue: string;
   workflowType: string;
   workflowIdPrefix: string;
+  /** `PAYLOAD_ENCRYPTION_KEYS` of the run: starts encrypt their input as the gateway does. */
+  payloadKeys: string;
 }
 
 export type LoadKind = 'webhook' | 'start';

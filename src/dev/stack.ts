@@ -4,6 +4,7 @@ import { startGateway, type RunningGateway } from '../gateway/server.js';
 import { createLogger, secretsOf } from '../observability/logger.js';
 import { TelegramSimulator, type TelegramSimulatorOptions } from '../simulators/telegram.js';
 import { WavespeedSimulator, type WavespeedSimulatorOptions } from '../simulators/wavespeed.js';
+import { generateEncryptionKeyEntry } from '../temporal/encryption.js';
 import { startWorker, type RunningWorker } from '../worker.js';
 
 export interface StackOptions {
@@ -44,6 +45,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     env.TELEGRAM_BOT_TOKEN ??= SANDBOX_TOKEN;
     env.TELEGRAM_WEBHOOK_SECRET ??= SANDBOX_WEBHOOK_SECRET;
     env.WAVESPEED_API_KEY ??= 'sandbox-key';
+    // Simulated data only; a throwaway key unless the caller brings one.
+    env.PAYLOAD_ENCRYPTION_KEYS ??= generateEncryptionKeyEntry('sandbox');
     telegram = new TelegramSimulator({ token: env.TELEGRAM_BOT_TOKEN, ...options.telegram });
     wavespeed = new WavespeedSimulator({ apiKey: env.WAVESPEED_API_KEY, ...options.wavespeed });
     env.TELEGRAM_API_ROOT = await telegram.start();

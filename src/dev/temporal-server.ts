@@ -11,6 +11,8 @@ export interface DevServerOptions {
   uiPort?: number;
   /** SQLite file that keeps workflows across restarts; in memory when absent. */
   dbFile?: string;
+  /** Remote Codec Endpoint the Web UI decodes payloads with, e.g. `http://127.0.0.1:8080/codec`. */
+  uiCodecEndpoint?: string;
   /** Custom search attributes to register, e.g. `{ TelegramChatId: 'Int' }`. */
   searchAttributes?: Record<string, string>;
 }
@@ -37,6 +39,7 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
+  if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
   for (const [name, type] of Object.entries(options.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
   const child = spawn(binary, args, { stdio: ['ignore', 'inherit', 'inherit'] });
   const address = `${host}:${port}`;

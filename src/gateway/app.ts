@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServ
 import type { Bot } from 'grammy';
 import type { Redriver } from '../temporal/redrive.js';
 import type { WorkflowGateway } from '../temporal/starter.js';
+import { codecRoute, type CodecEndpointOptions } from './codec-route.js';
 import { registerErrorHandler } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health-route.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../observability/metrics.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   metrics?: GatewayMetrics;
   /** Figures behind `GET /api/stats`; without it that route does not exist. */
   stats?: StatsService;
+  /** The Temporal UI's Remote Codec Endpoint under `/codec`; absent, there is no such route. */
+  codec?: Omit<CodecEndpointOptions, 'adminToken'>;
   /** Seconds since the epoch; injectable for signature-window tests. */
   now?: () => number;
 }
@@ -60,5 +63,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stats: deps.stats,
     redriver: deps.redriver,
   });
+  if (deps.codec) await app.register(codecRoute, { prefix: '/codec', ...deps.codec, adminToken: deps.adminToken });
   return app;
 }

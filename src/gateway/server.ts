@@ -8,6 +8,7 @@ import { createLogger, secretsOf, type Logger } from '../observability/logger.js
 import { createGatewayMetrics } from '../observability/metrics.js';
 import { recordEvent } from '../db/events.js';
 import { TemporalRedriver } from '../temporal/redrive.js';
+import { EncryptionCodec, encryptedDataConverter } from '../temporal/encryption.js';
 import { TemporalWorkflowGateway } from '../temporal/starter.js';
 import { TemporalWorkflowCounter } from '../temporal/visibility.js';
 import { buildApp } from './app.js';
@@ -35,7 +36,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const metrics = createGatewayMetrics({ processMetrics: true });
   // Lazy: the gateway starts (and answers 503) while Temporal is down.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const codec = new EncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS);
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(codec) });
   const temporal = new TemporalWorkflowGateway(client, {
     model: config.WAVESPEED_MODEL,
     deadlineMs: config.VIDEO_DEADLINE_MS,
@@ -75,6 +77,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     metrics,
     stats: createStatsService({ prisma, workflows: new TemporalWorkflowCounter(client) }),
     redriver: new TemporalRedriver(client, (event) => recordEvent(prisma, event)),
+    codec: { mode: config.CODEC_ENDPOINT, codec, uiOrigin: new URL(config.TEMPORAL_UI_URL).origin },
     readiness: {
       temporal: async () => {
         await client.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));

@@ -3,6 +3,7 @@ import { startStack, type Stack, type StackOptions } from '../../src/dev/stack.j
 import { createLogger } from '../../src/observability/logger.js';
 import { installTemporalRuntime } from '../../src/observability/temporal-runtime.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { TEST_PAYLOAD_ENCRYPTION_KEYS } from './encryption.js';
 import { createLocalEnv } from './temporal.js';
 
 /** The operators' API token of every test system (32 characters). */
@@ -35,6 +36,7 @@ export async function startTestSystem(options: Partial<Omit<StackOptions, 'env' 
       VIDEO_POLL_INITIAL_MS: '1000',
       VIDEO_POLL_MAX_MS: '2000',
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS,
       ...options.env,
     },
     telegram: { ...options.telegram },

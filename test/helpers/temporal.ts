@@ -4,7 +4,9 @@ import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporali
 import { testingExecutable } from '../../src/temporal/binaries.js';
 import { devServerArgs } from '../../src/temporal/dev-server-config.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
+import { failureConverterPath } from '../../src/temporal/encryption.js';
 import { workflowsPath } from '../../src/temporal/workflows-path.js';
+import { testDataConverter } from './encryption.js';
 
 /**
  * The time-skipping test server, from the pinned binary when installed, with
@@ -22,12 +24,15 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
   return env;
 }
 
-/** A real Temporal dev server (the CLI), from the pinned binary when installed. */
+/** A real Temporal dev server (the CLI), from the pinned binary when installed; its client encrypts with the test key. */
 export function createLocalEnv(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({ server: { executable: testingExecutable('cli'), extraArgs: devServerArgs() } });
+  return TestWorkflowEnvironment.createLocal({
+    server: { executable: testingExecutable('cli'), extraArgs: devServerArgs() },
+    client: { dataConverter: testDataConverter() },
+  });
 }
 
 /** Bundles Telewan's workflows once per test file. */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
 }

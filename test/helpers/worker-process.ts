@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config.js';
+import { formatEncryptionKeys } from '../../src/temporal/encryption.js';
 
 const workerEntry = fileURLToPath(new URL('../../src/worker.ts', import.meta.url));
 
 /** The config as the environment a separate worker process reads. */
 export function configEnv(config: Config): Record<string, string> {
-  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+  const env = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+  return { ...env, PAYLOAD_ENCRYPTION_KEYS: formatEncryptionKeys(config.PAYLOAD_ENCRYPTION_KEYS) };
 }
 
 export interface WorkerProcess {

@@ -1,11 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { testDataConverter } from '../helpers/encryption.js';
 import { bundleWorkflows } from '../helpers/temporal.js';
+import { recordedHistories } from './histories.js';
 
-const dir = fileURLToPath(new URL('.', import.meta.url));
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json'));
+const histories = recordedHistories();
 
 let bundle: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
@@ -13,19 +12,30 @@ beforeAll(async () => {
 });
 
 /**
- * Histories recorded from real runs (`npm run history:record`) must replay
- * against today's workflow code: a change that would break running workflows
- * fails here with a non-determinism error.
+ * Histories recorded from real runs (`npm run history:record`, or exported from a
+ * server with `npm run history:export`) must replay against today's workflow code:
+ * a change that would break running workflows fails here with a non-determinism
+ * error. The replayer decodes with the same codec (test key) as the recorder, and
+ * plaintext histories from before encryption pass through it.
  */
 describe('replay of recorded histories', () => {
   it('has the recorded paths the workflows promise to keep', () => {
-    expect(fixtures).toEqual(
-      expect.arrayContaining(['video-callback.json', 'video-polling.json', 'video-callback.v1.json', 'summary-small.json', 'summary-multi-batch.json']),
+    expect(histories.map((h) => h.file)).toEqual(
+      expect.arrayContaining([
+        'video-callback.json',
+        'video-polling.json',
+        'video-callback.v1.json',
+        'summary-small.json',
+        'summary-multi-batch.json',
+        'encrypted/video-callback.json',
+        'encrypted/video-polling.json',
+        'encrypted/video-failed.json',
+        'encrypted/video-cancelled.json',
+      ]),
     );
   });
 
-  it.each(fixtures)('%s replays without non-determinism', async (file) => {
-    const history = JSON.parse(readFileSync(`${dir}/${file}`, 'utf8')) as unknown;
-    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, file.replace('.json', ''))).resolves.toBeUndefined();
+  it.each(histories.map((h) => [h.file, h] as const))('%s replays without non-determinism', async (_file, { history, workflowId }) => {
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle, dataConverter: testDataConverter() }, history, workflowId)).resolves.toBeUndefined();
   });
 });
