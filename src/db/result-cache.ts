@@ -137,10 +137,10 @@ export interface CacheHitRate {
  * lookup is a request that reached the cache and then either resent a stored
  * video (hit) or submitted to WaveSpeed (miss).
  */
-export async function cacheHitRate(prisma: PrismaClient, since: Date): Promise<CacheHitRate> {
+export async function cacheHitRate(prisma: PrismaClient, since: Date, until?: Date): Promise<CacheHitRate> {
   const rows = await prisma.generation.groupBy({
     by: ['cacheHit'],
-    where: { requestedAt: { gte: since }, cacheHit: { not: null } },
+    where: { requestedAt: { gte: since, ...(until ? { lt: until } : {}) }, cacheHit: { not: null } },
     _count: { _all: true },
   });
   const hits = rows.find((r) => r.cacheHit === true)?._count._all ?? 0;

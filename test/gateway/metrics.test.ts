@@ -27,7 +27,16 @@ const STATS: Stats = {
     botCommand: { running: 0, failed: 0 },
     distributeSummary: { running: 1, failed: 2 },
   },
-  today: { date: '2026-11-22', generations: { completed: 5, failed: 1 }, deliveries: { sent: 120, blocked: 2 } },
+  today: {
+    date: '2026-11-22',
+    generations: { completed: 5, failed: 1 },
+    deliveries: { sent: 120, blocked: 2 },
+    cache: { lookups: 4, hits: 1, rate: 0.25 },
+  },
+  spend: [
+    { day: '2026-11-21', costUsd: 0.3, charged: 2 },
+    { day: '2026-11-22', costUsd: 0.75, charged: 5 },
+  ],
 };
 
 let app: FastifyInstance;

@@ -104,7 +104,10 @@ it('runs videos and a distribution with JSON logs free of secrets, metrics that 
     date: new Date().toISOString().slice(0, 10),
     generations: { completed: 1, failed: 2, [inProgress.status]: 1 },
     deliveries: { sent: 20 },
+    // Different photos: every lookup that happened missed.
+    cache: expect.objectContaining({ hits: 0, rate: 0 }),
   });
+  expect((stats as unknown as { spend: unknown[] }).spend).toHaveLength(7);
   expect((await fetch(`${sys.gateway.url}/api/stats`)).status).toBe(401);
 
   // Logs: JSON lines from the gateway, the worker, the SDK and activities; no secret in any.

@@ -1,4 +1,6 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
+import { spendByDay, type DailySpend } from '../../db/costs.js';
+import { cacheHitRate, type CacheHitRate } from '../../db/result-cache.js';
 import { WORKFLOW_TYPES, type WorkflowCounter, type WorkflowType } from '../../temporal/visibility.js';
 
 /** One UTC day of work, from the database. */
@@ -9,12 +11,19 @@ export interface DailyActivity {
   generations: Record<string, number>;
   /** Summary deliveries created that day, by status. */
   deliveries: Record<string, number>;
+  /** Result-cache lookups of requests made that day, and how many were hits. */
+  cache: CacheHitRate;
 }
+
+/** Days of WaveSpeed spend `/api/stats` reports, today included. */
+export const SPEND_DAYS = 7;
 
 export interface Stats {
   /** Running and failed executions per workflow type (failed: within Temporal's retention). */
   workflows: Record<WorkflowType, { running: number; failed: number }>;
   today: DailyActivity;
+  /** WaveSpeed spend per UTC day over the last {@link SPEND_DAYS} days, oldest first. */
+  spend: DailySpend[];
 }
 
 /** What `/api/stats` answers. */
@@ -22,23 +31,24 @@ export interface StatsService {
   collect(now?: Date): Promise<Stats>;
 }
 
-/** Counts of one day from the database. Further per-day figures (e.g. spend) belong here. */
+/** Counts of one day from the database. */
 export async function dailyActivity(prisma: PrismaClient, day: Date): Promise<DailyActivity> {
   const from = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
   const to = new Date(from.getTime() + 24 * 60 * 60 * 1000);
-  const [generations, deliveries] = await Promise.all([
+  const [generations, deliveries, cache] = await Promise.all([
     prisma.generation.groupBy({ by: ['status'], where: { requestedAt: { gte: from, lt: to } }, _count: { _all: true } }),
     prisma.delivery.groupBy({ by: ['status'], where: { createdAt: { gte: from, lt: to } }, _count: { _all: true } }),
+    cacheHitRate(prisma, from, to),
   ]);
   const byStatus = (rows: Array<{ status: string; _count: { _all: number } }>) => Object.fromEntries(rows.map((r) => [r.status, r._count._all]));
-  return { date: from.toISOString().slice(0, 10), generations: byStatus(generations), deliveries: byStatus(deliveries) };
+  return { date: from.toISOString().slice(0, 10), generations: byStatus(generations), deliveries: byStatus(deliveries), cache };
 }
 
 /** The {@link StatsService} over Temporal's visibility and the database. */
 export function createStatsService({ prisma, workflows }: { prisma: PrismaClient; workflows: WorkflowCounter }): StatsService {
   return {
     async collect(now = new Date()) {
-      const [counts, today] = await Promise.all([
+      const [counts, today, spend] = await Promise.all([
         Promise.all(
           WORKFLOW_TYPES.map(async (type) => {
             const [running, failed] = await Promise.all([workflows.countWorkflows(type, 'Running'), workflows.countWorkflows(type, 'Failed')]);
@@ -46,8 +56,9 @@ export function createStatsService({ prisma, workflows }: { prisma: PrismaClient
           }),
         ),
         dailyActivity(prisma, now),
+        spendByDay(prisma, { days: SPEND_DAYS, now }),
       ]);
-      return { workflows: Object.fromEntries(counts) as Stats['workflows'], today };
+      return { workflows: Object.fromEntries(counts) as Stats['workflows'], today, spend };
     },
   };
 }
