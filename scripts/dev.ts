@@ -2,23 +2,38 @@
  * `npm run dev`: the whole system on this machine. Starts the Temporal dev server
  * (with its Web UI, state kept in .data/), migrates the database, and runs the
  * gateway and a worker; without real tokens, Telegram and WaveSpeed are the
- * simulators and you can talk to the bot from this terminal.
+ * simulators and you can talk to the bot from this terminal. With DATABASE_URL
+ * unset and no PostgreSQL at 127.0.0.1:5432, the database is an embedded one
+ * kept in .data/pglite. What runs where is written to .data/stack.json for
+ * `npm run demo`.
  */
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { startStack, type Stack } from '../src/dev/stack.js';
+import { describeBootError, parseConfig } from '../src/config.js';
+import { devDatabase } from '../src/dev/embedded-postgres.js';
+import { SANDBOX_DEFAULTS, startStack, type Stack } from '../src/dev/stack.js';
+import { removeStackState, SANDBOX_CHAT, STACK_STATE_FILE, writeStackState } from '../src/dev/stack-state.js';
 import { startTemporalDevServer, type DevServer } from '../src/dev/temporal-server.js';
 import { DEFAULT_DATABASE_URL, redact } from './lib/postgres.js';
 import { deployMigrations } from './lib/migrate.js';
 
-const SANDBOX_CHAT = 1001;
-
 async function main(): Promise<void> {
   const env = { ...process.env };
-  env.DATABASE_URL ??= DEFAULT_DATABASE_URL;
   const sandbox = !env.TELEGRAM_BOT_TOKEN || !env.WAVESPEED_API_KEY;
+  // The operators' API (and so `npm run demo`) works out of the box in the sandbox.
+  if (sandbox && !env.ADMIN_TOKEN) env.ADMIN_TOKEN = randomBytes(24).toString('base64url');
+  // Fail before starting anything when a variable is wrong.
+  parseConfig({ ...(sandbox ? SANDBOX_DEFAULTS : {}), ...env });
 
+  const database = await devDatabase({
+    databaseUrl: env.DATABASE_URL || undefined,
+    defaultUrl: DEFAULT_DATABASE_URL,
+    probe: { host: '127.0.0.1', port: 5432 },
+  });
+  env.DATABASE_URL = database.url;
   const { applied } = await deployMigrations(env.DATABASE_URL);
-  console.log(`database   ${redact(env.DATABASE_URL)} (${applied.length ? `applied ${applied.join(', ')}` : 'up to date'})`);
+  const kind = database.embedded ? `embedded PGlite in ${database.embedded.dataDir}, ` : '';
+  console.log(`database   ${redact(env.DATABASE_URL)} (${kind}${applied.length ? `applied ${applied.join(', ')}` : 'up to date'})`);
 
   let temporal: DevServer | undefined;
   if (!env.TEMPORAL_ADDRESS) {
@@ -32,18 +47,34 @@ async function main(): Promise<void> {
     sandbox,
     wavespeed: { latencyMs: [4000, 8000] },
   });
-  console.log(`temporal   ${stack.config.TEMPORAL_ADDRESS}   Web UI: ${stack.config.TEMPORAL_UI_URL}`);
-  console.log(`gateway    ${stack.gateway.url}   (POST /telegram/webhook, POST /webhooks/wavespeed/:id, GET /readyz)`);
+  const { config } = stack;
+  console.log(`temporal   ${config.TEMPORAL_ADDRESS}   Web UI: ${config.TEMPORAL_UI_URL}   namespace: ${config.TEMPORAL_NAMESPACE}`);
+  console.log(`gateway    ${stack.gateway.url}   (POST /telegram/webhook, POST /webhooks/wavespeed/:id, /api/*, GET /readyz)`);
+  writeStackState({
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    gatewayUrl: stack.gateway.url,
+    temporal: { address: config.TEMPORAL_ADDRESS, uiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE },
+    telegram: stack.telegram && { apiRoot: stack.telegram.apiRoot },
+    wavespeed: stack.wavespeed && { apiRoot: config.WAVESPEED_API_ROOT },
+    adminToken: config.ADMIN_TOKEN,
+    sandboxChatId: SANDBOX_CHAT,
+    database: redact(env.DATABASE_URL),
+  });
+  console.log(`state      ${STACK_STATE_FILE} (URLs and the admin token, for \`npm run demo\`)`);
   if (sandbox) {
-    console.log(`telegram   simulator at ${stack.config.TELEGRAM_API_ROOT}`);
-    console.log(`wavespeed  simulator at ${stack.config.WAVESPEED_API_ROOT}`);
+    console.log(`telegram   simulator at ${config.TELEGRAM_API_ROOT}`);
+    console.log(`wavespeed  simulator at ${config.WAVESPEED_API_ROOT}`);
     console.log('\nSandbox: type a caption to send the bot a photo with it, or a command such as /start, /status, /cancel.');
+    console.log('Or run `npm run demo` in another terminal.');
     sandboxConsole(stack);
   }
 
   const stop = async () => {
+    removeStackState();
     await stack.stop();
     await temporal?.stop();
+    await database.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
@@ -75,6 +106,6 @@ function sandboxConsole(stack: Stack): void {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(describeBootError(err));
   process.exit(1);
 });

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { createBot } from '../bot/bot.js';
-import { parseConfig, type Config } from '../config.js';
+import { describeBootError, parseConfig, type Config } from '../config.js';
 import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
 import { TemporalWorkflowGateway } from '../temporal/starter.js';
@@ -79,7 +79,7 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((err: unknown) => {
-    console.error(err);
+    console.error(describeBootError(err));
     process.exit(1);
   });
 }
