@@ -45,6 +45,10 @@ async function main(): Promise<void> {
   const stack = await startStack({
     env,
     sandbox,
+    // Temporal keeps its history across restarts (.data/temporal.sqlite), so message
+    // ids, and with them workflow ids, must not start again at 1: seconds since 2025
+    // stay ahead of any earlier session that sent less than a message a second.
+    telegram: { firstMessageId: Math.floor((Date.now() - Date.UTC(2025, 0, 1)) / 1000) },
     wavespeed: { latencyMs: [4000, 8000] },
   });
   const { config } = stack;

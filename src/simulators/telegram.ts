@@ -68,6 +68,12 @@ export interface TelegramSimulatorOptions {
    * (see telegram/control-routes.ts). For `npm run dev`'s sandbox; default false.
    */
   control?: boolean;
+  /**
+   * Message ids of every chat start after this one (default 0). A simulator
+   * restarted against a Temporal server that kept its history needs new ids, or
+   * `video-<chat>-<message>` workflows would collide with finished ones.
+   */
+  firstMessageId?: number;
   logger?: SimulatorLogger;
 }
 
@@ -131,7 +137,7 @@ export class TelegramSimulator {
         ...opts.botInfo,
       },
       files: new FileStore(opts.maxStoredFileBytes ?? 256 * 1024 * 1024),
-      chats: new ChatStore(),
+      chats: new ChatStore(opts.firstMessageId),
       webhook: new WebhookTarget(),
       updates: new UpdateQueue(),
       callbackQueries: new Set(),

@@ -73,6 +73,17 @@ describe('sandbox control routes', () => {
     expect((await post({ chatId: 0, text: 'hi' })).status).toBe(400);
   });
 
+  it('starts message ids after firstMessageId, so a restarted sandbox does not reuse workflow ids', async () => {
+    const later = new TelegramSimulator({ token: TOKEN, firstMessageId: 5_000 });
+    try {
+      await later.start();
+      expect(later.makeTextUpdate({ chatId: 76, text: '/start' }).message!.message_id).toBe(5_001);
+      expect(later.makeTextUpdate({ chatId: 76, text: '/help' }).message!.message_id).toBe(5_002);
+    } finally {
+      await later.stop();
+    }
+  });
+
   it('is not served unless the simulator is started with control: true', async () => {
     const plainRoot = await plain.start();
     const res = await fetch(`${plainRoot}/sandbox/chats/73/messages`);
