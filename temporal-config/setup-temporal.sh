@@ -18,6 +18,14 @@ if ! temporal operator namespace describe --namespace "$NAMESPACE" --address "$A
   temporal operator namespace create --namespace "$NAMESPACE" --retention 7d --address "$ADDRESS"
 fi
 
+# A new namespace reaches every part of the server only after its caches refresh.
+tries=0
+until temporal operator search-attribute list --namespace "$NAMESPACE" --address "$ADDRESS" >/dev/null 2>&1; do
+  tries=$((tries + 1))
+  [ "$tries" -lt 60 ] || { echo "setup-temporal: namespace $NAMESPACE does not answer" >&2; exit 1; }
+  sleep 1
+done
+
 register() { # <name> <type>
   if temporal operator search-attribute list --namespace "$NAMESPACE" --address "$ADDRESS" | grep -qw "$1"; then
     echo "setup-temporal: search attribute $1 exists"
