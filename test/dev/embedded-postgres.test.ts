@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, deployMigrations } from '../../scripts/lib/migrate.js';
 import { readMigrations } from '../../scripts/lib/migrations-dir.js';
@@ -77,11 +78,38 @@ describe('the dev database', () => {
     }
   }, 120_000);
 
-  it('refuses a data folder another server has open', async () => {
-    const running = await startEmbeddedPostgres({ dataDir, port: 0 });
+  it('takes another port when its own is taken, and refuses a data folder another server has open', async () => {
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as { port: number }).port;
     try {
-      await expect(startEmbeddedPostgres({ dataDir, port: 0 })).rejects.toBeInstanceOf(EmbeddedPostgresLockedError);
+      const running = await startEmbeddedPostgres({ dataDir, port: taken });
+      try {
+        expect(new URL(running.url).port).not.toBe(String(taken));
+        await expect(startEmbeddedPostgres({ dataDir, port: 0 })).rejects.toBeInstanceOf(EmbeddedPostgresLockedError);
+      } finally {
+        await running.stop();
+      }
     } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+  }, 60_000);
+
+  it('keeps concurrent connections apart: each extended-protocol query gets its own answer', async () => {
+    const running = await startEmbeddedPostgres({ dataDir, port: 0 });
+    const pools = [new pg.Pool({ connectionString: running.url, max: 10 }), new pg.Pool({ connectionString: running.url, max: 10 })];
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 400 }, async (_, i) => {
+          const pool = pools[i % 2]!;
+          if (i % 3 === 0) return (await pool.query<{ a: number }>('select $1::int as a', [i])).rows[0]!.a === i;
+          const { rows } = await pool.query<{ b: string; c: number }>('select $1::text as b, $2::int + 1 as c', [`q${i}`, i]);
+          return rows[0]!.b === `q${i}` && rows[0]!.c === i + 1;
+        }),
+      );
+      expect(answers.filter((ok) => !ok)).toEqual([]);
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
       await running.stop();
     }
   }, 60_000);
