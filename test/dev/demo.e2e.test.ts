@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,16 +12,11 @@ import { startStack, type Stack } from '../../src/dev/stack.js';
 import { readStackState, SANDBOX_CHAT, StackNotRunningError, writeStackState } from '../../src/dev/stack-state.js';
 import { createLocalEnv } from '../helpers/temporal.js';
 
+/** Where nothing listens (tcpmux): a port released by a test could be taken again by another. */
+const CLOSED_PORT = 1;
+
 const ROOT = resolve(import.meta.dirname, '../..');
 const ADMIN_TOKEN = 'demo-test-admin-token-0123456789';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 let dir: string;
 let database: DevDatabase;
@@ -35,7 +29,7 @@ let stateFile: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'telewan-demo-'));
   [database, temporal] = await Promise.all([
-    devDatabase({ defaultUrl: 'unused', probe: { host: '127.0.0.1', port: await closedPort() }, embedded: { dataDir: join(dir, 'pglite'), port: 0 } }),
+    devDatabase({ defaultUrl: 'unused', probe: { host: '127.0.0.1', port: CLOSED_PORT }, embedded: { dataDir: join(dir, 'pglite'), port: 0 } }),
     createLocalEnv(),
   ]);
   await deployMigrations(database.url);
@@ -100,7 +94,7 @@ describe('npm run demo', () => {
 
   it('says the stack is not running when nothing answers', async () => {
     const state = readStackState(stateFile);
-    await expect(runDemo({ ...state, gatewayUrl: `http://127.0.0.1:${await closedPort()}` }, { log: () => {} })).rejects.toThrow(StackNotRunningError);
+    await expect(runDemo({ ...state, gatewayUrl: `http://127.0.0.1:${CLOSED_PORT}` }, { log: () => {} })).rejects.toThrow(StackNotRunningError);
     expect(() => readStackState(join(dir, 'missing.json'))).toThrow(/npm run dev/);
   });
 

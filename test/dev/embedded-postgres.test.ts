@@ -9,14 +9,8 @@ import { readMigrations } from '../../scripts/lib/migrations-dir.js';
 import { createPrisma } from '../../src/db/client.js';
 import { devDatabase, EmbeddedPostgresLockedError, startEmbeddedPostgres } from '../../src/dev/embedded-postgres.js';
 
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** Where nothing listens (tcpmux): a port released by a test could be taken again by another. */
+const CLOSED_PORT = 1;
 
 let dataDir: string;
 
@@ -30,7 +24,7 @@ afterAll(async () => {
 
 describe('the dev database', () => {
   it('with no PostgreSQL answering: starts an embedded one, migrates it, serves Prisma, and keeps the data across a restart', async () => {
-    const probe = { host: '127.0.0.1', port: await closedPort() };
+    const probe = { host: '127.0.0.1', port: CLOSED_PORT };
     const options = { defaultUrl: 'postgresql://postgres@127.0.0.1:1/unused', probe, embedded: { dataDir, port: 0 } };
 
     const first = await devDatabase(options);
@@ -122,7 +116,7 @@ describe('the dev database', () => {
       const local = await devDatabase({ defaultUrl: 'postgresql://postgres@127.0.0.1:5432/telewan', probe });
       expect(local.url).toBe('postgresql://postgres@127.0.0.1:5432/telewan');
       expect(local.embedded).toBeUndefined();
-      const configured = await devDatabase({ databaseUrl: 'postgresql://u:p@db.example:5432/x', defaultUrl: 'unused', probe: { host: '127.0.0.1', port: await closedPort() } });
+      const configured = await devDatabase({ databaseUrl: 'postgresql://u:p@db.example:5432/x', defaultUrl: 'unused', probe: { host: '127.0.0.1', port: CLOSED_PORT } });
       expect(configured.url).toBe('postgresql://u:p@db.example:5432/x');
       expect(configured.embedded).toBeUndefined();
     } finally {
