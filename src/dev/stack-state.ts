@@ -59,9 +59,21 @@ export function readStackState(file = STACK_STATE_FILE): StackState {
   try {
     const state = JSON.parse(text) as StackState;
     if (typeof state.gatewayUrl !== 'string' || typeof state.temporal?.uiUrl !== 'string') throw new Error('incomplete');
+    if (!isAlive(state.pid)) throw new StackNotRunningError(`npm run dev (pid ${state.pid}) that wrote ${file} has exited`);
     return state;
-  } catch {
+  } catch (error) {
+    if (error instanceof StackNotRunningError) throw error;
     throw new StackNotRunningError(`${file} is not a stack state`);
+  }
+}
+
+function isAlive(pid: unknown): boolean {
+  if (typeof pid !== 'number') return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
   }
 }
 

@@ -96,6 +96,11 @@ describe('npm run demo', () => {
     const state = readStackState(stateFile);
     await expect(runDemo({ ...state, gatewayUrl: `http://127.0.0.1:${CLOSED_PORT}` }, { log: () => {} })).rejects.toThrow(StackNotRunningError);
     expect(() => readStackState(join(dir, 'missing.json'))).toThrow(/npm run dev/);
+    // Left behind by a killed `npm run dev`.
+    const stale = join(dir, 'stale.json');
+    writeStackState({ ...state, pid: 2 ** 22 + 1 }, stale);
+    expect(() => readStackState(stale)).toThrow(StackNotRunningError);
+    expect(() => readStackState(stale)).toThrow(`npm run dev (pid ${2 ** 22 + 1}) that wrote ${stale} has exited`);
   });
 
   it('exits non-zero with that message from the command line', async () => {
