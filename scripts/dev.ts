@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { describeBootError, parseConfig } from '../src/config.js';
-import { devDatabase } from '../src/dev/embedded-postgres.js';
+import { devDatabase, EmbeddedPostgresLockedError } from '../src/dev/embedded-postgres.js';
 import { SANDBOX_DEFAULTS, startStack, type Stack } from '../src/dev/stack.js';
 import { removeStackState, SANDBOX_CHAT, STACK_STATE_FILE, writeStackState } from '../src/dev/stack-state.js';
 import { startTemporalDevServer, type DevServer } from '../src/dev/temporal-server.js';
@@ -110,6 +110,6 @@ function sandboxConsole(stack: Stack): void {
 }
 
 main().catch((err: unknown) => {
-  console.error(describeBootError(err));
+  console.error(err instanceof EmbeddedPostgresLockedError ? err.message : describeBootError(err));
   process.exit(1);
 });
