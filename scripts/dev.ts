@@ -8,6 +8,7 @@
  * `npm run demo`.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, renameSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describeBootError, parseConfig } from '../src/config.js';
 import { devDatabase, EmbeddedPostgresLockedError } from '../src/dev/embedded-postgres.js';
@@ -15,7 +16,10 @@ import { SANDBOX_DEFAULTS, startStack, type Stack } from '../src/dev/stack.js';
 import { removeStackState, SANDBOX_CHAT, STACK_STATE_FILE, writeStackState } from '../src/dev/stack-state.js';
 import { startTemporalDevServer, type DevServer } from '../src/dev/temporal-server.js';
 import { DEFAULT_DATABASE_URL, redact } from './lib/postgres.js';
-import { deployMigrations } from './lib/migrate.js';
+import { DEFAULT_MIGRATIONS_DIR, deployMigrations } from './lib/migrate.js';
+import { readMigrations } from './lib/migrations-dir.js';
+
+const TEMPORAL_DB_FILE = '.data/temporal.sqlite';
 
 async function main(): Promise<void> {
   const env = { ...process.env };
@@ -37,7 +41,15 @@ async function main(): Promise<void> {
 
   let temporal: DevServer | undefined;
   if (!env.TEMPORAL_ADDRESS) {
-    temporal = await startTemporalDevServer({ dbFile: '.data/temporal.sqlite' });
+    // Workflow ids come from database rows (summary-<id>) and chats: a new, empty
+    // database next to an old history would meet its finished workflows again.
+    const [oldest] = (await readMigrations(DEFAULT_MIGRATIONS_DIR)).migrationDirectories;
+    if (oldest && applied[0] === oldest.path && existsSync(TEMPORAL_DB_FILE)) {
+      const kept = `${TEMPORAL_DB_FILE}.${Date.now()}.old`;
+      renameSync(TEMPORAL_DB_FILE, kept);
+      console.log(`temporal   new database, so a new workflow history (the old one is in ${kept})`);
+    }
+    temporal = await startTemporalDevServer({ dbFile: TEMPORAL_DB_FILE });
     env.TEMPORAL_ADDRESS = temporal.address;
     env.TEMPORAL_UI_URL = temporal.uiUrl;
   }

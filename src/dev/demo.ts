@@ -38,7 +38,8 @@ export class DemoError extends Error {
  */
 export async function runDemo(state: StackState, options: DemoOptions = {}): Promise<DemoResult> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const deadline = Date.now() + (options.timeoutMs ?? 180_000);
+  const startedAt = Date.now();
+  const deadline = startedAt + (options.timeoutMs ?? 180_000);
   await expectAnswer(`${state.gatewayUrl}/healthz`, 'the gateway');
   if (!state.telegram) throw new DemoError('npm run dev runs with the real Telegram: the demo needs the sandbox (unset TELEGRAM_BOT_TOKEN or WAVESPEED_API_KEY)');
   if (!state.adminToken) throw new DemoError('npm run dev has no ADMIN_TOKEN for the operators\' API');
@@ -67,6 +68,14 @@ export async function runDemo(state: StackState, options: DemoOptions = {}): Pro
   try {
     const client = new Client({ connection, namespace: state.temporal.namespace });
     const outcome = (id: string) => withDeadline(client.workflow.getHandle(id).result(), deadline, id);
+    // An id that Temporal already had means the start was absorbed as a redelivery.
+    const expectNew = async (id: string) => {
+      const { startTime } = await client.workflow.getHandle(id).describe();
+      if (startTime.getTime() < startedAt - 5_000) {
+        throw new DemoError(`${id} is a workflow from ${startTime.toISOString()}: Temporal's history (.data/temporal.sqlite) is older than the database; stop npm run dev, delete that file and start again`);
+      }
+    };
+    await expectNew(videoId);
     // The summary must find the user subscribed.
     await outcome(subscribeId);
 
@@ -77,6 +86,7 @@ export async function runDemo(state: StackState, options: DemoOptions = {}): Pro
       title: `Telewan demo summary (${stamp.slice(0, 19).replace('T', ' ')} UTC)`,
       text: 'Every request is a durable Temporal workflow: kill the worker mid-way and the video still arrives, exactly once.',
     })) as { workflowId: string };
+    await expectNew(summary.workflowId);
     log(`summary    operator posted a summary of ${DEMO_SOURCE.slug}`);
     log(`           distributeSummary  ${url(summary.workflowId)}`);
 

@@ -6,10 +6,12 @@ import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployMigrations } from '../../scripts/lib/migrate.js';
+import { createPrisma } from '../../src/db/client.js';
 import { DEMO_SOURCE, runDemo } from '../../src/dev/demo.js';
 import { devDatabase, type DevDatabase } from '../../src/dev/embedded-postgres.js';
 import { startStack, type Stack } from '../../src/dev/stack.js';
 import { readStackState, SANDBOX_CHAT, StackNotRunningError, writeStackState } from '../../src/dev/stack-state.js';
+import { summaryWorkflowId } from '../../src/workflows/ids.js';
 import { createLocalEnv } from '../helpers/temporal.js';
 
 /** Where nothing listens (tcpmux): a port released by a test could be taken again by another. */
@@ -28,10 +30,9 @@ let stateFile: string;
 // the embedded database, a Temporal dev server, simulators, gateway and worker.
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'telewan-demo-'));
-  [database, temporal] = await Promise.all([
-    devDatabase({ defaultUrl: 'unused', probe: { host: '127.0.0.1', port: CLOSED_PORT }, embedded: { dataDir: join(dir, 'pglite'), port: 0 } }),
-    createLocalEnv(),
-  ]);
+  const starting = createLocalEnv().then((env) => (temporal = env));
+  database = await devDatabase({ defaultUrl: 'unused', probe: { host: '127.0.0.1', port: CLOSED_PORT }, embedded: { dataDir: join(dir, 'pglite'), port: 0 } });
+  await starting;
   await deployMigrations(database.url);
   stack = await startStack({
     sandbox: true,
@@ -91,6 +92,21 @@ describe('npm run demo', () => {
     expect(again.summaryWorkflowId).not.toBe(result.summaryWorkflowId);
     expect(again.received.some((m) => m.text === `You are already subscribed to ${DEMO_SOURCE.title}.`)).toBe(true);
   }, 200_000);
+
+  it('notices when Temporal already had a workflow under the id it started (an older history)', async () => {
+    const prisma = createPrisma(database.url);
+    const next = ((await prisma.summary.aggregate({ _max: { id: true } }))._max.id ?? 0) + 1;
+    await prisma.$disconnect();
+    const stale = await temporal.client.workflow.start('distributeSummary', { taskQueue: 'nobody-polls-this', workflowId: summaryWorkflowId(next), args: [{ summaryId: next }] });
+    try {
+      await new Promise((r) => setTimeout(r, 5_500));
+      await expect(runDemo(readStackState(stateFile), { log: () => {}, timeoutMs: 90_000 })).rejects.toThrow(
+        new RegExp(`^${summaryWorkflowId(next)} is a workflow from .*delete that file`),
+      );
+    } finally {
+      await stale.terminate();
+    }
+  }, 120_000);
 
   it('says the stack is not running when nothing answers', async () => {
     const state = readStackState(stateFile);
