@@ -2,31 +2,52 @@
  * `npm run dev`: the whole system on this machine. Starts the Temporal dev server
  * (with its Web UI, state kept in .data/), migrates the database, and runs the
  * gateway and a worker; without real tokens, Telegram and WaveSpeed are the
- * simulators and you can talk to the bot from this terminal.
+ * simulators and you can talk to the bot from this terminal. With DATABASE_URL
+ * unset and no PostgreSQL at 127.0.0.1:5432, the database is an embedded one
+ * kept in .data/pglite. What runs where is written to .data/stack.json for
+ * `npm run demo`.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, renameSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { describeBootError, parseConfig } from '../src/config.js';
+import { devDatabase, EmbeddedPostgresLockedError } from '../src/dev/embedded-postgres.js';
 import { loadOrCreateDevKeys } from '../src/dev/encryption-key.js';
-import { startStack, type Stack } from '../src/dev/stack.js';
+import { generateEncryptionKeyEntry } from '../src/temporal/encryption.js';
+import { SANDBOX_DEFAULTS, startStack, type Stack } from '../src/dev/stack.js';
+import { removeStackState, SANDBOX_CHAT, STACK_STATE_FILE, writeStackState } from '../src/dev/stack-state.js';
 import { startTemporalDevServer, type DevServer } from '../src/dev/temporal-server.js';
 import { DEFAULT_DATABASE_URL, redact } from './lib/postgres.js';
-import { deployMigrations } from './lib/migrate.js';
+import { DEFAULT_MIGRATIONS_DIR, deployMigrations } from './lib/migrate.js';
+import { readMigrations } from './lib/migrations-dir.js';
 
-const SANDBOX_CHAT = 1001;
 const DEV_KEY_FILE = '.data/payload-encryption-keys';
+const TEMPORAL_DB_FILE = '.data/temporal.sqlite';
 
 async function main(): Promise<void> {
   const env = { ...process.env };
-  env.DATABASE_URL ??= DEFAULT_DATABASE_URL;
   const sandbox = !env.TELEGRAM_BOT_TOKEN || !env.WAVESPEED_API_KEY;
-
-  const { applied } = await deployMigrations(env.DATABASE_URL);
-  console.log(`database   ${redact(env.DATABASE_URL)} (${applied.length ? `applied ${applied.join(', ')}` : 'up to date'})`);
-
+  // The operators' API (and so `npm run demo`) works out of the box in the sandbox.
+  if (sandbox && !env.ADMIN_TOKEN) env.ADMIN_TOKEN = randomBytes(24).toString('base64url');
+  // Fail before starting anything when a variable is wrong.
+  // (A missing payload key is not wrong here: the dev key is made below.)
+  parseConfig({ ...(sandbox ? SANDBOX_DEFAULTS : {}), PAYLOAD_ENCRYPTION_KEYS: generateEncryptionKeyEntry('check'), ...env });
   if (!env.PAYLOAD_ENCRYPTION_KEYS) {
     const { keys, created } = loadOrCreateDevKeys(DEV_KEY_FILE);
     env.PAYLOAD_ENCRYPTION_KEYS = keys;
     console.log(`payloads   encrypted with the dev key in ${DEV_KEY_FILE}${created ? ' (new)' : ''}`);
   }
+
+  const database = await devDatabase({
+    databaseUrl: env.DATABASE_URL || undefined,
+    defaultUrl: DEFAULT_DATABASE_URL,
+    probe: { host: '127.0.0.1', port: 5432 },
+  });
+  env.DATABASE_URL = database.url;
+  const { applied } = await deployMigrations(env.DATABASE_URL);
+  const kind = database.embedded ? `embedded PGlite in ${database.embedded.dataDir}, ` : '';
+  console.log(`database   ${redact(env.DATABASE_URL)} (${kind}${applied.length ? `applied ${applied.join(', ')}` : 'up to date'})`);
+
   env.GATEWAY_PORT ??= '8080';
   const gatewayHost = !env.GATEWAY_HOST || env.GATEWAY_HOST === '0.0.0.0' ? '127.0.0.1' : env.GATEWAY_HOST;
   // The dev UI has no login to forward, and the gateway listens on loopback.
@@ -35,29 +56,57 @@ async function main(): Promise<void> {
 
   let temporal: DevServer | undefined;
   if (!env.TEMPORAL_ADDRESS) {
-    temporal = await startTemporalDevServer({ dbFile: '.data/temporal.sqlite', uiCodecEndpoint: codecEndpoint });
+    // Workflow ids come from database rows (summary-<id>) and chats: a new, empty
+    // database next to an old history would meet its finished workflows again.
+    const [oldest] = (await readMigrations(DEFAULT_MIGRATIONS_DIR)).migrationDirectories;
+    if (oldest && applied[0] === oldest.path && existsSync(TEMPORAL_DB_FILE)) {
+      const kept = `${TEMPORAL_DB_FILE}.${Date.now()}.old`;
+      renameSync(TEMPORAL_DB_FILE, kept);
+      console.log(`temporal   new database, so a new workflow history (the old one is in ${kept})`);
+    }
+    temporal = await startTemporalDevServer({ dbFile: TEMPORAL_DB_FILE, uiCodecEndpoint: codecEndpoint });
     env.TEMPORAL_ADDRESS = temporal.address;
     env.TEMPORAL_UI_URL = temporal.uiUrl;
   }
   const stack = await startStack({
     env,
     sandbox,
+    // Temporal keeps its history across restarts (.data/temporal.sqlite), so message
+    // ids, and with them workflow ids, must not start again at 1: seconds since 2025
+    // stay ahead of any earlier session that sent less than a message a second.
+    telegram: { firstMessageId: Math.floor((Date.now() - Date.UTC(2025, 0, 1)) / 1000) },
     wavespeed: { latencyMs: [4000, 8000] },
   });
-  console.log(`temporal   ${stack.config.TEMPORAL_ADDRESS}   Web UI: ${stack.config.TEMPORAL_UI_URL}`);
-  console.log(`gateway    ${stack.gateway.url}   (POST /telegram/webhook, POST /webhooks/wavespeed/:id, GET /readyz)`);
+  const { config } = stack;
+  console.log(`temporal   ${config.TEMPORAL_ADDRESS}   Web UI: ${config.TEMPORAL_UI_URL}   namespace: ${config.TEMPORAL_NAMESPACE}`);
+  console.log(`gateway    ${stack.gateway.url}   (POST /telegram/webhook, POST /webhooks/wavespeed/:id, /api/*, GET /readyz)`);
   console.log(`metrics    ${stack.gateway.url}/metrics   worker: ${stack.worker?.metricsUrl ?? '(no worker)'}`);
-  console.log(`codec      ${codecEndpoint} (${stack.config.CODEC_ENDPOINT}; the Web UI decodes payloads with it)`);
+  console.log(`codec      ${codecEndpoint} (${config.CODEC_ENDPOINT}; the Web UI decodes payloads with it)`);
+  writeStackState({
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    gatewayUrl: stack.gateway.url,
+    temporal: { address: config.TEMPORAL_ADDRESS, uiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE },
+    telegram: stack.telegram && { apiRoot: stack.telegram.apiRoot },
+    wavespeed: stack.wavespeed && { apiRoot: config.WAVESPEED_API_ROOT },
+    adminToken: config.ADMIN_TOKEN,
+    sandboxChatId: SANDBOX_CHAT,
+    database: redact(env.DATABASE_URL),
+  });
+  console.log(`state      ${STACK_STATE_FILE} (URLs and the admin token, for \`npm run demo\`)`);
   if (sandbox) {
-    console.log(`telegram   simulator at ${stack.config.TELEGRAM_API_ROOT}`);
-    console.log(`wavespeed  simulator at ${stack.config.WAVESPEED_API_ROOT}`);
+    console.log(`telegram   simulator at ${config.TELEGRAM_API_ROOT}`);
+    console.log(`wavespeed  simulator at ${config.WAVESPEED_API_ROOT}`);
     console.log('\nSandbox: type a caption to send the bot a photo with it, or a command such as /start, /status, /cancel.');
+    console.log('Or run `npm run demo` in another terminal.');
     sandboxConsole(stack);
   }
 
   const stop = async () => {
+    removeStackState();
     await stack.stop();
     await temporal?.stop();
+    await database.stop();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());
@@ -89,6 +138,6 @@ function sandboxConsole(stack: Stack): void {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(err instanceof EmbeddedPostgresLockedError ? err.message : describeBootError(err));
   process.exit(1);
 });

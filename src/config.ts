@@ -122,3 +122,12 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   }
   return result.data;
 }
+
+/**
+ * What an entry point prints when it cannot start: a {@link ConfigError} as its
+ * message alone (it names every bad variable), anything else with its stack.
+ */
+export function describeBootError(error: unknown): string {
+  if (error instanceof ConfigError) return error.message;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
-import { parseConfig, type Config } from './config.js';
+import { describeBootError, parseConfig, type Config } from './config.js';
 import { TASK_QUEUES } from './constants.js';
 import { createPrisma } from './db/client.js';
 import { TelegramClient } from './integrations/telegram/client.js';
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((err: unknown) => {
-    console.error(err);
+    console.error(describeBootError(err));
     process.exit(1);
   });
 }

@@ -31,6 +31,14 @@ export interface Stack {
 
 export const SANDBOX_TOKEN = '123456:sandbox-token';
 export const SANDBOX_WEBHOOK_SECRET = 'sandbox-webhook-secret';
+export const SANDBOX_API_KEY = 'sandbox-key';
+
+/** What sandbox mode fills in when unset, for checking a configuration before starting anything. */
+export const SANDBOX_DEFAULTS = {
+  TELEGRAM_BOT_TOKEN: SANDBOX_TOKEN,
+  TELEGRAM_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET,
+  WAVESPEED_API_KEY: SANDBOX_API_KEY,
+} as const;
 
 /**
  * Gateway, worker and (in sandbox mode) both simulators, wired together, against
@@ -44,10 +52,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   if (options.sandbox) {
     env.TELEGRAM_BOT_TOKEN ??= SANDBOX_TOKEN;
     env.TELEGRAM_WEBHOOK_SECRET ??= SANDBOX_WEBHOOK_SECRET;
-    env.WAVESPEED_API_KEY ??= 'sandbox-key';
+    env.WAVESPEED_API_KEY ??= SANDBOX_API_KEY;
     // Simulated data only; a throwaway key unless the caller brings one.
     env.PAYLOAD_ENCRYPTION_KEYS ??= generateEncryptionKeyEntry('sandbox');
-    telegram = new TelegramSimulator({ token: env.TELEGRAM_BOT_TOKEN, ...options.telegram });
+    telegram = new TelegramSimulator({ token: env.TELEGRAM_BOT_TOKEN, control: true, ...options.telegram });
     wavespeed = new WavespeedSimulator({ apiKey: env.WAVESPEED_API_KEY, ...options.wavespeed });
     env.TELEGRAM_API_ROOT = await telegram.start();
     env.WAVESPEED_API_ROOT = await wavespeed.start();

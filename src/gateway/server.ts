@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { createBot } from '../bot/bot.js';
 import { UpdateRateLimiter } from '../bot/update-limiter.js';
-import { parseConfig, type Config } from '../config.js';
+import { describeBootError, parseConfig, type Config } from '../config.js';
 import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
 import { createLogger, secretsOf, type Logger } from '../observability/logger.js';
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((err: unknown) => {
-    console.error(err);
+    console.error(describeBootError(err));
     process.exit(1);
   });
 }

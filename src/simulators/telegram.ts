@@ -12,6 +12,7 @@ import { botMethods } from './telegram/methods/bot.js';
 import { mediaMethods } from './telegram/methods/media.js';
 import { messageMethods } from './telegram/methods/messages.js';
 import { SendRateLimiter } from './telegram/rate-limits.js';
+import { controlRoutes } from './telegram/control-routes.js';
 import { telegramRoutes } from './telegram/routes.js';
 import type { TgBotUser, TgFile, TgUpdate, TgWebhookInfo } from './telegram/types.js';
 import {
@@ -29,6 +30,7 @@ export type { FileKind } from './telegram/file-store.js';
 export type * from './telegram/types.js';
 export type { CallbackQueryUpdateOptions, PhotoUpdateOptions, TextUpdateOptions } from './telegram/updates.js';
 export type { PushOptions, PushResult } from './telegram/webhook.js';
+export type { ControlMessage } from './telegram/control-routes.js';
 
 /** Configuration of a {@link TelegramSimulator}. */
 export interface TelegramSimulatorOptions {
@@ -61,6 +63,17 @@ export interface TelegramSimulatorOptions {
   urlFetchTimeoutMs?: number;
   /** Total bytes of file content kept for downloads; past it only metadata is kept. Default 256 MiB. */
   maxStoredFileBytes?: number;
+  /**
+   * Also serve `/sandbox/*`: push a user's message to the webhook, read a chat
+   * (see telegram/control-routes.ts). For `npm run dev`'s sandbox; default false.
+   */
+  control?: boolean;
+  /**
+   * Message ids of every chat start after this one (default 0). A simulator
+   * restarted against a Temporal server that kept its history needs new ids, or
+   * `video-<chat>-<message>` workflows would collide with finished ones.
+   */
+  firstMessageId?: number;
   logger?: SimulatorLogger;
 }
 
@@ -124,7 +137,7 @@ export class TelegramSimulator {
         ...opts.botInfo,
       },
       files: new FileStore(opts.maxStoredFileBytes ?? 256 * 1024 * 1024),
-      chats: new ChatStore(),
+      chats: new ChatStore(opts.firstMessageId),
       webhook: new WebhookTarget(),
       updates: new UpdateQueue(),
       callbackQueries: new Set(),
@@ -165,6 +178,15 @@ export class TelegramSimulator {
       timers: this.timers,
       latency: () => this.opts.latencyMs,
     });
+    if (this.opts.control) {
+      await app.register(controlRoutes, {
+        prefix: '/sandbox',
+        makePhotoUpdate: (o) => this.makePhotoUpdate(o),
+        makeTextUpdate: (o) => this.makeTextUpdate(o),
+        pushUpdate: (u) => this.pushUpdate(u),
+        messagesTo: (chatId) => this.messagesTo(chatId),
+      });
+    }
     this.baseUrl = await listen(app, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0);
     this.app = app;
     return this.baseUrl;

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto, { type temporal as protos } from '@temporalio/proto';
+
+// Node's ESM loader sees only the default export of this CommonJS package.
+const { temporal } = proto;
 import { TASK_QUEUES } from '../constants.js';
 import type { DomainEventInput } from '../db/events.js';
 import type { DistributionCounts, distributeSummary } from '../workflows/distribution.js';
@@ -12,8 +15,8 @@ import { TelewanKind, TelewanSourceSlug } from './search-attributes.js';
 import { distributionSummary } from './summaries.js';
 
 const { EventType, ResetReapplyType } = temporal.api.enums.v1;
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-type ResetRequest = temporal.api.workflowservice.v1.IResetWorkflowExecutionRequest;
+type HistoryEvent = protos.api.history.v1.IHistoryEvent;
+type ResetRequest = protos.api.workflowservice.v1.IResetWorkflowExecutionRequest;
 
 /** Why a re-drive was refused: `not-found` is answered 404, the others 409. */
 export type RedriveRefusal = 'not-found' | 'running' | 'not-failed' | 'unsupported';
@@ -134,7 +137,7 @@ export class TemporalRedriver implements Redriver {
       // A signal that came after the reset point (a late webhook) is delivered to the new run.
       resetReapplyType: ResetReapplyType.RESET_REAPPLY_TYPE_SIGNAL,
     };
-    const response: temporal.api.workflowservice.v1.IResetWorkflowExecutionResponse = await this.client.workflowService.resetWorkflowExecution(request);
+    const response: protos.api.workflowservice.v1.IResetWorkflowExecutionResponse = await this.client.workflowService.resetWorkflowExecution(request);
     return { workflowId, kind: 'video', failedRunId: runId, runId: response.runId ?? '', how: 'reset', from: point.step };
   }
 

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
 import { WAVESPEED_LIST_PRICES } from '../../src/constants.js';
 import { priceOf } from '../../src/pricing.js';
+import { TEST_PAYLOAD_ENCRYPTION_KEYS } from '../helpers/encryption.js';
 
-const BASE = { TELEGRAM_BOT_TOKEN: '1:abc', TELEGRAM_WEBHOOK_SECRET: 'secret', WAVESPEED_API_KEY: 'key' };
+const BASE = { TELEGRAM_BOT_TOKEN: '1:abc', TELEGRAM_WEBHOOK_SECRET: 'secret', WAVESPEED_API_KEY: 'key', PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS };
 
 function problemsOf(env: Record<string, string>): string[] {
   try {

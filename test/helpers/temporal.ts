@@ -1,4 +1,7 @@
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+
+// Node's ESM loader sees only the default export of this CommonJS package.
+const { temporal } = proto;
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { testingExecutable } from '../../src/temporal/binaries.js';

@@ -1,9 +1,12 @@
-import { temporal } from '@temporalio/proto';
+import proto, { type temporal as protos } from '@temporalio/proto';
+
+// Node's ESM loader sees only the default export of this CommonJS package.
+const { temporal } = proto;
 import { describe, expect, it } from 'vitest';
 import { videoResetPoint } from '../../src/temporal/redrive.js';
 
 const { EventType } = temporal.api.enums.v1;
-type Event = temporal.api.history.v1.IHistoryEvent;
+type Event = protos.api.history.v1.IHistoryEvent;
 
 /** A history written by hand: each step's workflow task completes the event before it. */
 function history(steps: Array<['schedule', string] | ['complete' | 'fail' | 'timeout', number] | ['timer']>): Event[] {

@@ -36,6 +36,9 @@ export class ChatStore {
   private readonly chats = new Map<string, ChatState>();
   private readonly users = new Map<number, TgUser>();
 
+  /** @param firstMessageId every chat's message ids start after this one. */
+  constructor(private readonly firstMessageId = 0) {}
+
   behaviour(chatId: number | string): ChatBehaviour {
     const chat = this.chats.get(String(chatId));
     if (chat) return chat.behaviour;
@@ -126,7 +129,7 @@ export class ChatStore {
     const key = String(chatId);
     let chat = this.chats.get(key);
     if (!chat) {
-      chat = { behaviour: 'ok', lastMessageId: 0, messages: new Map(), sent: [] };
+      chat = { behaviour: 'ok', lastMessageId: this.firstMessageId, messages: new Map(), sent: [] };
       this.chats.set(key, chat);
     }
     return chat;

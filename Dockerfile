@@ -1,0 +1,21 @@
+# The Telewan app image: gateway, worker and migrations (docker-compose.yml picks
+# the command). Node 24, as `npm ci` would also install it; the Temporal binaries
+# (tools/, for `npm run dev` and the tests) are not needed and not downloaded.
+FROM node:24.21.0-bookworm-slim
+
+WORKDIR /app
+ENV TELEWAN_SKIP_TOOLS=1
+
+# Dependencies first, so that a change to the code does not reinstall them. The
+# postinstall step (scripts/setup.sh) generates the Prisma client from the schema.
+COPY package.json package-lock.json .npmrc prisma.config.ts ./
+COPY scripts ./scripts
+COPY prisma ./prisma
+RUN npm ci --no-audit --no-fund && npm cache clean --force
+
+COPY . .
+USER node
+
+ENV NODE_ENV=production
+EXPOSE 8080
+CMD ["node_modules/.bin/tsx", "src/gateway/server.ts"]
