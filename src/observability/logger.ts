@@ -42,6 +42,8 @@ export function secretsOf(config: Partial<Config>): string[] {
     config.WAVESPEED_WEBHOOK_SECRET,
     config.ADMIN_TOKEN,
     databasePassword(config.DATABASE_URL),
+    // The payload keys, as they are written in the environment.
+    ...(config.PAYLOAD_ENCRYPTION_KEYS ?? []).map((k) => k.key.toString('base64')),
   ];
   return values.filter((v): v is string => typeof v === 'string' && v.length > 0);
 }

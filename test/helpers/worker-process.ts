@@ -7,8 +7,17 @@ const workerEntry = fileURLToPath(new URL('../../src/worker.ts', import.meta.url
 
 /** The config as the environment a separate worker process reads. */
 export function configEnv(config: Config): Record<string, string> {
-  const env = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
-  return { ...env, PAYLOAD_ENCRYPTION_KEYS: formatEncryptionKeys(config.PAYLOAD_ENCRYPTION_KEYS) };
+  const env = Object.fromEntries(
+    Object.entries(config)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v)]),
+  );
+  const rate = config.USER_UPDATE_RATE_LIMIT;
+  return {
+    ...env,
+    PAYLOAD_ENCRYPTION_KEYS: formatEncryptionKeys(config.PAYLOAD_ENCRYPTION_KEYS),
+    USER_UPDATE_RATE_LIMIT: rate ? `${rate.limit}/${rate.windowSeconds}s` : 'off',
+  };
 }
 
 export interface WorkerProcess {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, createScrubber, secretsOf } from '../../src/observability/logger.js';
 import { PinoTemporalLogger } from '../../src/observability/temporal-runtime.js';
 import { parseConfig } from '../../src/config.js';
+import { TEST_PAYLOAD_ENCRYPTION_KEYS } from '../helpers/encryption.js';
 
 const TOKEN = '987654:AAH-real-looking_bot-token';
 const config = parseConfig({
@@ -12,7 +13,9 @@ const config = parseConfig({
   WAVESPEED_WEBHOOK_SECRET: 'whsec_configured0123456789',
   ADMIN_TOKEN: 'admin-token-0123456789abcdef',
   DATABASE_URL: 'postgresql://telewan:db-pass-xyz@127.0.0.1:5432/telewan',
+  PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS,
 });
+const PAYLOAD_KEY = TEST_PAYLOAD_ENCRYPTION_KEYS.split(':')[1]!;
 
 function capture() {
   const lines: string[] = [];
@@ -28,7 +31,7 @@ function capture() {
 describe('secretsOf', () => {
   it('lists every configured secret, the database password included', () => {
     expect(secretsOf(config).sort()).toEqual(
-      [TOKEN, 'tg-webhook-secret-123', 'ws-key-abcdef', 'whsec_configured0123456789', 'admin-token-0123456789abcdef', 'db-pass-xyz'].sort(),
+      [TOKEN, 'tg-webhook-secret-123', 'ws-key-abcdef', 'whsec_configured0123456789', 'admin-token-0123456789abcdef', 'db-pass-xyz', PAYLOAD_KEY].sort(),
     );
   });
 });

@@ -14,6 +14,7 @@ import type { VideoOutcome } from '../../src/workflows/video-messages.js';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../helpers/encryption.js';
 import { TEST_ADMIN_TOKEN, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
 import { bundleWorkflows } from '../helpers/temporal.js';
+import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
 
 /**
  * The system runs with a key of its own here (as production does), not the test
@@ -52,13 +53,22 @@ function failureTextsOf(historyJson: string): string[] {
   return found;
 }
 
-/** Every payload's bytes in a history as the server stores it, and each payload's encoding. */
-function payloadsOf(historyJson: string): Array<{ encoding: string; data: string }> {
+/**
+ * Every payload's bytes in a history as the server stores it, and each payload's
+ * encoding; search attributes apart (`indexed`, by name): the server indexes them,
+ * so they are never encrypted.
+ */
+function payloadsOf(historyJson: string, indexed = new Set<string>()): Array<{ encoding: string; data: string }> {
   const found: Array<{ encoding: string; data: string }> = [];
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(walk);
     else if (node && typeof node === 'object') {
-      const { metadata, data } = node as { metadata?: Record<string, string>; data?: string };
+      const { metadata, data, indexedFields } = node as { metadata?: Record<string, string>; data?: string; indexedFields?: Record<string, unknown> };
+      if (indexedFields && typeof indexedFields === 'object') {
+        for (const name of Object.keys(indexedFields)) indexed.add(name);
+        Object.entries(node).filter(([k]) => k !== 'indexedFields').forEach(([, v]) => walk(v));
+        return;
+      }
       if (metadata && typeof metadata.encoding === 'string') {
         found.push({ encoding: Buffer.from(metadata.encoding, 'base64').toString(), data: Buffer.from(data ?? '', 'base64').toString('latin1') });
       } else Object.values(node).forEach(walk);
@@ -114,7 +124,13 @@ describe('payload encryption on a real Temporal server', () => {
     // ...and no payload of either history holds the chat id, the prompt or the summary.
     for (const id of [videoId, summaryWorkflowId, blockedId]) {
       const raw = historyToJSON(await plainClient.workflow.getHandle(id).fetchHistory());
-      const payloads = payloadsOf(raw);
+      const indexed = new Set<string>();
+      const payloads = payloadsOf(raw, indexed);
+      // Search attributes are the one thing in clear, by design: Telewan's own (chat id, kind, slug, outcome)
+      // and Temporal's (`TemporalChangeVersion`, the patches).
+      const ours = (name: string) => SEARCH_ATTRIBUTES.some((key) => key.name === name) || name.startsWith('Temporal');
+      expect([...indexed].filter((name) => !ours(name))).toEqual([]);
+      expect(indexed.size).toBeGreaterThan(0);
       const userPayloads = payloads.filter((p) => p.encoding !== 'json/plain' || !/^\{"id":"|^\[/.test(p.data));
       expect(userPayloads.length).toBeGreaterThan(5);
       for (const p of userPayloads) {
