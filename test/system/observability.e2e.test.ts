@@ -116,7 +116,8 @@ it('runs videos and a distribution with JSON logs free of secrets, metrics that 
   expect(entries.some((e) => e.service === 'gateway' && e.msg === 'request completed')).toBe(true);
   expect(entries.some((e) => e.service === 'worker' && e.msg === 'Worker state changed' && e.state === 'RUNNING')).toBe(true);
   expect(entries.some((e) => e.msg === 'Generation ended' && e.workflowId === completed && e.outcome === 'completed')).toBe(true);
-  const activityFailure = entries.find((e) => e.msg === 'Activity failed' && e.activityType === 'prepareImage');
+  // The photo is first downloaded to fingerprint it for the result cache.
+  const activityFailure = entries.find((e) => e.msg === 'Activity failed' && e.activityType === 'fingerprintImage');
   expect(JSON.stringify(activityFailure)).toContain('/file/bot[REDACTED]/photos/x.jpg');
   const text = lines.join('\n');
   const secrets = [token, token.split(':')[1]!, sys.config.TELEGRAM_WEBHOOK_SECRET, sys.config.WAVESPEED_API_KEY, sys.wavespeed!.webhookSecret, TEST_ADMIN_TOKEN];

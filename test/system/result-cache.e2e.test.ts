@@ -4,6 +4,7 @@ import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video-messages.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
 import { bundleWorkflows } from '../helpers/temporal.js';
+import { testDataConverter } from '../helpers/encryption.js';
 
 let sys: TestSystem;
 
@@ -89,7 +90,7 @@ describe('result cache, end to end', () => {
     const histories = await Promise.all(
       senders.map(async (s) => ({ workflowId: s.workflowId, history: await sys.temporal.client.workflow.getHandle(s.workflowId).fetchHistory() })),
     );
-    for await (const replay of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+    for await (const replay of Worker.runReplayHistories({ workflowBundle: bundle, dataConverter: testDataConverter() }, histories)) {
       expect(replay.error).toBeUndefined();
     }
   }, 60_000);
