@@ -92,6 +92,11 @@ describe('fleet-wide WaveSpeed cap', () => {
   }, 120_000);
 
   it('never exceeds the cap, and loses no permit, when the worker holding them is killed -9', async () => {
+    // The previous test's last permits may still be on their way back: a request meeting them would wait too.
+    await eventually(async () => {
+      const state = await generationState();
+      return (state.inFlight === 0 && state.queueLength === 0) || undefined;
+    }, 20_000, 'the previous test\'s permits back');
     sys.wavespeed!.reset();
     const chats = Array.from({ length: 8 }, (_, i) => 7001 + i);
     const ids: string[] = [];
