@@ -15,16 +15,18 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { TASK_QUEUES } from '../src/constants.js';
-import { commandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../src/workflows/ids.js';
+import { ADMISSION_WORKFLOW_ID, commandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../src/workflows/ids.js';
 import { startTestSystem } from '../test/helpers/system.js';
 
 /** `seed` picks the photo: equal seeds send the same picture (the result cache's hit). */
-const scenarios: Array<{ name: string; caption?: string; seed?: number; command?: string; cancelAfterSubmit?: boolean; subscribers?: number }> = [
+const scenarios: Array<{ name: string; caption?: string; seed?: number; command?: string; cancelAfterSubmit?: boolean; subscribers?: number; admission?: boolean }> = [
   { name: 'video-callback', caption: 'the waves roll in', seed: 1 },
   { name: 'video-cache-hit', caption: 'the waves roll in', seed: 1 },
   { name: 'video-polling', caption: 'slow pan across the hills [lose-callback]' },
   { name: 'video-failed', caption: 'melt everything [fail]' },
   { name: 'video-cancelled', caption: 'a very slow sunrise [slow:60000]', cancelAfterSubmit: true },
+  // The admission workflow as the videos above left it (still running: it never ends).
+  { name: 'wavespeed-admission', admission: true },
   { name: 'command-start', command: '/start' },
   { name: 'summary-small', subscribers: 5 },
   { name: 'summary-multi-batch', subscribers: 60 },
@@ -50,7 +52,9 @@ async function main(): Promise<void> {
       if (!chosen.includes(scenario)) continue;
       const telegram = sys.telegram!;
       let workflowId: string;
-      if (scenario.subscribers !== undefined) {
+      if (scenario.admission) {
+        workflowId = ADMISSION_WORKFLOW_ID;
+      } else if (scenario.subscribers !== undefined) {
         workflowId = await startDistribution(sys, scenario.name, scenario.subscribers, chatId * 1000);
       } else if (scenario.command) {
         const update = telegram.makeTextUpdate({ chatId, userId: chatId, text: scenario.command });
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
         }
         await telegram.pushUpdate(telegram.makeTextUpdate({ chatId, userId: chatId, text: '/cancel' }));
       }
-      await handle.result().catch(() => undefined);
+      if (!scenario.admission) await handle.result().catch(() => undefined);
       const history = await handle.fetchHistory();
       const path = `${OUT_DIR}/${scenario.name}.json`;
       await writeFile(path, `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 1)}\n`);

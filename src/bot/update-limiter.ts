@@ -20,6 +20,8 @@ export class UpdateRateLimiter {
   dropped = 0;
   /** Told when a user first goes over the ceiling in a window, e.g. to log it. */
   onSlowDown: ((userId: number) => void) | undefined;
+  /** Told of every update turned away, e.g. to count it in metrics. */
+  onThrottled: ((verdict: Exclude<UpdateVerdict, 'accept'>) => void) | undefined;
   private readonly counter: RateLimiterMemory;
 
   constructor(readonly rate: UpdateRate) {
@@ -33,7 +35,11 @@ export class UpdateRateLimiter {
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) throw res;
       this.dropped += 1;
-      if (res.consumedPoints !== this.rate.limit + 1) return 'drop';
+      if (res.consumedPoints !== this.rate.limit + 1) {
+        this.onThrottled?.('drop');
+        return 'drop';
+      }
+      this.onThrottled?.('slow-down');
       this.onSlowDown?.(userId);
       return 'slow-down';
     }

@@ -89,6 +89,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     loggerInstance: logger,
   });
   if (updateLimiter) {
+    updateLimiter.onThrottled = (verdict) => metrics.updatesThrottled.inc({ verdict });
     updateLimiter.onSlowDown = (userId) =>
       app.log.warn({ userId, rate }, 'User over the update rate: answered "slow down", dropping their updates until the window ends');
   }

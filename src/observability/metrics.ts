@@ -43,6 +43,13 @@ export function createGatewayMetrics(options: MetricsOptions = {}) {
       labelNames: ['source', 'reason'] as const,
       registers,
     }),
+    /** `verdict` slow-down (the one reply of a window) or drop. */
+    updatesThrottled: new Counter({
+      name: 'telewan_updates_throttled_total',
+      help: "Telegram updates turned away because their user sent too many (USER_UPDATE_RATE_LIMIT)",
+      labelNames: ['verdict'] as const,
+      registers,
+    }),
   };
 }
 

@@ -32,7 +32,9 @@ async function gateway(rate: UpdateRate, apiRoot = 'http://127.0.0.1:9') {
   const workflows = new FakeWorkflows();
   const limiter = new UpdateRateLimiter(rate);
   const slowedDown: number[] = [];
+  const throttled: string[] = [];
   limiter.onSlowDown = (userId) => slowedDown.push(userId);
+  limiter.onThrottled = (verdict) => throttled.push(verdict);
   const bot = createBot({ token: TOKEN, apiRoot, workflows, botInfo, updateLimiter: limiter });
   app = await buildApp({
     bot,
@@ -42,7 +44,7 @@ async function gateway(rate: UpdateRate, apiRoot = 'http://127.0.0.1:9') {
     catalog: unusedCatalog,
     readiness: {},
   });
-  return { app, workflows, limiter, slowedDown };
+  return { app, workflows, limiter, slowedDown, throttled };
 }
 
 let updateId = 1;
@@ -71,7 +73,7 @@ const post = (target: FastifyInstance, body: unknown) =>
 
 describe('per-user ceiling on incoming updates', () => {
   it('answers the first update over the ceiling with one "slow down", drops the rest, and leaves other users alone', async () => {
-    const { app, workflows, limiter, slowedDown } = await gateway({ limit: 3, windowSeconds: 60 });
+    const { app, workflows, limiter, slowedDown, throttled } = await gateway({ limit: 3, windowSeconds: 60 });
 
     const burst = [];
     for (let i = 0; i < 8; i++) burst.push(await post(app, photoFrom(7)));
@@ -86,6 +88,8 @@ describe('per-user ceiling on incoming updates', () => {
     expect(replies.filter((r) => r?.method !== undefined)).toHaveLength(1);
     expect(slowedDown).toEqual([7]);
     expect(limiter.dropped).toBe(5);
+    // What telewan_updates_throttled_total{verdict} counts.
+    expect(throttled).toEqual(['slow-down', 'drop', 'drop', 'drop', 'drop']);
   });
 
   it('counts commands too, and accepts the user again in the next window', async () => {
