@@ -90,6 +90,7 @@ async function main(): Promise<void> {
     telegram: stack.telegram && { apiRoot: stack.telegram.apiRoot },
     wavespeed: stack.wavespeed && { apiRoot: config.WAVESPEED_API_ROOT },
     adminToken: config.ADMIN_TOKEN,
+    payloadEncryptionKeys: env.PAYLOAD_ENCRYPTION_KEYS,
     sandboxChatId: SANDBOX_CHAT,
     database: redact(env.DATABASE_URL),
   });

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { encryptedDataConverter, parseEncryptionKeys } from '../temporal/encryption.js';
 import type { ControlMessage, TgUpdate } from '../simulators/telegram.js';
 import { commandWorkflowId, videoWorkflowId } from '../workflows/ids.js';
 import { StackNotRunningError, workflowUrl, type StackState } from './stack-state.js';
@@ -66,7 +67,11 @@ export async function runDemo(state: StackState, options: DemoOptions = {}): Pro
     throw new StackNotRunningError(`Temporal does not answer at ${state.temporal.address}: ${String(err)}`);
   });
   try {
-    const client = new Client({ connection, namespace: state.temporal.namespace });
+    const client = new Client({
+      connection,
+      namespace: state.temporal.namespace,
+      ...(state.payloadEncryptionKeys ? { dataConverter: encryptedDataConverter(parseEncryptionKeys(state.payloadEncryptionKeys)) } : {}),
+    });
     const outcome = (id: string) => withDeadline(client.workflow.getHandle(id).result(), deadline, id);
     // An id that Temporal already had means the start was absorbed as a redelivery.
     const expectNew = async (id: string) => {

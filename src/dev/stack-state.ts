@@ -18,6 +18,8 @@ export interface StackState {
   wavespeed?: { apiRoot: string };
   /** Bearer token of the operators' API. */
   adminToken?: string;
+  /** PAYLOAD_ENCRYPTION_KEYS of the running stack, so the demo's client reads its workflows (the file is 0600, like .data/payload-encryption-keys). */
+  payloadEncryptionKeys?: string;
   sandboxChatId: number;
   /** DATABASE_URL with its password hidden. */
   database: string;

@@ -12,6 +12,7 @@ import { devDatabase, type DevDatabase } from '../../src/dev/embedded-postgres.j
 import { startStack, type Stack } from '../../src/dev/stack.js';
 import { readStackState, SANDBOX_CHAT, StackNotRunningError, writeStackState } from '../../src/dev/stack-state.js';
 import { summaryWorkflowId } from '../../src/workflows/ids.js';
+import { formatEncryptionKeys } from '../../src/temporal/encryption.js';
 import { createLocalEnv } from '../helpers/temporal.js';
 
 /** Where nothing listens (tcpmux): a port released by a test could be taken again by another. */
@@ -49,6 +50,7 @@ beforeAll(async () => {
       telegram: { apiRoot: stack.telegram!.apiRoot },
       wavespeed: { apiRoot: stack.config.WAVESPEED_API_ROOT },
       adminToken: ADMIN_TOKEN,
+      payloadEncryptionKeys: formatEncryptionKeys(stack.config.PAYLOAD_ENCRYPTION_KEYS),
       sandboxChatId: SANDBOX_CHAT,
       database: database.url,
     },
