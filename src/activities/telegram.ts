@@ -5,6 +5,7 @@ import { TelegramRateLimitError, TelegramRequestError, TelewanError, VideoUnavai
 import { classifyTelegramError, isMessageNotModified } from '../integrations/telegram/errors.js';
 import { ACTIVE_GENERATION_STATUSES } from '../db/generations.js';
 import type { ActivityDeps } from './deps.js';
+import { progressQuery } from '../workflows/video-messages.js';
 
 export interface SendVideoInput {
   chatId: number;
@@ -36,7 +37,7 @@ export interface SentVideo {
   bytes?: number;
 }
 
-export function createTelegramActivities({ telegram, config, prisma }: Pick<ActivityDeps, 'telegram' | 'config' | 'prisma'>) {
+export function createTelegramActivities({ telegram, config, prisma, temporal }: Pick<ActivityDeps, 'telegram' | 'config' | 'prisma' | 'temporal'>) {
   /**
    * Whether the generation this workflow serves is still under way. The loop is
    * abandoned, not cancelled, so without this it would learn of the end only from
@@ -50,6 +51,21 @@ export function createTelegramActivities({ telegram, config, prisma }: Pick<Acti
       return row === null || ACTIVE_GENERATION_STATUSES.includes(row.status);
     } catch {
       return true;
+    }
+  }
+
+  /**
+   * Whether the request waits in line for a WaveSpeed slot (its `progress` query
+   * says `queued`): nothing is being made for it yet, so "sending video…" would
+   * mislead. Best effort: when the answer cannot be had, show the action.
+   */
+  async function waitingInLine(workflowId: string | undefined): Promise<boolean> {
+    if (!workflowId) return false;
+    try {
+      const progress = await temporal.withDeadline(Date.now() + 2_000, () => temporal.workflow.getHandle(workflowId).query(progressQuery));
+      return progress.phase === 'queued';
+    } catch {
+      return false;
     }
   }
 
@@ -125,7 +141,8 @@ export function createTelegramActivities({ telegram, config, prisma }: Pick<Acti
     /**
      * Keeps a chat action (e.g. `upload_video`) showing until cancelled, repeating
      * it every ~4 s (Telegram shows one for at most 5 s). Heartbeats each round, so
-     * a dead worker's loop moves to another worker. Transient failures are skipped;
+     * a dead worker's loop moves to another worker. Shows nothing while the request
+     * waits in line for a WaveSpeed slot. Transient failures are skipped;
      * a blocked chat ends the loop.
      */
     async keepChatAction(input: { chatId: number; action: 'upload_video' | 'typing' }): Promise<void> {
@@ -136,7 +153,7 @@ export function createTelegramActivities({ telegram, config, prisma }: Pick<Acti
         if (!(await stillGenerating(workflowId))) return;
         let pause = interval;
         try {
-          await telegram.call('sendChatAction', input.chatId, (api) => api.sendChatAction(input.chatId, input.action));
+          if (!(await waitingInLine(workflowId))) await telegram.call('sendChatAction', input.chatId, (api) => api.sendChatAction(input.chatId, input.action));
         } catch (err) {
           if (err instanceof TelegramRateLimitError) pause = Math.max(interval, err.retryAfterMs);
           // Transient failures skip a beat; a permanent one (blocked, chat gone) ends the loop.

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TelegramSimulator } from '../../src/simulators/telegram.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import type { Client } from '@temporalio/client';
+import type { VideoProgress } from '../../src/workflows/video-messages.js';
 import { BOT_TOKEN, buildActivities, runActivity, WORKFLOW_ID } from './helpers.js';
 
 let db: TestDatabase;
@@ -34,4 +36,29 @@ it('stops showing the chat action by itself once the generation has ended', asyn
   const actions = telegram.callsTo('sendChatAction');
   expect(actions.length).toBeGreaterThanOrEqual(3);
   expect(actions.filter((c) => c.at > ended + 100)).toEqual([]);
+});
+
+it('shows no chat action while the request waits in line for a WaveSpeed slot', async () => {
+  const chatId = 4343;
+  await db.prisma.generation.update({ where: { id: WORKFLOW_ID }, data: { status: 'submitted' } });
+  let phase: VideoProgress['phase'] = 'queued';
+  const asked: string[] = [];
+  // The workflow's `progress` query, as the worker would answer it.
+  const temporal = {
+    withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn(),
+    workflow: { getHandle: (id: string) => ({ query: async () => (asked.push(id), { phase, polls: 0 }) }) },
+  } as unknown as Client;
+  const activities = buildActivities({ telegramApiRoot: telegram.apiRoot, prisma: db.prisma, chatActionIntervalMs: 50, temporal });
+  const before = telegram.callsTo('sendChatAction').length;
+  const loop = runActivity(activities.keepChatAction, { chatId, action: 'upload_video' });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(asked.length).toBeGreaterThanOrEqual(3);
+  expect(new Set(asked)).toEqual(new Set([WORKFLOW_ID]));
+  expect(telegram.callsTo('sendChatAction').length).toBe(before);
+
+  phase = 'submitted';
+  await new Promise((r) => setTimeout(r, 300));
+  await db.prisma.generation.update({ where: { id: WORKFLOW_ID }, data: { status: 'completed' } });
+  await loop;
+  expect(telegram.callsTo('sendChatAction').filter((c) => c.chatId === chatId).length).toBeGreaterThanOrEqual(3);
 });
