@@ -1,7 +1,27 @@
-import type { GenerationStatus } from '../generated/prisma/client.js';
+import type { GenerationStatus, PrismaClient } from '../generated/prisma/client.js';
+import { recordEvent, type DomainEventInput } from './events.js';
 
 /** Statuses of a generation still under way (queued or running); the others are outcomes. */
 export const ACTIVE_GENERATION_STATUSES: readonly GenerationStatus[] = ['queued', 'requested', 'preparing', 'submitted', 'processing'];
 
 /** Statuses of a generation holding one of its user's slots (`USER_MAX_ACTIVE_GENERATIONS`): admitted and not yet ended. */
 export const RUNNING_GENERATION_STATUSES: readonly GenerationStatus[] = ['requested', 'preparing', 'submitted', 'processing'];
+
+/**
+ * Records a re-drive's domain event; for a generation, also puts its row back
+ * under way (`processing`, no outcome), so `/status` and `/cancel` see the
+ * re-driven run and the chat-action loop keeps going. The run's own
+ * `recordPhase`/`recordOutcome` then write what happens next.
+ */
+export async function recordRedrive(prisma: PrismaClient, event: DomainEventInput): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    if (event.type === 'generation.redriven') {
+      const id = event.subject.replace(/^generation:/, '');
+      await tx.generation.updateMany({
+        where: { id, status: { in: ['failed', 'cancelled'] } },
+        data: { status: 'processing', completedAt: null, error: null, errorKind: null },
+      });
+    }
+    await recordEvent(tx, event);
+  });
+}

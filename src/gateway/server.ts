@@ -6,7 +6,7 @@ import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
 import { createLogger, secretsOf, type Logger } from '../observability/logger.js';
 import { createGatewayMetrics } from '../observability/metrics.js';
-import { recordEvent } from '../db/events.js';
+import { recordRedrive } from '../db/generations.js';
 import { TemporalRedriver } from '../temporal/redrive.js';
 import { EncryptionCodec, encryptedDataConverter } from '../temporal/encryption.js';
 import { TemporalWorkflowGateway } from '../temporal/starter.js';
@@ -76,7 +76,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     adminToken: config.ADMIN_TOKEN,
     metrics,
     stats: createStatsService({ prisma, workflows: new TemporalWorkflowCounter(client) }),
-    redriver: new TemporalRedriver(client, (event) => recordEvent(prisma, event)),
+    redriver: new TemporalRedriver(client, (event) => recordRedrive(prisma, event)),
     codec: { mode: config.CODEC_ENDPOINT, codec, uiOrigin: new URL(config.TEMPORAL_UI_URL).origin },
     readiness: {
       temporal: async () => {
