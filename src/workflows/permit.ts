@@ -1,12 +1,9 @@
 import { CancellationScope, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { RECORDING } from './activity-options.js';
 import { permitGrantedSignal, queuePositionSignal, type ReleasePermit } from './admission-messages.js';
 
-const { requestPermit, releasePermit } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+const { requestPermit, releasePermit } = proxyActivities<Activities>(RECORDING);
 
 /** A place in line for a WaveSpeed slot, as the admission workflow last told it. */
 export interface QueuePlace {

@@ -1,21 +1,14 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { MESSAGING, RECORDING } from './activity-options.js';
 import type { Admission } from '../activities/limits.js';
 import { ErrorType } from '../errors.js';
 import { failureText, userQueuedText, refusalText, type FailureReason } from './texts.js';
 import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages.js';
 
-const { admitRequest, recordOutcome, markUserBlocked } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+const { admitRequest, recordOutcome, markUserBlocked } = proxyActivities<Activities>(RECORDING);
 
-const { sendMessage, updateProgress } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
-});
+const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
 
 /** How often a queued request asks again for a slot. */
 export const QUEUE_RECHECK_MS = 15_000;

@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { MESSAGING, RECORDING } from './activity-options.js';
 import { ErrorType } from '../errors.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
@@ -31,17 +32,9 @@ import {
 
 export * from './video-messages.js';
 
-const { registerRequest, recordPhase, recordOutcome, markUserBlocked, storeResult, releaseClaim } = proxyActivities<Activities>({
-  startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+const { registerRequest, recordPhase, recordOutcome, markUserBlocked, storeResult, releaseClaim } = proxyActivities<Activities>(RECORDING);
 
-const { sendMessage, updateProgress } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
-});
+const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
 
 const { prepareImage, submitGeneration, sendVideo } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
