@@ -1,26 +1,13 @@
-import {
-  ActivityCancellationType,
-  ActivityFailure,
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  isCancellation,
-  log,
-  patched,
-  proxyActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { MESSAGING, RECORDING } from './activity-options.js';
-import { ErrorType } from '../errors.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
 import { serveFromCache, waitForIdentical } from './result-cache.js';
 import { markOutcome } from './outcome.js';
 import { WavespeedPermit } from './permit.js';
 import { admitUnderLimits } from './user-limits.js';
-import { PROGRESS, failureText, queuedText, type FailureReason } from './texts.js';
+import { PROGRESS, queuedText } from './texts.js';
 import {
   cancelVideoSignal,
   progressQuery,
@@ -30,9 +17,11 @@ import {
   type VideoRequest,
 } from './video-messages.js';
 
+import { TERMINAL, VideoFailed, awaitResult, explain, finishUnsuccessfully } from './video-steps.js';
+
 export * from './video-messages.js';
 
-const { registerRequest, recordPhase, recordOutcome, markUserBlocked, storeResult, releaseClaim } = proxyActivities<Activities>(RECORDING);
+const { registerRequest, recordPhase, recordOutcome, storeResult, releaseClaim } = proxyActivities<Activities>(RECORDING);
 
 const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
 
@@ -40,11 +29,6 @@ const { prepareImage, submitGeneration, sendVideo } = proxyActivities<Activities
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
-});
-
-const { pollPrediction } = proxyActivities<Activities>({
-  startToCloseTimeout: '20s',
-  retry: { initialInterval: '1s', maximumAttempts: 3 },
 });
 
 const chatActionOptions = {
@@ -81,17 +65,6 @@ const { keepChatAction: keepChatActionCancelled } = proxyActivities<Activities>(
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.TRY_CANCEL,
 });
-
-const TERMINAL = ['completed', 'failed', 'cancelled', 'timeout'];
-const DEFAULT_POLLING = { initialMs: 5_000, maxMs: 30_000 };
-
-/** A request that ends without a video, for a reason the user is told. */
-class VideoFailed extends Error {
-  constructor(readonly reason: FailureReason, readonly detail?: string) {
-    super(detail ?? reason);
-    this.name = 'VideoFailed';
-  }
-}
 
 /**
  * Turns a photo and its caption into a video sent back to the chat.
@@ -249,97 +222,5 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       throw ApplicationFailure.create({ type: 'VideoGenerationError', message: detail ?? 'internal error', nonRetryable: true, cause: err as Error });
     }
     return { status: reason === 'cancelled' ? 'cancelled' : 'failed', reason, detail, predictionId: progress.predictionId, resultVia: progress.resultVia };
-  }
-}
-
-/** Waits for the webhook's result, polling on a backoff meanwhile, until `deadlineAt`. */
-async function awaitResult(
-  predictionId: string,
-  req: VideoRequest,
-  progress: VideoProgress,
-  results: Map<string, PredictionResult>,
-  deadlineAt: number,
-  onProcessing: () => Promise<void>,
-): Promise<PredictionResult> {
-  const polling = req.polling ?? DEFAULT_POLLING;
-  let delay = polling.initialMs;
-  for (;;) {
-    const known = results.get(predictionId);
-    if (known) return known;
-    const remaining = deadlineAt - Date.now();
-    if (remaining <= 0) throw new VideoFailed('deadline');
-    const summary = `wait for WaveSpeed's webhook for ${predictionId}, then poll`;
-    if (await condition(() => results.has(predictionId), Math.min(delay, remaining), { summary })) continue;
-    delay = Math.min(Math.round(delay * 1.5), polling.maxMs);
-    progress.polls += 1;
-    let polled: PredictionResult;
-    try {
-      polled = await pollPrediction.executeWithOptions({ summary: `poll WaveSpeed for ${predictionId}` }, [{ predictionId }]);
-    } catch (err) {
-      if (causeType(err) === ErrorType.WavespeedNotFound) throw new VideoFailed('generation-failed', 'the prediction disappeared');
-      if (isCancellation(err)) throw err;
-      log.warn('Polling WaveSpeed failed; will poll again', { predictionId, error: String(err) });
-      continue;
-    }
-    if (TERMINAL.includes(polled.status)) {
-      if (!results.has(predictionId)) {
-        results.set(predictionId, polled);
-        progress.resultVia ??= 'poll';
-      }
-    } else if (polled.status === 'processing' && progress.phase === 'submitted') {
-      progress.phase = 'processing';
-      await onProcessing();
-    }
-  }
-}
-
-/** Tells the user (unless they blocked us) and records the outcome. */
-async function finishUnsuccessfully(
-  req: VideoRequest,
-  generationId: string,
-  progressMessageId: number | undefined,
-  reason: FailureReason,
-  detail: string | undefined,
-): Promise<void> {
-  const chatId = req.user.chatId;
-  let blocked = reason === 'blocked';
-  if (!blocked) {
-    const text = failureText(reason, reason === 'internal' ? undefined : detail);
-    try {
-      if (progressMessageId !== undefined) await updateProgress({ chatId, messageId: progressMessageId, text });
-      else await sendMessage({ chatId, text, replyToMessageId: req.messageId });
-    } catch (err) {
-      if (causeType(err) !== ErrorType.BotBlocked) throw err;
-      blocked = true;
-    }
-  }
-  if (blocked) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
-  await recordOutcome({
-    generationId,
-    status: reason === 'cancelled' ? 'cancelled' : 'failed',
-    errorKind: blocked ? 'blocked' : reason,
-    error: detail,
-  });
-}
-
-function causeType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
-}
-
-/** Maps whatever ended the request to the reason the user is told. */
-function explain(err: unknown): { reason: FailureReason; detail?: string } {
-  if (err instanceof VideoFailed) return { reason: err.reason, detail: err.detail };
-  if (isCancellation(err)) return { reason: 'cancelled' };
-  const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
-  switch (cause?.type) {
-    case ErrorType.WavespeedRejected:
-      return { reason: 'rejected', detail: String((cause.details?.[0] as { reason?: string } | undefined)?.reason ?? cause.message) };
-    case ErrorType.InvalidImage:
-    case ErrorType.TelegramFileTooLarge:
-      return { reason: 'bad-image', detail: cause.message };
-    case ErrorType.BotBlocked:
-      return { reason: 'blocked', detail: cause.message };
-    default:
-      return { reason: 'internal', detail: err instanceof Error ? err.message : String(err) };
   }
 }

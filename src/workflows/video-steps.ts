@@ -1,0 +1,120 @@
+import { ActivityFailure, ApplicationFailure, condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { ErrorType } from '../errors.js';
+import type { PredictionResult } from '../integrations/wavespeed/types.js';
+import { MESSAGING, RECORDING } from './activity-options.js';
+import { failureText, type FailureReason } from './texts.js';
+import type { VideoProgress, VideoRequest } from './video-messages.js';
+
+/** The steps of {@link imageToVideo} that wait for WaveSpeed and that end a request without a video. */
+
+const { recordOutcome, markUserBlocked } = proxyActivities<Activities>(RECORDING);
+const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
+const { pollPrediction } = proxyActivities<Activities>({
+  startToCloseTimeout: '20s',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+});
+
+/** WaveSpeed statuses after which a prediction changes no more. */
+export const TERMINAL = ['completed', 'failed', 'cancelled', 'timeout'];
+const DEFAULT_POLLING = { initialMs: 5_000, maxMs: 30_000 };
+
+/** A request that ends without a video, for a reason the user is told. */
+export class VideoFailed extends Error {
+  constructor(readonly reason: FailureReason, readonly detail?: string) {
+    super(detail ?? reason);
+    this.name = 'VideoFailed';
+  }
+}
+
+/** Waits for the webhook's result, polling on a backoff meanwhile, until `deadlineAt`. */
+export async function awaitResult(
+  predictionId: string,
+  req: VideoRequest,
+  progress: VideoProgress,
+  results: Map<string, PredictionResult>,
+  deadlineAt: number,
+  onProcessing: () => Promise<void>,
+): Promise<PredictionResult> {
+  const polling = req.polling ?? DEFAULT_POLLING;
+  let delay = polling.initialMs;
+  for (;;) {
+    const known = results.get(predictionId);
+    if (known) return known;
+    const remaining = deadlineAt - Date.now();
+    if (remaining <= 0) throw new VideoFailed('deadline');
+    const summary = `wait for WaveSpeed's webhook for ${predictionId}, then poll`;
+    if (await condition(() => results.has(predictionId), Math.min(delay, remaining), { summary })) continue;
+    delay = Math.min(Math.round(delay * 1.5), polling.maxMs);
+    progress.polls += 1;
+    let polled: PredictionResult;
+    try {
+      polled = await pollPrediction.executeWithOptions({ summary: `poll WaveSpeed for ${predictionId}` }, [{ predictionId }]);
+    } catch (err) {
+      if (causeType(err) === ErrorType.WavespeedNotFound) throw new VideoFailed('generation-failed', 'the prediction disappeared');
+      if (isCancellation(err)) throw err;
+      log.warn('Polling WaveSpeed failed; will poll again', { predictionId, error: String(err) });
+      continue;
+    }
+    if (TERMINAL.includes(polled.status)) {
+      if (!results.has(predictionId)) {
+        results.set(predictionId, polled);
+        progress.resultVia ??= 'poll';
+      }
+    } else if (polled.status === 'processing' && progress.phase === 'submitted') {
+      progress.phase = 'processing';
+      await onProcessing();
+    }
+  }
+}
+
+/** Tells the user (unless they blocked us) and records the outcome. */
+export async function finishUnsuccessfully(
+  req: VideoRequest,
+  generationId: string,
+  progressMessageId: number | undefined,
+  reason: FailureReason,
+  detail: string | undefined,
+): Promise<void> {
+  const chatId = req.user.chatId;
+  let blocked = reason === 'blocked';
+  if (!blocked) {
+    const text = failureText(reason, reason === 'internal' ? undefined : detail);
+    try {
+      if (progressMessageId !== undefined) await updateProgress({ chatId, messageId: progressMessageId, text });
+      else await sendMessage({ chatId, text, replyToMessageId: req.messageId });
+    } catch (err) {
+      if (causeType(err) !== ErrorType.BotBlocked) throw err;
+      blocked = true;
+    }
+  }
+  if (blocked) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+  await recordOutcome({
+    generationId,
+    status: reason === 'cancelled' ? 'cancelled' : 'failed',
+    errorKind: blocked ? 'blocked' : reason,
+    error: detail,
+  });
+}
+
+function causeType(err: unknown): string | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+}
+
+/** Maps whatever ended the request to the reason the user is told. */
+export function explain(err: unknown): { reason: FailureReason; detail?: string } {
+  if (err instanceof VideoFailed) return { reason: err.reason, detail: err.detail };
+  if (isCancellation(err)) return { reason: 'cancelled' };
+  const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+  switch (cause?.type) {
+    case ErrorType.WavespeedRejected:
+      return { reason: 'rejected', detail: String((cause.details?.[0] as { reason?: string } | undefined)?.reason ?? cause.message) };
+    case ErrorType.InvalidImage:
+    case ErrorType.TelegramFileTooLarge:
+      return { reason: 'bad-image', detail: cause.message };
+    case ErrorType.BotBlocked:
+      return { reason: 'blocked', detail: cause.message };
+    default:
+      return { reason: 'internal', detail: err instanceof Error ? err.message : String(err) };
+  }
+}
