@@ -1,7 +1,8 @@
-import type { MethodSpec } from '../context.js';
+import type { BotContext, MethodSpec } from '../context.js';
 import { badRequest } from '../errors.js';
 import { toTgFile } from '../file-store.js';
-import { resolveInput, storeDocument, storePhoto, storeVideo } from '../media.js';
+import { resolveInput, storeDocument, storePhoto, storeVideo, type InputContent } from '../media.js';
+import type { Params } from '../params.js';
 import type { TgMessage } from '../types.js';
 import { newBotMessage, readMarkup, readReplyTo } from './common.js';
 import { applyCaption } from './messages.js';
@@ -11,78 +12,25 @@ const DOWNLOAD_LIMIT = 20 * 1024 * 1024;
 
 /** Media sends (upload, URL or file_id) and `getFile`. */
 export const mediaMethods: Record<string, MethodSpec> = {
-  sendVideo: {
-    send: true,
-    chat: 'required',
-    async handler(params, ctx) {
-      const chatId = params.chatId();
-      const { echoed } = readMarkup(params);
-      const replyTo = readReplyTo(params, chatId, ctx);
-      const caption: TgMessage = { message_id: 0, chat: ctx.chats.chat(chatId), date: 0 };
-      applyCaption(params, caption);
-      const file = storeVideo(await resolveInput(params, 'video', ctx), params, ctx.files);
-      const message = newBotMessage(ctx, chatId);
-      if (replyTo) message.reply_to_message = replyTo;
-      if (file.kind === 'video' || file.kind === 'animation') {
-        message.video = {
-          file_id: file.file_id,
-          file_unique_id: file.file_unique_id,
-          duration: file.duration ?? 0,
-          width: file.width ?? 0,
-          height: file.height ?? 0,
-          mime_type: file.mime_type ?? 'video/mp4',
-          file_size: file.file_size,
-        };
-        if (file.file_name) message.video.file_name = file.file_name;
-      } else {
-        message.document = documentOf(file);
-      }
-      Object.assign(message, pickCaption(caption));
-      if (echoed !== undefined) message.reply_markup = echoed;
-      ctx.chats.recordSent(chatId, 'sendVideo', message);
-      return message;
-    },
-  },
+  sendVideo: mediaSend('sendVideo', 'video', (input, params, ctx) => {
+    const file = storeVideo(input, params, ctx.files);
+    if (file.kind !== 'video' && file.kind !== 'animation') return { document: documentOf(file) };
+    const video: NonNullable<TgMessage['video']> = {
+      file_id: file.file_id,
+      file_unique_id: file.file_unique_id,
+      duration: file.duration ?? 0,
+      width: file.width ?? 0,
+      height: file.height ?? 0,
+      mime_type: file.mime_type ?? 'video/mp4',
+      file_size: file.file_size,
+    };
+    if (file.file_name) video.file_name = file.file_name;
+    return { video };
+  }),
 
-  sendPhoto: {
-    send: true,
-    chat: 'required',
-    async handler(params, ctx) {
-      const chatId = params.chatId();
-      const { echoed } = readMarkup(params);
-      const replyTo = readReplyTo(params, chatId, ctx);
-      const caption: TgMessage = { message_id: 0, chat: ctx.chats.chat(chatId), date: 0 };
-      applyCaption(params, caption);
-      const photo = await storePhoto(await resolveInput(params, 'photo', ctx), ctx);
-      const message = newBotMessage(ctx, chatId);
-      if (replyTo) message.reply_to_message = replyTo;
-      message.photo = photo;
-      Object.assign(message, pickCaption(caption));
-      if (echoed !== undefined) message.reply_markup = echoed;
-      ctx.chats.recordSent(chatId, 'sendPhoto', message);
-      return message;
-    },
-  },
+  sendPhoto: mediaSend('sendPhoto', 'photo', async (input, _params, ctx) => ({ photo: await storePhoto(input, ctx) })),
 
-  sendDocument: {
-    send: true,
-    chat: 'required',
-    async handler(params, ctx) {
-      const chatId = params.chatId();
-      const { echoed } = readMarkup(params);
-      const replyTo = readReplyTo(params, chatId, ctx);
-      const caption: TgMessage = { message_id: 0, chat: ctx.chats.chat(chatId), date: 0 };
-      applyCaption(params, caption);
-      const file = storeDocument(await resolveInput(params, 'document', ctx), ctx.files);
-      const message = newBotMessage(ctx, chatId);
-      if (replyTo) message.reply_to_message = replyTo;
-      message.document = documentOf(file);
-      Object.assign(message, pickCaption(caption));
-      if (echoed !== undefined) message.reply_markup = echoed;
-      ctx.chats.recordSent(chatId, 'sendDocument', message);
-      return message;
-    },
-  },
+  sendDocument: mediaSend('sendDocument', 'document', (input, _params, ctx) => ({ document: documentOf(storeDocument(input, ctx.files)) })),
 
   getFile: {
     handler(params, ctx) {
@@ -95,6 +43,36 @@ export const mediaMethods: Record<string, MethodSpec> = {
     },
   },
 };
+
+/**
+ * A media send (upload, URL or file_id): markup, reply and caption are checked
+ * before the file, as Telegram does; `store` keeps the file and says what the
+ * message carries.
+ */
+function mediaSend(
+  method: string,
+  field: 'video' | 'photo' | 'document',
+  store: (input: InputContent, params: Params, ctx: BotContext) => Partial<TgMessage> | Promise<Partial<TgMessage>>,
+): MethodSpec {
+  return {
+    send: true,
+    chat: 'required',
+    async handler(params, ctx) {
+      const chatId = params.chatId();
+      const { echoed } = readMarkup(params);
+      const replyTo = readReplyTo(params, chatId, ctx);
+      const caption: TgMessage = { message_id: 0, chat: ctx.chats.chat(chatId), date: 0 };
+      applyCaption(params, caption);
+      const media = await store(await resolveInput(params, field, ctx), params, ctx);
+      const message = newBotMessage(ctx, chatId);
+      if (replyTo) message.reply_to_message = replyTo;
+      Object.assign(message, media, pickCaption(caption));
+      if (echoed !== undefined) message.reply_markup = echoed;
+      ctx.chats.recordSent(chatId, method, message);
+      return message;
+    },
+  };
+}
 
 function documentOf(file: { file_id: string; file_unique_id: string; file_size: number; file_name?: string; mime_type?: string }): NonNullable<TgMessage['document']> {
   const doc: NonNullable<TgMessage['document']> = { file_id: file.file_id, file_unique_id: file.file_unique_id, file_size: file.file_size };
