@@ -1,8 +1,8 @@
 import type { ActivityOptions } from '@temporalio/workflow';
 
 /**
- * Timeouts and retry policies shared by the video workflow's modules, one per
- * kind of step, so the same activity is never proxied with two policies.
+ * Timeouts and retry policies shared by the workflows, one per kind of step,
+ * so the same activity is never proxied with two policies.
  */
 
 /** Database writes (records, claims, admission): quick, retried for up to 10 minutes. */

@@ -1,5 +1,7 @@
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, getExternalWorkflowHandle, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { activityFailureType } from './failures.js';
+import { MESSAGING } from './activity-options.js';
 import type { InlineButton } from '../activities/telegram.js';
 import type { TelegramUserInput } from '../db/users.js';
 import { ErrorType } from '../errors.js';
@@ -60,11 +62,7 @@ const { registerUser, listRecentGenerations, findActiveGenerations, markUserBloc
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
   });
 
-const { sendMessage } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
-});
+const { sendMessage } = proxyActivities<Activities>(MESSAGING);
 
 // Telegram keeps a button spinning only briefly: past a minute an answer is pointless.
 const { answerCallbackQuery } = proxyActivities<Activities>({
@@ -88,7 +86,7 @@ export async function botCommand(input: BotCommandInput): Promise<void> {
       { chatId, text: reply.text, replyToMessageId: input.messageId, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) },
     ]);
   } catch (err) {
-    if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.BotBlocked)) throw err;
+    if (activityFailureType(err) !== ErrorType.BotBlocked) throw err;
     await markUserBlocked({ userId: input.user.userId, reason: 'telegram-403' });
   }
 }

@@ -1,17 +1,22 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, sleep, type CancellationScope } from '@temporalio/workflow';
+import { proxyActivities, sleep, type CancellationScope } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { activityFailureType } from './failures.js';
+import { MESSAGING, RECORDING } from './activity-options.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
 import { ErrorType } from '../errors.js';
 import { PROGRESS } from './texts.js';
 import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages.js';
 
-const { fingerprintImage, claimResult, forgetResult, recordOutcome } = proxyActivities<Activities>({
+const { recordOutcome } = proxyActivities<Activities>(RECORDING);
+const { updateProgress } = proxyActivities<Activities>(MESSAGING);
+
+const { fingerprintImage, claimResult, forgetResult } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
-const { sendCachedVideo, updateProgress } = proxyActivities<Activities>({
+const { sendCachedVideo } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
@@ -95,7 +100,7 @@ async function claimOrResend({ generationId, req, progress }: CacheContext, pend
     sent = await sendCachedVideo({ chatId: req.user.chatId, fileId: telegramFileId, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId });
   } catch (err) {
     // Telegram no longer accepts the file_id: forget it and generate afresh.
-    if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.TelegramRequest)) throw err;
+    if (activityFailureType(err) !== ErrorType.TelegramRequest) throw err;
     await forgetResult({ ...identity, telegramFileId });
     return 'refused';
   }

@@ -1,5 +1,7 @@
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { activityFailureType } from './failures.js';
+import { tellUser } from './video-steps.js';
 import { MESSAGING, RECORDING } from './activity-options.js';
 import type { Admission } from '../activities/limits.js';
 import { ErrorType } from '../errors.js';
@@ -8,7 +10,7 @@ import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages
 
 const { admitRequest, recordOutcome, markUserBlocked } = proxyActivities<Activities>(RECORDING);
 
-const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
+const { sendMessage } = proxyActivities<Activities>(MESSAGING);
 
 /** How often a queued request asks again for a slot. */
 export const QUEUE_RECHECK_MS = 15_000;
@@ -70,7 +72,7 @@ export async function admitUnderLimits(
       const status = reason === 'cancelled' ? 'cancelled' : 'failed';
       progress.phase = status;
       await CancellationScope.nonCancellable(async () => {
-        const told = reason !== 'blocked' && (await tell(req, failureText(reason), queuedMessageId));
+        const told = reason !== 'blocked' && (await tellUser(req, failureText(reason), queuedMessageId));
         if (!told) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
         await recordOutcome({ generationId, status, errorKind: told ? reason : 'blocked' });
       });
@@ -79,25 +81,12 @@ export async function admitUnderLimits(
   }
   if (admission.decision === 'refused') {
     progress.phase = 'refused';
-    if (!(await tell(req, refusalText(admission), queuedMessageId))) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+    if (!(await tellUser(req, refusalText(admission), queuedMessageId))) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
     return { status: 'refused', reason: admission.reason };
   }
   return undefined;
 }
 
-/** Sends `text` (or shows it in the queued message); false when the user has blocked the bot. */
-async function tell(req: VideoRequest, text: string, messageId: number | undefined): Promise<boolean> {
-  const chatId = req.user.chatId;
-  try {
-    if (messageId !== undefined) await updateProgress({ chatId, messageId, text });
-    else await sendMessage({ chatId, text, replyToMessageId: req.messageId });
-    return true;
-  } catch (err) {
-    if (!isBotBlocked(err)) throw err;
-    return false;
-  }
-}
-
 function isBotBlocked(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === ErrorType.BotBlocked;
+  return activityFailureType(err) === ErrorType.BotBlocked;
 }

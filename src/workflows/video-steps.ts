@@ -1,5 +1,6 @@
-import { ActivityFailure, ApplicationFailure, condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import { condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { activityFailureCause, activityFailureType } from './failures.js';
 import { ErrorType } from '../errors.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import { MESSAGING, RECORDING } from './activity-options.js';
@@ -51,7 +52,7 @@ export async function awaitResult(
     try {
       polled = await pollPrediction.executeWithOptions({ summary: `poll WaveSpeed for ${predictionId}` }, [{ predictionId }]);
     } catch (err) {
-      if (causeType(err) === ErrorType.WavespeedNotFound) throw new VideoFailed('generation-failed', 'the prediction disappeared');
+      if (activityFailureType(err) === ErrorType.WavespeedNotFound) throw new VideoFailed('generation-failed', 'the prediction disappeared');
       if (isCancellation(err)) throw err;
       log.warn('Polling WaveSpeed failed; will poll again', { predictionId, error: String(err) });
       continue;
@@ -68,6 +69,19 @@ export async function awaitResult(
   }
 }
 
+/** Shows `text` in the progress message, or replies with it when there is none; false when the user has blocked the bot. */
+export async function tellUser(req: VideoRequest, text: string, progressMessageId: number | undefined): Promise<boolean> {
+  const chatId = req.user.chatId;
+  try {
+    if (progressMessageId !== undefined) await updateProgress({ chatId, messageId: progressMessageId, text });
+    else await sendMessage({ chatId, text, replyToMessageId: req.messageId });
+    return true;
+  } catch (err) {
+    if (activityFailureType(err) !== ErrorType.BotBlocked) throw err;
+    return false;
+  }
+}
+
 /** Tells the user (unless they blocked us) and records the outcome. */
 export async function finishUnsuccessfully(
   req: VideoRequest,
@@ -76,18 +90,7 @@ export async function finishUnsuccessfully(
   reason: FailureReason,
   detail: string | undefined,
 ): Promise<void> {
-  const chatId = req.user.chatId;
-  let blocked = reason === 'blocked';
-  if (!blocked) {
-    const text = failureText(reason, reason === 'internal' ? undefined : detail);
-    try {
-      if (progressMessageId !== undefined) await updateProgress({ chatId, messageId: progressMessageId, text });
-      else await sendMessage({ chatId, text, replyToMessageId: req.messageId });
-    } catch (err) {
-      if (causeType(err) !== ErrorType.BotBlocked) throw err;
-      blocked = true;
-    }
-  }
+  const blocked = reason === 'blocked' || !(await tellUser(req, failureText(reason, reason === 'internal' ? undefined : detail), progressMessageId));
   if (blocked) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
   await recordOutcome({
     generationId,
@@ -97,15 +100,11 @@ export async function finishUnsuccessfully(
   });
 }
 
-function causeType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
-}
-
 /** Maps whatever ended the request to the reason the user is told. */
 export function explain(err: unknown): { reason: FailureReason; detail?: string } {
   if (err instanceof VideoFailed) return { reason: err.reason, detail: err.detail };
   if (isCancellation(err)) return { reason: 'cancelled' };
-  const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+  const cause = activityFailureCause(err);
   switch (cause?.type) {
     case ErrorType.WavespeedRejected:
       return { reason: 'rejected', detail: String((cause.details?.[0] as { reason?: string } | undefined)?.reason ?? cause.message) };
