@@ -109,7 +109,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const summaryId = await seed(prisma, s.subscribers);
 
     const workers: WorkerProcess[] = [];
-    for (let i = 0; i < flags.workers; i++) workers.push(spawnWorker(stack.config));
+    for (let i = 0; i < flags.workers; i++) workers.push(spawnWorker(stack.env));
     cleanup.add('workers', async () => void (await Promise.all(workers.map((w) => w.kill('SIGTERM')))));
     await Promise.all(workers.map((w) => w.ready));
 

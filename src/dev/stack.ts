@@ -22,6 +22,8 @@ export interface StackOptions {
 
 export interface Stack {
   config: Config;
+  /** The environment `config` was parsed from (sandbox values filled in): for a worker process started beside this stack. */
+  env: Readonly<Record<string, string | undefined>>;
   gateway: RunningGateway;
   worker?: RunningWorker;
   telegram?: TelegramSimulator;
@@ -73,6 +75,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
   return {
     config,
+    env,
     gateway,
     worker,
     telegram,

@@ -1,24 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../../src/config.js';
-import { formatEncryptionKeys } from '../../src/temporal/encryption.js';
+import { configSchema } from '../../src/config.js';
 
 const workerEntry = fileURLToPath(new URL('../../src/worker.ts', import.meta.url));
-
-/** The config as the environment a separate worker process reads. */
-export function configEnv(config: Config): Record<string, string> {
-  const env = Object.fromEntries(
-    Object.entries(config)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v)]),
-  );
-  const rate = config.USER_UPDATE_RATE_LIMIT;
-  return {
-    ...env,
-    PAYLOAD_ENCRYPTION_KEYS: formatEncryptionKeys(config.PAYLOAD_ENCRYPTION_KEYS),
-    USER_UPDATE_RATE_LIMIT: rate ? `${rate.limit}/${rate.windowSeconds}s` : 'off',
-  };
-}
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -28,11 +12,16 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `src/worker.ts` in its own process, so a test can kill -9 it. */
-export function spawnWorker(config: Config): WorkerProcess {
+/**
+ * Starts `src/worker.ts` in its own process, so a test can kill -9 it, with the
+ * environment a stack was configured from (`Stack.env`): none of this process's
+ * own Telewan settings leak in.
+ */
+export function spawnWorker(stackEnv: Readonly<Record<string, string | undefined>>): WorkerProcess {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !(key in configSchema.shape)));
   const child = spawn(process.execPath, ['--import', 'tsx', workerEntry], {
     // At info, the worker logs its state changes, which tell when it is ready.
-    env: { ...process.env, ...configEnv(config), LOG_LEVEL: 'info' },
+    env: { ...inherited, ...stackEnv, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -17,7 +17,7 @@ beforeAll(async () => {
     // The simulated account would queue over its own limit and hide an excess: give it room, so the cap is ours.
     wavespeed: { maxConcurrent: 100, latencyMs: 2_500, processingAfterMs: 100 },
   });
-  const worker = spawnWorker(sys.config);
+  const worker = spawnWorker(sys.env);
   workers.push(worker);
   await worker.ready;
 }, 120_000);
@@ -117,7 +117,7 @@ describe('fleet-wide WaveSpeed cap', () => {
     expect((await postApi(sys, '/generation/pause', {})).status).toBe(200);
     expect((await postApi(sys, '/generation/resume', {})).status).toBe(200);
 
-    const second = spawnWorker(sys.config);
+    const second = spawnWorker(sys.env);
     workers.push(second);
     const outcomes = await Promise.all(ids.map(result));
     expect(outcomes.map((o) => o.status)).toEqual(Array(8).fill('completed'));

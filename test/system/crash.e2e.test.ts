@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 it('delivers exactly one video when the worker is killed -9 while waiting for WaveSpeed', async () => {
-  const first = spawnWorker(sys.config);
+  const first = spawnWorker(sys.env);
   workers.push(first);
   await first.ready;
 
@@ -37,7 +37,7 @@ it('delivers exactly one video when the worker is killed -9 while waiting for Wa
   await eventually(() => sys.wavespeed!.webhooks.find((w) => w.ok) ?? undefined, 30_000, 'the webhook');
   expect(sys.telegram!.messagesTo(chatId).filter((m) => m.video)).toHaveLength(0);
 
-  const second = spawnWorker(sys.config);
+  const second = spawnWorker(sys.env);
   workers.push(second);
   const outcome = (await sys.temporal.client.workflow.getHandle(workflowId).result()) as VideoOutcome;
 

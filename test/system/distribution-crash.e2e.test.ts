@@ -33,7 +33,7 @@ it(`reaches all ${SUBSCRIBERS} subscribers with two workers, one killed -9 three
   const summary = await prisma.summary.create({ data: { sourceId: source.id, externalId: 'v1', title: 'Crash', text: 'Survives.' } });
 
   const spawn = () => {
-    const w = spawnWorker(sys.config);
+    const w = spawnWorker(sys.env);
     workers.push(w);
     return w;
   };
