@@ -4,6 +4,7 @@ import { TELEGRAM_LIMITS } from '../constants.js';
 import { TelegramRateLimitError, TelegramRequestError, TelewanError, VideoUnavailableError } from '../errors.js';
 import { classifyTelegramError, isMessageNotModified } from '../integrations/telegram/errors.js';
 import { ACTIVE_GENERATION_STATUSES } from '../db/generations.js';
+import type { GenerationStatus } from '../generated/prisma/client.js';
 import type { ActivityDeps } from './deps.js';
 import { progressQuery } from '../workflows/video-messages.js';
 
@@ -39,25 +40,27 @@ export interface SentVideo {
 
 export function createTelegramActivities({ telegram, config, prisma, temporal }: Pick<ActivityDeps, 'telegram' | 'config' | 'prisma' | 'temporal'>) {
   /**
-   * Whether the generation this workflow serves is still under way. The loop is
-   * abandoned, not cancelled, so without this it would learn of the end only from
-   * a failed heartbeat, seconds after the video. Best effort: when the answer
-   * cannot be had, keep showing the action.
+   * The recorded status of the generation this workflow serves (`unknown`: no
+   * row, or no answer). The loop is abandoned, not cancelled, so without it the
+   * loop would learn of the end only from a failed heartbeat, seconds after the
+   * video. Best effort: `unknown` keeps showing the action.
    */
-  async function stillGenerating(workflowId: string | undefined): Promise<boolean> {
-    if (!workflowId) return true;
+  async function generationStatus(workflowId: string | undefined): Promise<GenerationStatus | 'unknown'> {
+    if (!workflowId) return 'unknown';
     try {
       const row = await prisma.generation.findUnique({ where: { id: workflowId }, select: { status: true } });
-      return row === null || ACTIVE_GENERATION_STATUSES.includes(row.status);
+      return row?.status ?? 'unknown';
     } catch {
-      return true;
+      return 'unknown';
     }
   }
 
   /**
    * Whether the request waits in line for a WaveSpeed slot (its `progress` query
    * says `queued`): nothing is being made for it yet, so "sending video…" would
-   * mislead. Best effort: when the answer cannot be had, show the action.
+   * mislead. Only asked before submission (the row still `requested`): once
+   * submitted, a request never waits in line again. Best effort: when the answer
+   * cannot be had, show the action.
    */
   async function waitingInLine(workflowId: string | undefined): Promise<boolean> {
     if (!workflowId) return false;
@@ -150,10 +153,12 @@ export function createTelegramActivities({ telegram, config, prisma, temporal }:
       const ctx = Context.current();
       const workflowId = ctx.info.workflowExecution?.workflowId;
       for (;;) {
-        if (!(await stillGenerating(workflowId))) return;
+        const status = await generationStatus(workflowId);
+        if (status !== 'unknown' && !ACTIVE_GENERATION_STATUSES.includes(status)) return;
         let pause = interval;
         try {
-          if (!(await waitingInLine(workflowId))) await telegram.call('sendChatAction', input.chatId, (api) => api.sendChatAction(input.chatId, input.action));
+          const queued = (status === 'requested' || status === 'unknown') && (await waitingInLine(workflowId));
+          if (!queued) await telegram.call('sendChatAction', input.chatId, (api) => api.sendChatAction(input.chatId, input.action));
         } catch (err) {
           if (err instanceof TelegramRateLimitError) pause = Math.max(interval, err.retryAfterMs);
           // Transient failures skip a beat; a permanent one (blocked, chat gone) ends the loop.

@@ -40,7 +40,8 @@ it('stops showing the chat action by itself once the generation has ended', asyn
 
 it('shows no chat action while the request waits in line for a WaveSpeed slot', async () => {
   const chatId = 4343;
-  await db.prisma.generation.update({ where: { id: WORKFLOW_ID }, data: { status: 'submitted' } });
+  // Waiting for a WaveSpeed slot, a request's row still says `requested`: it is submitted only once it has one.
+  await db.prisma.generation.update({ where: { id: WORKFLOW_ID }, data: { status: 'requested' } });
   let phase: VideoProgress['phase'] = 'queued';
   const asked: string[] = [];
   // The workflow's `progress` query, as the worker would answer it.
