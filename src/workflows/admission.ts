@@ -4,6 +4,7 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -33,6 +34,12 @@ const { findClosedWorkflows, findEndedPredictions, recordGenerationPause } = pro
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
+/**
+ * Grants reach their requests one after the other, in arrival order, and a
+ * request that arrived during a grant round is granted a free slot before it is
+ * told a place in line.
+ */
+const GRANT_IN_ORDER = 'grant-in-order';
 const LEASE_CHECK_MS = 60_000;
 const DRAIN_CHECK_MS = 5_000;
 const EVENTS_PER_RUN = 5_000;
@@ -105,19 +112,23 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     queue: queue.map(({ requesterId, since }) => ({ requesterId, since })),
   }));
 
+  const canGrant = (): boolean => !paused && holders.size + draining.size < maxConcurrency && queue.length > 0;
+
   /** Grants free permits in arrival order; a requester that is gone gives its permit straight back. */
   async function grant(): Promise<void> {
     for (;;) {
       const granted: string[] = [...regrant].filter((id) => holders.has(id));
       regrant.clear();
-      while (!paused && holders.size + draining.size < maxConcurrency && queue.length > 0) {
+      while (canGrant()) {
         const next = queue.shift()!;
         queued.delete(next.requesterId);
         holders.set(next.requesterId, { requesterId: next.requesterId, since: Date.now() });
         granted.push(next.requesterId);
       }
       if (granted.length === 0) return;
-      const results = await Promise.allSettled(granted.map((id) => getExternalWorkflowHandle(id).signal(permitGrantedSignal)));
+      const signal = (id: string) => getExternalWorkflowHandle(id).signal(permitGrantedSignal);
+      // In order, one after the other: the earlier request hears first, so it submits first.
+      const results = patched(GRANT_IN_ORDER) ? await signalInOrder(granted, signal) : await Promise.allSettled(granted.map(signal));
       let gone = 0;
       results.forEach((result, i) => {
         if (result.status === 'fulfilled') return;
@@ -234,6 +245,27 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     changed = false;
     await recordPauseChanges();
     await grant();
+    // A request that arrived while the grants were being signalled, and finds a
+    // slot free, is granted before being told to wait (it would briefly read
+    // "queued, position 1"); those already waiting are told their new place first, as before.
+    if (patched(GRANT_IN_ORDER) && canGrant() && queue[0]!.told === undefined) {
+      changed = true;
+      continue;
+    }
     await tellPositions();
   }
+}
+
+/** Runs `send` for each id in turn, settling each like `Promise.allSettled`. */
+async function signalInOrder(ids: string[], send: (id: string) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+  const results: PromiseSettledResult<void>[] = [];
+  for (const id of ids) {
+    try {
+      await send(id);
+      results.push({ status: 'fulfilled', value: undefined });
+    } catch (reason) {
+      results.push({ status: 'rejected', reason });
+    }
+  }
+  return results;
 }
