@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, USER_LIMIT_DEFAULTS, WAVESPEED_MODELS } from './constants.js';
+import {
+  DEFAULT_WAVESPEED_MAX_CONCURRENCY,
+  POLLING_DEFAULTS,
+  USER_LIMIT_DEFAULTS,
+  WAVESPEED_LINE_DEFAULTS,
+  WAVESPEED_MODELS,
+  WORKER_SLOT_DEFAULTS,
+} from './constants.js';
 import { wavespeedPricesSetting } from './pricing.js';
 import { parseEncryptionKeys, type EncryptionKey } from './temporal/encryption.js';
 
@@ -45,8 +52,12 @@ export const configSchema = z.object({
   /** Optional: when unset the gateway asks WaveSpeed for it at boot. */
   WAVESPEED_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
   WAVESPEED_MODEL: z.enum(WAVESPEED_MODELS).default('wavespeed-ai/wan-2.2/i2v-480p'),
-  /** Predictions in flight at WaveSpeed, all workers together (the account tier's limit: 3, 100 or 2,000). */
+  /** Predictions in flight at WaveSpeed, all workers together: the account tier's limit (Bronze 2, Silver 300, Gold 3,000, Ultra 10,000). */
   WAVESPEED_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_WAVESPEED_MAX_CONCURRENCY),
+  /** Requests that may wait in line for a WaveSpeed slot; one more is told "very busy, try again in a few minutes". */
+  WAVESPEED_QUEUE_MAX: z.coerce.number().int().nonnegative().max(100_000).default(WAVESPEED_LINE_DEFAULTS.maxQueued),
+  /** Longest wait in that line; then the request is dropped and the user told so. */
+  WAVESPEED_QUEUE_MAX_WAIT_MS: durationMs.default(WAVESPEED_LINE_DEFAULTS.maxWaitMs),
 
   /** Public https base URL of the gateway, used in the WaveSpeed webhook URL. */
   PUBLIC_URL: z.string().url().default('http://127.0.0.1:8080'),
@@ -54,9 +65,12 @@ export const configSchema = z.object({
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
 
   VIDEO_DEADLINE_MS: durationMs.default(15 * 60 * 1000),
-  /** First poll of WaveSpeed after submitting, should the webhook not come; the pause grows ×1.5 up to the max. */
-  VIDEO_POLL_INITIAL_MS: durationMs.default(5_000),
-  VIDEO_POLL_MAX_MS: durationMs.default(30_000),
+  /**
+   * First poll of WaveSpeed after submitting, should the webhook not come; the pause grows ×1.5 up to the max.
+   * Polling is the fallback: most videos are done, and their webhook in, before the first poll.
+   */
+  VIDEO_POLL_INITIAL_MS: durationMs.default(POLLING_DEFAULTS.initialMs),
+  VIDEO_POLL_MAX_MS: durationMs.default(POLLING_DEFAULTS.maxMs),
   /** Bearer token for the operators' API (`/api/*`). Unset: the API answers 503. */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 
@@ -71,6 +85,16 @@ export const configSchema = z.object({
   /** Where the worker serves `GET /metrics` (Telewan's and Temporal's); port 0 picks a free one. */
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Activities at once on the media queue: database writes and Telegram messages, each a short call (see src/temporal/worker-tuning.ts). */
+  WORKER_MEDIA_ACTIVITY_SLOTS: z.coerce.number().int().positive().default(WORKER_SLOT_DEFAULTS.mediaActivities),
+  /** Activities at once on the transfer queue: photo download and resize, video download and upload. */
+  WORKER_TRANSFER_ACTIVITY_SLOTS: z.coerce.number().int().positive().default(WORKER_SLOT_DEFAULTS.transferActivities),
+  /** Activities at once on the broadcast queue: summary batches, each mostly waiting for its send slots. */
+  WORKER_BROADCAST_ACTIVITY_SLOTS: z.coerce.number().int().positive().default(WORKER_SLOT_DEFAULTS.broadcastActivities),
+  /** Workflow tasks at once per queue: CPU work, so about the cores a worker has. */
+  WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().positive().default(WORKER_SLOT_DEFAULTS.workflowTasks),
+  /** Workflows kept in a worker's cache: at least the requests one worker has in flight, or each event replays its history. */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().default(WORKER_SLOT_DEFAULTS.cachedWorkflows),
   /** Video generations one user may have under way at once; admins are exempt. */
   USER_MAX_ACTIVE_GENERATIONS: z.coerce.number().int().positive().default(USER_LIMIT_DEFAULTS.maxActive),
   /** What happens to a request beyond that: turned away, or queued until a slot frees. */

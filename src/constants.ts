@@ -1,7 +1,9 @@
 /** Task queue names: the one place they are spelled. */
 export const TASK_QUEUES = {
-  /** Image-to-video workflows, bot command workflows and their activities. */
+  /** Image-to-video workflows, bot command workflows and their quick activities (records, messages). */
   media: 'telewan-media',
+  /** The slow activities of videos (photo download and resize, video upload), apart so they cannot starve the quick ones. */
+  transfer: 'telewan-transfer',
   /** Summary distributions and their sends, apart so a broadcast never delays a video. */
   broadcast: 'telewan-broadcast',
 } as const;
@@ -17,8 +19,40 @@ export const WAVESPEED_MODELS = [
 
 export type WavespeedModel = (typeof WAVESPEED_MODELS)[number];
 
-/** WaveSpeed's lowest tier runs 3 tasks at once (higher tiers 100 and 2,000). */
-export const DEFAULT_WAVESPEED_MAX_CONCURRENCY = 3;
+/** WaveSpeed's Bronze tier (the default account) runs 2 tasks at once; Silver 300, Gold 3,000, Ultra 10,000. */
+export const DEFAULT_WAVESPEED_MAX_CONCURRENCY = 2;
+
+/**
+ * The line for a WaveSpeed slot. At Bronze's 2 slots and about a minute a video,
+ * 100 waiting requests is close to an hour of work: more would only wait to be
+ * dropped. Nobody waits longer than 30 minutes.
+ */
+export const WAVESPEED_LINE_DEFAULTS = {
+  maxQueued: 100,
+  maxWaitMs: 30 * 60 * 1000,
+} as const;
+
+/**
+ * Polling WaveSpeed for a result whose webhook has not come: first after 90 s
+ * (most videos are done, their webhook in, before that), then ×1.5 up to every
+ * 2 minutes. A lost webhook costs at most that much delay.
+ */
+export const POLLING_DEFAULTS = {
+  initialMs: 90_000,
+  maxMs: 120_000,
+} as const;
+
+/**
+ * Slots per worker process and task queue (see src/temporal/worker-tuning.ts
+ * for the reasoning). Requests waiting hold none of them.
+ */
+export const WORKER_SLOT_DEFAULTS = {
+  mediaActivities: 100,
+  transferActivities: 8,
+  broadcastActivities: 32,
+  workflowTasks: 10,
+  cachedWorkflows: 4_000,
+} as const;
 
 /** Telegram's limits on what a bot may send. */
 export const TELEGRAM_LIMITS = {

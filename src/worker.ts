@@ -12,11 +12,11 @@ import { startMetricsServer } from './observability/metrics-server.js';
 import { installTemporalRuntime, PinoTemporalLogger } from './observability/temporal-runtime.js';
 import { requireSearchAttributes } from './temporal/require-search-attributes.js';
 import { encryptedDataConverter, failureConverterPath } from './temporal/encryption.js';
-import { workerTuning } from './temporal/worker-tuning.js';
+import { queueTuning, workerTuning } from './temporal/worker-tuning.js';
 import { workflowsPath } from './temporal/workflows-path.js';
 
 export interface RunningWorker {
-  /** One worker per task queue: media (videos, commands) and broadcast (summaries). */
+  /** One worker per task queue: media (videos, commands), transfer (their slow activities) and broadcast (summaries). */
   workers: Worker[];
   /** Resolves when the worker has stopped; rejects if it crashed. */
   done: Promise<void>;
@@ -70,6 +70,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
       },
       prices: config.WAVESPEED_PRICES,
       wavespeedMaxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
+      wavespeedLine: { maxQueued: config.WAVESPEED_QUEUE_MAX, maxWaitMs: config.WAVESPEED_QUEUE_MAX_WAIT_MS },
     },
   });
   const release = async () => {
@@ -88,11 +89,18 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
       failureConverterPath: failureConverterPath(),
       logger: new PinoTemporalLogger(() => logger),
     });
-    const common = { connection, namespace: config.TEMPORAL_NAMESPACE, workflowBundle, activities, dataConverter, ...workerTuning };
+    const common = { connection, namespace: config.TEMPORAL_NAMESPACE, activities, dataConverter, ...workerTuning };
+    const tuning = queueTuning({
+      mediaActivities: config.WORKER_MEDIA_ACTIVITY_SLOTS,
+      transferActivities: config.WORKER_TRANSFER_ACTIVITY_SLOTS,
+      broadcastActivities: config.WORKER_BROADCAST_ACTIVITY_SLOTS,
+      workflowTasks: config.WORKER_WORKFLOW_TASK_SLOTS,
+      cachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    });
     workers = [
-      await Worker.create({ ...common, taskQueue: TASK_QUEUES.media, ...overrides }),
-      // Each batch mostly waits for its send slots, so many may run at once.
-      await Worker.create({ ...common, taskQueue: TASK_QUEUES.broadcast, maxConcurrentActivityTaskExecutions: 32, ...overrides }),
+      await Worker.create({ ...common, workflowBundle, taskQueue: TASK_QUEUES.media, ...tuning[TASK_QUEUES.media], ...overrides }),
+      await Worker.create({ ...common, taskQueue: TASK_QUEUES.transfer, ...tuning[TASK_QUEUES.transfer], ...overrides }),
+      await Worker.create({ ...common, workflowBundle, taskQueue: TASK_QUEUES.broadcast, ...tuning[TASK_QUEUES.broadcast], ...overrides }),
     ];
   } catch (err) {
     await connection?.close();

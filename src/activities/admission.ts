@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES } from '../constants.js';
 import { recordEvent } from '../db/events.js';
 import { WavespeedNotFoundError } from '../errors.js';
-import { acquirePermitSignal, releasePermitSignal, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
+import { acquirePermitSignal, releasePermitSignal, type AcquirePermit, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
 import type { wavespeedAdmission } from '../workflows/admission.js';
 import { ADMISSION_WORKFLOW_ID } from '../workflows/ids.js';
 import type { ActivityDeps } from './deps.js';
@@ -16,19 +16,24 @@ export function createAdmissionActivities({ temporal, prisma, wavespeed, config 
   return {
     /**
      * Asks the admission workflow for a WaveSpeed permit, starting it if it is
-     * not running; the grant comes back later as a signal. Carries this worker's
-     * configured cap, so a changed `WAVESPEED_MAX_CONCURRENCY` takes effect.
-     * Retrying is safe: a repeated request keeps its place.
+     * not running; the grant (or a refusal, when the line is full) comes back
+     * later as a signal. Carries this worker's configured cap and longest line,
+     * so a changed `WAVESPEED_MAX_CONCURRENCY` or `WAVESPEED_QUEUE_MAX` takes
+     * effect, and returns the longest wait in line it allows. Retrying is safe:
+     * a repeated request keeps its place.
      */
-    async requestPermit(input: { requesterId: string }): Promise<void> {
+    async requestPermit(input: { requesterId: string }): Promise<{ maxWaitMs?: number }> {
       const maxConcurrency = config.wavespeedMaxConcurrency ?? DEFAULT_WAVESPEED_MAX_CONCURRENCY;
-      await temporal.workflow.signalWithStart<typeof wavespeedAdmission, [{ requesterId: string; maxConcurrency?: number }]>('wavespeedAdmission', {
+      const line = config.wavespeedLine;
+      const ask: AcquirePermit = { requesterId: input.requesterId, maxConcurrency, ...(line ? { maxQueued: line.maxQueued } : {}) };
+      await temporal.workflow.signalWithStart<typeof wavespeedAdmission, [AcquirePermit]>('wavespeedAdmission', {
         workflowId: ADMISSION_WORKFLOW_ID,
         taskQueue: TASK_QUEUES.media,
         args: [{ maxConcurrency } satisfies AdmissionInput],
         signal: acquirePermitSignal,
-        signalArgs: [{ requesterId: input.requesterId, maxConcurrency }],
+        signalArgs: [ask],
       });
+      return line ? { maxWaitMs: line.maxWaitMs } : {};
     },
 
     /** Gives a permit back (or leaves the queue). Nothing to do when the admission workflow is not running. */

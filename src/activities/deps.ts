@@ -29,15 +29,18 @@ export interface ActivityDeps {
   config: {
     /** Public base URL of the gateway, for WaveSpeed's webhook. */
     publicUrl: string;
-    /** How often `keepChatAction` repeats the chat action (Telegram shows one for ≤ 5 s). */
-    chatActionIntervalMs?: number;
     /** Summary distribution: fleet-wide send ceiling (messages/s) and paid broadcasts. */
     broadcast?: { ratePerSecond: number; paid: boolean };
     /** Per-user limits; default: 2 running, refuse beyond, 20 a day, no admins. */
     limits?: UserLimits;
     /** WaveSpeed prices, for the cost of each generation; default: the list prices. */
     prices?: PriceTable;
-    /** Fleet-wide cap on WaveSpeed predictions in flight (default 3). */
+    /** Fleet-wide cap on WaveSpeed predictions in flight (default 2, WaveSpeed's Bronze tier). */
     wavespeedMaxConcurrency?: number;
+    /**
+     * The line for a WaveSpeed slot: beyond `maxQueued` waiting requests a new one
+     * is refused as busy, and none waits longer than `maxWaitMs`. Unset: unbounded.
+     */
+    wavespeedLine?: { maxQueued: number; maxWaitMs: number };
   };
 }

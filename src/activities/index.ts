@@ -5,6 +5,7 @@ import { createDistributionActivities } from './distribution.js';
 import { createGenerationActivities } from './generations.js';
 import { createResultCacheActivities } from './result-cache.js';
 import { createLimitActivities } from './limits.js';
+import { createPresenceActivities } from './presence.js';
 import { createSubscriptionActivities } from './subscriptions.js';
 import { createTelegramActivities } from './telegram.js';
 import { createUserActivities } from './users.js';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createLimitActivities(deps),
     ...createSubscriptionActivities(deps),
     ...createTelegramActivities(deps),
+    ...createPresenceActivities(deps),
     ...createWavespeedActivities(deps),
     ...createDistributionActivities(deps),
     ...createResultCacheActivities(deps),

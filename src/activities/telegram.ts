@@ -1,12 +1,8 @@
-import { Context, CancelledFailure, sleep } from '@temporalio/activity';
 import { InputFile } from 'grammy';
 import { TELEGRAM_LIMITS } from '../constants.js';
-import { TelegramRateLimitError, TelegramRequestError, TelewanError, VideoUnavailableError } from '../errors.js';
+import { TelegramRequestError, VideoUnavailableError } from '../errors.js';
 import { classifyTelegramError, isMessageNotModified } from '../integrations/telegram/errors.js';
-import { ACTIVE_GENERATION_STATUSES } from '../db/generations.js';
-import type { GenerationStatus } from '../generated/prisma/client.js';
 import type { ActivityDeps } from './deps.js';
-import { progressQuery } from '../workflows/video-messages.js';
 
 export interface SendVideoInput {
   chatId: number;
@@ -38,40 +34,7 @@ export interface SentVideo {
   bytes?: number;
 }
 
-export function createTelegramActivities({ telegram, config, prisma, temporal }: Pick<ActivityDeps, 'telegram' | 'config' | 'prisma' | 'temporal'>) {
-  /**
-   * The recorded status of the generation this workflow serves (`unknown`: no
-   * row, or no answer). The loop is abandoned, not cancelled, so without it the
-   * loop would learn of the end only from a failed heartbeat, seconds after the
-   * video. Best effort: `unknown` keeps showing the action.
-   */
-  async function generationStatus(workflowId: string | undefined): Promise<GenerationStatus | 'unknown'> {
-    if (!workflowId) return 'unknown';
-    try {
-      const row = await prisma.generation.findUnique({ where: { id: workflowId }, select: { status: true } });
-      return row?.status ?? 'unknown';
-    } catch {
-      return 'unknown';
-    }
-  }
-
-  /**
-   * Whether the request waits in line for a WaveSpeed slot (its `progress` query
-   * says `queued`): nothing is being made for it yet, so "sending video…" would
-   * mislead. Only asked before submission (the row still `requested`): once
-   * submitted, a request never waits in line again. Best effort: when the answer
-   * cannot be had, show the action.
-   */
-  async function waitingInLine(workflowId: string | undefined): Promise<boolean> {
-    if (!workflowId) return false;
-    try {
-      const progress = await temporal.withDeadline(Date.now() + 2_000, () => temporal.workflow.getHandle(workflowId).query(progressQuery));
-      return progress.phase === 'queued';
-    } catch {
-      return false;
-    }
-  }
-
+export function createTelegramActivities({ telegram }: Pick<ActivityDeps, 'telegram'>) {
   const replyTo = (messageId?: number) =>
     messageId ? { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } } : {};
 
@@ -142,37 +105,12 @@ export function createTelegramActivities({ telegram, config, prisma, temporal }:
     },
 
     /**
-     * Keeps a chat action (e.g. `upload_video`) showing until cancelled, repeating
-     * it every ~4 s (Telegram shows one for at most 5 s). Heartbeats each round, so
-     * a dead worker's loop moves to another worker. Shows nothing while the request
-     * waits in line for a WaveSpeed slot. Transient failures are skipped;
-     * a blocked chat ends the loop.
+     * Deprecated: kept only for video workflows started before the fleet's one
+     * presence loop (`showChatActions`, run by `wavespeedAdmission`). It used to
+     * loop for a request's whole life, holding a worker slot; it now returns at
+     * once, so such a workflow shows no chat action but holds no slot.
      */
-    async keepChatAction(input: { chatId: number; action: 'upload_video' | 'typing' }): Promise<void> {
-      const interval = config.chatActionIntervalMs ?? 4000;
-      const ctx = Context.current();
-      const workflowId = ctx.info.workflowExecution?.workflowId;
-      for (;;) {
-        const status = await generationStatus(workflowId);
-        if (status !== 'unknown' && !ACTIVE_GENERATION_STATUSES.includes(status)) return;
-        let pause = interval;
-        try {
-          const queued = (status === 'requested' || status === 'unknown') && (await waitingInLine(workflowId));
-          if (!queued) await telegram.call('sendChatAction', input.chatId, (api) => api.sendChatAction(input.chatId, input.action));
-        } catch (err) {
-          if (err instanceof TelegramRateLimitError) pause = Math.max(interval, err.retryAfterMs);
-          // Transient failures skip a beat; a permanent one (blocked, chat gone) ends the loop.
-          else if (err instanceof TelewanError && !err.retryable) throw err;
-        }
-        ctx.heartbeat();
-        try {
-          await sleep(pause);
-        } catch (err) {
-          if (err instanceof CancelledFailure) return;
-          throw err;
-        }
-      }
-    },
+    async keepChatAction(_input: { chatId: number; action: 'upload_video' | 'typing' }): Promise<void> {},
 
     /**
      * Sends the generated video: by URL (Telegram fetches up to 20 MB), else

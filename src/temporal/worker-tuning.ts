@@ -1,13 +1,58 @@
 import type { WorkerOptions } from '@temporalio/worker';
+import { TASK_QUEUES, type TaskQueue } from '../constants.js';
 
 /**
  * Worker settings every Telewan worker uses (tests included).
  *
- * `keepChatAction` learns it was cancelled only when a heartbeat reaches the
- * server, and heartbeats are throttled to 80% of the heartbeat timeout by
- * default (16 s here): the user would keep seeing "sending video…" that long
- * after the video arrived. Capping the throttle at 2 s bounds that.
+ * Heartbeats are throttled to 80% of the heartbeat timeout by default; capping
+ * the throttle at 2 s lets a cancelled or timed-out broadcast batch learn of it
+ * quickly, so a zombie attempt never sends beside its retry for long.
  */
 export const workerTuning = {
   maxHeartbeatThrottleInterval: '2s',
 } satisfies Partial<WorkerOptions>;
+
+/** How many of each kind of slot one worker process has (the `WORKER_*` settings). */
+export interface WorkerSlots {
+  mediaActivities: number;
+  transferActivities: number;
+  broadcastActivities: number;
+  workflowTasks: number;
+  cachedWorkflows: number;
+}
+
+/**
+ * The explicit size of each of a worker process's task-queue workers.
+ *
+ * - **media**: every workflow of a video or command, and their quick
+ *   activities (database writes, Telegram messages, each one call). No activity
+ *   on it waits for anything but its call: a request waiting in line or for
+ *   WaveSpeed is workflow state and holds no slot, so 100 slots serve thousands
+ *   of requests in flight. Its workflow cache holds them all
+ *   (`cachedWorkflows`), so a signal or timer does not replay a history.
+ * - **transfer**: downloading and resizing photos, downloading and uploading
+ *   videos: CPU and bandwidth bound, a few at once, apart so a burst of photos
+ *   never delays a message or a record.
+ * - **broadcast**: summary batches, each about a second of paced sends; no
+ *   workflows of its own worth caching (one per summary).
+ *
+ * Workflow tasks are CPU work on one event loop: beyond the handful that
+ * covers the round trip of completing one while the next runs, more only
+ * lengthens each task's latency.
+ */
+export function queueTuning(slots: WorkerSlots): Record<TaskQueue, Partial<WorkerOptions>> {
+  return {
+    [TASK_QUEUES.media]: {
+      maxConcurrentActivityTaskExecutions: slots.mediaActivities,
+      maxConcurrentWorkflowTaskExecutions: slots.workflowTasks,
+      maxCachedWorkflows: slots.cachedWorkflows,
+    },
+    // Activities only: no workflow runs on it.
+    [TASK_QUEUES.transfer]: { maxConcurrentActivityTaskExecutions: slots.transferActivities },
+    [TASK_QUEUES.broadcast]: {
+      maxConcurrentActivityTaskExecutions: slots.broadcastActivities,
+      maxConcurrentWorkflowTaskExecutions: Math.min(2, slots.workflowTasks),
+      maxCachedWorkflows: 100,
+    },
+  };
+}

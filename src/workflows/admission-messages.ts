@@ -28,6 +28,8 @@ export interface AdmissionCarry {
   draining?: DrainingEntry[];
   queue: QueuedEntry[];
   paused: boolean;
+  /** The longest line the requests last asked for. */
+  maxQueued?: number;
 }
 
 /** Input of {@link wavespeedAdmission}. */
@@ -40,6 +42,8 @@ export interface AdmissionInput {
   drainCheckMs?: number;
   /** History events one run may grow to before it continues as new. Default 5,000. */
   eventsPerRun?: number;
+  /** How often the chats of permit holders are shown "sending video…". Default 4 s (Telegram shows it ≤ 5 s). */
+  presenceIntervalMs?: number;
   /** Set only by continue-as-new. */
   carry?: AdmissionCarry;
 }
@@ -48,6 +52,8 @@ export interface AdmissionInput {
 export interface AdmissionState {
   paused: boolean;
   maxConcurrency: number;
+  /** Longest line: a request arriving when it is full is refused as busy. Unset: no limit. */
+  maxQueued?: number;
   holders: PermitEntry[];
   /** Permits whose requester left while its prediction still runs: they count until it ends. */
   draining: DrainingEntry[];
@@ -55,8 +61,16 @@ export interface AdmissionState {
   queue: PermitEntry[];
 }
 
+/** What a video workflow sends to ask for a permit; the limits are the asking worker's configuration. */
+export interface AcquirePermit {
+  requesterId: string;
+  maxConcurrency?: number;
+  /** Longest line the fleet keeps; a request beyond it is refused with {@link permitRefusedSignal}. */
+  maxQueued?: number;
+}
+
 /** A video workflow asks for a permit. Repeating it (an activity retried) changes nothing. */
-export const acquirePermitSignal = defineSignal<[{ requesterId: string; maxConcurrency?: number }]>('acquirePermit');
+export const acquirePermitSignal = defineSignal<[AcquirePermit]>('acquirePermit');
 
 /** What a requester says when it gives its permit back. */
 export interface ReleasePermit {
@@ -76,6 +90,12 @@ export const admissionStateQuery = defineQuery<AdmissionState>('admissionState')
 
 /** Sent by the admission workflow to a requester: it may submit to WaveSpeed now. */
 export const permitGrantedSignal = defineSignal<[]>('permitGranted');
+
+/** Why a request for a permit was turned away: the line was full. */
+export type PermitRefusal = 'busy';
+
+/** Sent by the admission workflow to a requester it will not queue (the line is full); it has left the line. */
+export const permitRefusedSignal = defineSignal<[{ reason: PermitRefusal }]>('permitRefused');
 
 /** Sent by the admission workflow to a queued requester whose place in line (or the pause) changed. */
 export const queuePositionSignal = defineSignal<[{ position: number; paused: boolean }]>('queuePosition');

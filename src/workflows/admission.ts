@@ -12,10 +12,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { parseVideoWorkflowId } from './ids.js';
 import {
   acquirePermitSignal,
   admissionStateQuery,
   permitGrantedSignal,
+  permitRefusedSignal,
   queuePositionSignal,
   releasePermitSignal,
   setGenerationPausedSignal,
@@ -34,12 +36,31 @@ const { findClosedWorkflows, findEndedPredictions, recordGenerationPause } = pro
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
+/** Best effort, once per beat: a beat that fails is simply the next beat's job. */
+const { showChatActions } = proxyActivities<Activities>({
+  startToCloseTimeout: '10s',
+  retry: { maximumAttempts: 1 },
+});
+
 /**
  * Grants reach their requests one after the other, in arrival order, and a
  * request that arrived during a grant round is granted a free slot before it is
  * told a place in line.
  */
 const GRANT_IN_ORDER = 'grant-in-order';
+/**
+ * The chats of permit holders (requests being generated) are shown "sending
+ * video…" by this workflow, one activity a beat for the whole fleet, instead of
+ * a long-running activity per request.
+ */
+const FLEET_PRESENCE = 'fleet-presence';
+/** Telegram shows a chat action for at most 5 s. */
+const PRESENCE_INTERVAL_MS = 4_000;
+/**
+ * Chats shown per beat, the rest in later beats: about what Telegram's 30
+ * messages/s leave for chat actions over one beat, and a bound on the activity's input.
+ */
+export const PRESENCE_CHATS_PER_BEAT = 120;
 const LEASE_CHECK_MS = 60_000;
 const DRAIN_CHECK_MS = 5_000;
 const EVENTS_PER_RUN = 5_000;
@@ -73,6 +94,12 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
   let queue: QueuedEntry[] = [...(input.carry?.queue ?? [])];
   const queued = new Set(queue.map((q) => q.requesterId));
   let paused = input.carry?.paused ?? false;
+  let maxQueued = input.carry?.maxQueued;
+  /** A presence beat is under way; continue-as-new waits for it, and no beat starts once `closing`. */
+  let beating = false;
+  let closing = false;
+  /** Requests turned away because the line is full, to be told so. */
+  const refused: string[] = [];
   /** Holders that asked again (an activity retried, a workflow reset): granted again, harmlessly. */
   const regrant = new Set<string>();
   const pauseChanges: boolean[] = [];
@@ -84,8 +111,9 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     return true;
   };
 
-  setHandler(acquirePermitSignal, ({ requesterId, maxConcurrency: cap }) => {
+  setHandler(acquirePermitSignal, ({ requesterId, maxConcurrency: cap, maxQueued: longest }) => {
     if (cap !== undefined && cap > 0) maxConcurrency = cap;
+    if (longest !== undefined && longest >= 0) maxQueued = longest;
     if (holders.has(requesterId)) regrant.add(requesterId);
     else if (!queued.has(requesterId)) {
       queue.push({ requesterId, since: Date.now() });
@@ -107,6 +135,7 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
   setHandler(admissionStateQuery, () => ({
     paused,
     maxConcurrency,
+    ...(maxQueued !== undefined ? { maxQueued } : {}),
     holders: [...holders.values()],
     draining: [...draining.values()],
     queue: queue.map(({ requesterId, since }) => ({ requesterId, since })),
@@ -137,6 +166,57 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
         log.info('Requester gone before its permit; permit reclaimed', { requesterId: granted[i] });
       });
       if (gone === 0) return;
+    }
+  }
+
+  /**
+   * Turns away the requests that joined a full line: the newest, never told a
+   * place, beyond `maxQueued` once the free slots are granted.
+   */
+  function refuseOverflow(): void {
+    if (maxQueued === undefined) return;
+    for (let i = queue.length - 1; i >= maxQueued && queue[i]!.told === undefined; i--) {
+      const { requesterId } = queue[i]!;
+      leave(requesterId);
+      refused.push(requesterId);
+    }
+  }
+
+  /** Tells the requests turned away; one gone already needs nothing. */
+  async function tellRefused(): Promise<void> {
+    const told = refused.splice(0);
+    if (told.length === 0) return;
+    await Promise.allSettled(told.map((id) => getExternalWorkflowHandle(id).signal(permitRefusedSignal, { reason: 'busy' })));
+    log.info('Line full; requests refused as busy', { refused: told.length, queued: queue.length, maxQueued });
+  }
+
+  /**
+   * Shows "sending video…" in the chats of the requests holding a permit (their
+   * videos are being made), a slice of at most {@link PRESENCE_CHATS_PER_BEAT}
+   * chats a beat, taking turns. Costs one activity a beat for the fleet, none per
+   * request, and stops while no one holds a permit. A holder's chat leaves the
+   * set when it gives its permit back, before its video is sent.
+   */
+  async function showPresence(): Promise<void> {
+    const intervalMs = input.presenceIntervalMs ?? PRESENCE_INTERVAL_MS;
+    let turn = 0;
+    for (;;) {
+      await condition(() => holders.size > 0 && !closing);
+      const chats = [...new Set([...holders.keys()].map((id) => parseVideoWorkflowId(id)?.chatId).filter((c) => c !== undefined))];
+      if (chats.length > 0) {
+        turn %= chats.length;
+        const slice = [...chats.slice(turn), ...chats.slice(0, turn)].slice(0, PRESENCE_CHATS_PER_BEAT);
+        turn += slice.length;
+        beating = true;
+        try {
+          await showChatActions({ chatIds: slice, action: 'upload_video' });
+        } catch (err) {
+          log.debug('Chat actions skipped this beat', { error: String(err) });
+        } finally {
+          beating = false;
+        }
+      }
+      await sleep(intervalMs);
     }
   }
 
@@ -229,22 +309,27 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
 
   void checkLeases();
   void checkDrains();
+  if (patched(FLEET_PRESENCE)) void showPresence();
   for (;;) {
     await condition(() => changed || historyLong());
     if (!changed) {
-      // Handlers only change state, so what they saw is in the carry.
-      await condition(allHandlersFinished);
+      // Handlers only change state, so what they saw is in the carry; a beat under way ends first.
+      closing = true;
+      await condition(() => allHandlersFinished() && !beating);
       await continueAsNew<typeof wavespeedAdmission>({
         maxConcurrency,
         leaseCheckMs: input.leaseCheckMs,
         eventsPerRun: input.eventsPerRun,
         drainCheckMs: input.drainCheckMs,
-        carry: { holders: [...holders.values()], draining: [...draining.values()], queue, paused },
+        presenceIntervalMs: input.presenceIntervalMs,
+        carry: { holders: [...holders.values()], draining: [...draining.values()], queue, paused, ...(maxQueued !== undefined ? { maxQueued } : {}) },
       });
     }
     changed = false;
     await recordPauseChanges();
     await grant();
+    refuseOverflow();
+    await tellRefused();
     // A request that arrived while the grants were being signalled, and finds a
     // slot free, is granted before being told to wait (it would briefly read
     // "queued, position 1"); those already waiting are told their new place first, as before.

@@ -1,7 +1,7 @@
-import { CancellationScope, condition, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { RECORDING } from './activity-options.js';
-import { permitGrantedSignal, queuePositionSignal, type ReleasePermit } from './admission-messages.js';
+import { permitGrantedSignal, permitRefusedSignal, queuePositionSignal, type PermitRefusal, type ReleasePermit } from './admission-messages.js';
 
 const { requestPermit, releasePermit } = proxyActivities<Activities>(RECORDING);
 
@@ -12,12 +12,19 @@ export interface QueuePlace {
 }
 
 /**
+ * How a wait in line ended: a permit, a full line (`busy`), or the longest wait
+ * the fleet allows passed (`timed-out`; the request has left the line).
+ */
+export type Admitted = 'granted' | PermitRefusal | 'timed-out';
+
+/**
  * One video workflow's side of the fleet-wide WaveSpeed semaphore
  * (`wavespeedAdmission`): ask, wait in line, give back once. Must be created
  * once, at the start of the workflow, so its signal handlers are in place.
  */
 export class WavespeedPermit {
   private granted = false;
+  private refused: PermitRefusal | undefined;
   private place: QueuePlace | undefined;
   private state: 'none' | 'requested' | 'released' = 'none';
 
@@ -28,6 +35,10 @@ export class WavespeedPermit {
     setHandler(queuePositionSignal, (place) => {
       this.place = place;
     });
+    setHandler(permitRefusedSignal, ({ reason }) => {
+      // The admission workflow has dropped the request already: nothing to give back.
+      if (!this.granted) this.refused = reason;
+    });
   }
 
   /** Whether a permit was asked for and not yet given back (held, or still queued). */
@@ -37,19 +48,52 @@ export class WavespeedPermit {
 
   /**
    * Asks for a permit and waits for it in line, calling `onPlace` with each new
-   * place (coalesced: a slow `onPlace` sees only the latest). Cancellable while
-   * waiting; the request itself is not, so a later {@link release} always follows it.
+   * place (coalesced: a slow `onPlace` sees only the latest). The wait is
+   * workflow state (one timer for its whole length), never a worker slot: it
+   * ends when the permit comes, when the line is full (`busy`), or after the
+   * longest wait the asking worker's configuration allows (`timed-out`, the
+   * request leaving the line). Cancellable while waiting; the request itself is
+   * not, so a later {@link release} always follows it.
    */
-  async acquire(onPlace: (place: QueuePlace) => Promise<void>): Promise<void> {
+  async acquire(onPlace: (place: QueuePlace) => Promise<void>): Promise<Admitted> {
     this.state = 'requested';
-    await CancellationScope.nonCancellable(() => requestPermit({ requesterId: this.requesterId }));
-    let shown: QueuePlace | undefined;
-    for (;;) {
-      await condition(() => this.granted || (this.place !== undefined && !samePlace(this.place, shown)));
-      if (this.granted) return;
-      shown = this.place!;
-      await onPlace(shown);
+    const asked = await CancellationScope.nonCancellable(() => requestPermit({ requesterId: this.requesterId }));
+    let timedOut = false;
+    const timer = new CancellationScope();
+    if (asked?.maxWaitMs !== undefined) {
+      const maxWaitMs = asked.maxWaitMs;
+      timer
+        .run(() => sleep(maxWaitMs))
+        .then(
+          () => (timedOut = true),
+          (err: unknown) => {
+            if (!isCancellation(err)) throw err;
+          },
+        );
     }
+    try {
+      let shown: QueuePlace | undefined;
+      for (;;) {
+        await condition(() => this.ended(timedOut) || (this.place !== undefined && !samePlace(this.place, shown)));
+        if (this.granted) return 'granted';
+        if (this.refused) {
+          this.state = 'released';
+          return this.refused;
+        }
+        if (timedOut) {
+          await this.release();
+          return 'timed-out';
+        }
+        shown = this.place!;
+        await onPlace(shown);
+      }
+    } finally {
+      if (!timedOut) timer.cancel();
+    }
+  }
+
+  private ended(timedOut: boolean): boolean {
+    return this.granted || this.refused !== undefined || timedOut;
   }
 
   /**

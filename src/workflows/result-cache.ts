@@ -2,6 +2,7 @@ import { proxyActivities, sleep, type CancellationScope } from '@temporalio/work
 import type { Activities } from '../activities/index.js';
 import { activityFailureType } from './failures.js';
 import { MESSAGING, RECORDING } from './activity-options.js';
+import { TASK_QUEUES } from '../constants.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
 import { ErrorType } from '../errors.js';
 import { PROGRESS } from './texts.js';
@@ -10,11 +11,14 @@ import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages
 const { recordOutcome } = proxyActivities<Activities>(RECORDING);
 const { updateProgress } = proxyActivities<Activities>(MESSAGING);
 
-const { fingerprintImage, claimResult, forgetResult } = proxyActivities<Activities>({
+const cacheOptions = {
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+} as const;
+const { claimResult, forgetResult } = proxyActivities<Activities>(cacheOptions);
+/** Downloads and decodes the photo: a slow activity, on the transfer queue. */
+const { fingerprintImage } = proxyActivities<Activities>({ ...cacheOptions, taskQueue: TASK_QUEUES.transfer });
 
 const { sendCachedVideo } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',

@@ -53,6 +53,8 @@ export type FailureReason =
   | 'cancelled'
   | 'blocked'
   | 'queue-timeout'
+  | 'busy'
+  | 'line-timeout'
   | 'internal';
 
 export function failureText(reason: FailureReason, detail?: string): string {
@@ -73,6 +75,10 @@ export function failureText(reason: FailureReason, detail?: string): string {
       return '';
     case 'queue-timeout':
       return '⌛ Your request waited too long for one of your other videos to finish and was dropped. Please send it again.';
+    case 'busy':
+      return '🚦 I am very busy right now and cannot take more videos. Please try again in a few minutes.';
+    case 'line-timeout':
+      return '⌛ So many videos are being made that yours waited too long for its turn and was dropped. Please try again in a few minutes.';
     case 'internal':
       return '❌ Something went wrong on our side. Please try again later.';
   }

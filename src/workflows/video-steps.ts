@@ -58,10 +58,7 @@ export async function awaitResult(
       continue;
     }
     if (TERMINAL.includes(polled.status)) {
-      if (!results.has(predictionId)) {
-        results.set(predictionId, polled);
-        progress.resultVia ??= 'poll';
-      }
+      if (!results.has(predictionId)) results.set(predictionId, polled);
     } else if (polled.status === 'processing' && progress.phase === 'submitted') {
       progress.phase = 'processing';
       await onProcessing();

@@ -1,6 +1,7 @@
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { MESSAGING, RECORDING } from './activity-options.js';
+import { TASK_QUEUES } from '../constants.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
 import { serveFromCache, waitForIdentical } from './result-cache.js';
@@ -25,7 +26,15 @@ const { registerRequest, recordPhase, recordOutcome, storeResult, releaseClaim }
 
 const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
 
-const { prepareImage, submitGeneration, sendVideo } = proxyActivities<Activities>({
+const { submitGeneration } = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  scheduleToCloseTimeout: '15m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
+});
+
+/** Downloads, resizes and uploads: on their own queue, so they never take the quick activities' slots. */
+const { prepareImage, sendVideo } = proxyActivities<Activities>({
+  taskQueue: TASK_QUEUES.transfer,
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
@@ -57,6 +66,12 @@ const RESULT_CACHE = 'result-cache';
 const USER_LIMITS = 'user-limits';
 /** A permit of the fleet-wide WaveSpeed cap (`wavespeedAdmission`) is held from submission until the prediction ends. */
 const WAVESPEED_ADMISSION = 'wavespeed-admission';
+/**
+ * No chat-action activity per request: the admission workflow shows "sending
+ * video…" in every permit holder's chat, one activity a beat for the fleet. A
+ * request waiting in line or for WaveSpeed holds no worker slot.
+ */
+const FLEET_PRESENCE = 'fleet-presence';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -84,6 +99,8 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   const chatId = req.user.chatId;
   const progress: VideoProgress = { phase: 'requested', polls: 0 };
   const results = new Map<string, PredictionResult>();
+  /** Results WaveSpeed's webhook brought, so a result is credited to the callback only when it is this request's. */
+  const viaCallback = new Set<string>();
   const work = new CancellationScope();
   const presence = new CancellationScope();
   let progressMessageId: number | undefined;
@@ -93,9 +110,10 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   let waitDeadlineAt: number | undefined;
 
   setHandler(wavespeedResultSignal, (result) => {
+    // Kept by id: only the result of this request's own prediction is ever used.
     if (TERMINAL.includes(result.status) && !results.has(result.id)) {
       results.set(result.id, result);
-      progress.resultVia ??= 'callback';
+      viaCallback.add(result.id);
     }
   });
   setHandler(cancelVideoSignal, () => work.cancel());
@@ -123,11 +141,13 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
           { chatId, text: PROGRESS.received, replyToMessageId: req.messageId },
         ])
       ).messageId;
-      // Best effort: the chat action must never fail the request.
-      const keepChatAction = patched(ABANDON_CHAT_ACTION) ? keepChatActionAbandoned : keepChatActionCancelled;
-      void presence
-        .run(() => keepChatAction.executeWithOptions({ summary: `"sending video…" in chat ${chatId}` }, [{ chatId, action: 'upload_video' }]))
-        .catch(() => undefined);
+      if (!patched(FLEET_PRESENCE)) {
+        // Best effort: the chat action must never fail the request.
+        const keepChatAction = patched(ABANDON_CHAT_ACTION) ? keepChatActionAbandoned : keepChatActionCancelled;
+        void presence
+          .run(() => keepChatAction.executeWithOptions({ summary: `"sending video…" in chat ${chatId}` }, [{ chatId, action: 'upload_video' }]))
+          .catch(() => undefined);
+      }
 
       if (pending?.kind === 'follower') {
         const waited = await waitForIdentical({ generationId, req, progress, progressMessageId, presence }, pending);
@@ -138,11 +158,13 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       const image = await prepareImage.executeWithOptions({ summary: `fetch and resize the photo from chat ${chatId}` }, [{ fileId: req.fileId }]);
       if (patched(WAVESPEED_ADMISSION)) {
         progress.phase = 'queued';
-        await permit.acquire(async (place) => {
+        const admitted = await permit.acquire(async (place) => {
           progress.queuePosition = place.position;
           await updateProgress({ chatId, messageId: progressMessageId!, text: queuedText(place) });
         });
         progress.queuePosition = undefined;
+        if (admitted === 'busy') throw new VideoFailed('busy');
+        if (admitted === 'timed-out') throw new VideoFailed('line-timeout');
       }
       const { predictionId } = await submitGeneration.executeWithOptions({ summary: `submit to WaveSpeed (${req.model})` }, [
         { model: req.model, imageUrl: image.imageUrl, prompt: req.prompt },
@@ -158,6 +180,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         await recordPhase({ generationId, status: 'processing' });
         await updateProgress({ chatId, messageId: progressMessageId!, text: PROGRESS.processing });
       });
+      progress.resultVia ??= viaCallback.has(predictionId) ? 'callback' : 'poll';
       // The prediction has ended at WaveSpeed: its slot is free for the next request.
       await permit.release();
       if (result.status !== 'completed') throw new VideoFailed('generation-failed', result.error ?? result.status);

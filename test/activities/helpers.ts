@@ -44,7 +44,6 @@ export interface ActivityWiring {
   wavespeedKey?: string;
   prisma?: PrismaClient;
   temporal?: Client;
-  chatActionIntervalMs?: number;
   broadcast?: { ratePerSecond: number; paid: boolean };
   limits?: UserLimits;
   prices?: PriceTable;
@@ -59,7 +58,6 @@ export function buildActivities(wiring: ActivityWiring = {}): Activities {
     temporal: wiring.temporal ?? noTemporal,
     config: {
       publicUrl: PUBLIC_URL,
-      chatActionIntervalMs: wiring.chatActionIntervalMs ?? 50,
       broadcast: wiring.broadcast,
       limits: wiring.limits,
       prices: wiring.prices,

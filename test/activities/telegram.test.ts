@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { TelegramSimulator, type ChatBehaviour } from '../../src/simulators/telegram.js';
-import { activityEnv, BOT_TOKEN, buildActivities, detailsOf, eventually, expectNoSecrets, failureOf, retryDelayMs, runActivity, runIn, UNUSED_ROOT } from './helpers.js';
+import { BOT_TOKEN, buildActivities, detailsOf, expectNoSecrets, failureOf, retryDelayMs, runActivity, UNUSED_ROOT } from './helpers.js';
 
 describe('Telegram activities against the simulator', () => {
   const telegram = new TelegramSimulator({ token: BOT_TOKEN, rateLimitMode: 'off' });
@@ -11,7 +11,7 @@ describe('Telegram activities against the simulator', () => {
   const freshChat = (): number => nextChat++;
 
   beforeAll(async () => {
-    activities = buildActivities({ telegramApiRoot: await telegram.start(), chatActionIntervalMs: 50 });
+    activities = buildActivities({ telegramApiRoot: await telegram.start() });
   });
   afterAll(() => telegram.stop());
   beforeEach(() => telegram.reset());
@@ -195,70 +195,47 @@ describe('Telegram activities against the simulator', () => {
     });
   });
 
-  describe('keepChatAction', () => {
-    it('repeats the chat action every interval, heartbeating, until cancelled', async () => {
-      const chatId = freshChat();
-      const env = activityEnv();
-      let heartbeats = 0;
-      env.on('heartbeat', () => heartbeats++);
+  describe('showChatActions (one beat of the fleet presence loop)', () => {
+    it('shows the action once in every chat of the beat', async () => {
+      const chats = [freshChat(), freshChat(), freshChat(), freshChat(), freshChat()];
 
-      const running = runIn(env, activities.keepChatAction, { chatId, action: 'upload_video' });
-      await eventually(() => telegram.callsTo('sendChatAction').length >= 4);
-      env.cancel();
-      await expect(running).resolves.toBeUndefined();
+      const beat = await runActivity(activities.showChatActions, { chatIds: chats, action: 'upload_video' });
 
+      expect(beat).toEqual({ shown: 5, skipped: 0 });
       const calls = telegram.callsTo('sendChatAction');
-      expect(calls.every((c) => c.ok && c.chatId === chatId && c.params['action'] === 'upload_video')).toBe(true);
-      const gaps = calls.slice(1).map((c, i) => c.at - calls[i]!.at);
-      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(40);
-      expect(Math.max(...gaps)).toBeLessThan(1000);
-      expect(heartbeats).toBeGreaterThanOrEqual(calls.length - 1);
-
-      // Nothing more once it returned.
-      const after = calls.length;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(telegram.callsTo('sendChatAction')).toHaveLength(after);
+      expect(calls.map((c) => c.chatId).sort()).toEqual([...chats].sort());
+      expect(calls.every((c) => c.ok && c.params['action'] === 'upload_video')).toBe(true);
     });
 
-    it('skips a transient 5xx and waits retry_after after a 429 before the next action', async () => {
-      const chatId = freshChat();
-      const env = activityEnv();
+    it('skips a blocked chat and a 5xx without failing, and shows the others', async () => {
+      const [blocked, fine] = [freshChat(), freshChat()];
+      telegram.setChat(blocked, 'blocked');
+      expect(await runActivity(activities.showChatActions, { chatIds: [blocked, fine], action: 'typing' })).toEqual({ shown: 1, skipped: 1 });
+
       telegram.failNext('sendChatAction', { errorCode: 500, description: 'Internal Server Error' });
-
-      const running = runIn(env, activities.keepChatAction, { chatId, action: 'typing' });
-      await eventually(() => telegram.callsTo('sendChatAction').filter((c) => c.ok).length >= 1);
-      telegram.failNext('sendChatAction', { errorCode: 429, description: 'Too Many Requests: retry after 1', retryAfter: 1 });
-      const limited = await eventually(() => telegram.callsTo('sendChatAction').find((c) => c.errorCode === 429));
-      const next = await eventually(() => telegram.callsTo('sendChatAction').find((c) => c.at > limited.at), 3000);
-      env.cancel();
-      await expect(running).resolves.toBeUndefined();
-
-      expect(telegram.callsTo('sendChatAction')[0]).toMatchObject({ ok: false, errorCode: 500 });
-      expect(next.at - limited.at).toBeGreaterThanOrEqual(950);
+      expect(await runActivity(activities.showChatActions, { chatIds: [fine], action: 'typing' })).toEqual({ shown: 0, skipped: 1 });
     });
 
-    it('ends with a non-retryable BotBlockedError when the user blocked the bot', async () => {
-      const chatId = freshChat();
-      telegram.setChat(chatId, 'blocked');
+    it('stops the beat at the first 429: chat actions never compete with answers and videos', async () => {
+      const chats = Array.from({ length: 40 }, freshChat);
+      telegram.failNext('sendChatAction', { errorCode: 429, description: 'Too Many Requests: retry after 3', retryAfter: 3 });
 
-      const failure = await failureOf(runActivity(activities.keepChatAction, { chatId, action: 'upload_video' }));
+      const beat = await runActivity(activities.showChatActions, { chatIds: chats, action: 'upload_video' });
 
-      expect(failure.type).toBe('BotBlockedError');
-      expect(failure.nonRetryable).toBe(true);
-      expect(telegram.callsTo('sendChatAction')).toHaveLength(1);
-      expectNoSecrets(failure);
+      // The calls already under way when the 429 came back finish; none starts after it.
+      expect(beat.shown + beat.skipped).toBe(40);
+      expect(beat.skipped).toBeGreaterThanOrEqual(40 - 8);
+      expect(telegram.callsTo('sendChatAction').length).toBeLessThanOrEqual(2 * 8);
     });
 
-    it('ends with a non-retryable ChatNotFoundError when the chat is gone', async () => {
+    it('keepChatAction, kept for workflows started before, returns at once and sends nothing', async () => {
       const chatId = freshChat();
-      telegram.setChat(chatId, 'not-found');
-      const before = telegram.callsTo('sendChatAction').length;
+      const startedAt = Date.now();
 
-      const failure = await failureOf(runActivity(activities.keepChatAction, { chatId, action: 'upload_video' }));
+      await runActivity(activities.keepChatAction, { chatId, action: 'upload_video' });
 
-      expect(failure.type).toBe('ChatNotFoundError');
-      expect(failure.nonRetryable).toBe(true);
-      expect(telegram.callsTo('sendChatAction').length - before).toBe(1);
+      expect(Date.now() - startedAt).toBeLessThan(500);
+      expect(telegram.callsTo('sendChatAction')).toHaveLength(0);
     });
   });
 });

@@ -3,7 +3,9 @@ import proto from '@temporalio/proto';
 // Node's ESM loader sees only the default export of this CommonJS package.
 const { temporal } = proto;
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { TASK_QUEUES } from '../../src/constants.js';
+import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { testingExecutable } from '../../src/temporal/binaries.js';
 import { devServerArgs } from '../../src/temporal/dev-server-config.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
@@ -38,4 +40,30 @@ export function createLocalEnv(): Promise<TestWorkflowEnvironment> {
 /** Bundles Telewan's workflows once per test file. */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+}
+
+/**
+ * A worker for a test's own task queue together with one on Telewan's transfer
+ * queue (the slow activities: photo and video transfers), both with the same
+ * activities, as `src/worker.ts` runs them. `runUntil` runs both until `fn` ends.
+ */
+export async function createTestWorkers(options: WorkerOptions): Promise<{ runUntil<T>(fn: () => Promise<T>): Promise<T>; run(): Promise<void>; shutdown(): void }> {
+  const main = await Worker.create(options);
+  const transfer = await Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: TASK_QUEUES.transfer,
+    activities: options.activities,
+    ...workerTuning,
+  });
+  return {
+    runUntil: (fn) => main.runUntil(() => transfer.runUntil(fn)),
+    run: async () => {
+      await Promise.all([main.run(), transfer.run()]);
+    },
+    shutdown() {
+      main.shutdown();
+      transfer.shutdown();
+    },
+  };
 }

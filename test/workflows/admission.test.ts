@@ -1,7 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmissionActivities } from '../../src/activities/admission.js';
 import type { ActivityDeps } from '../../src/activities/deps.js';
@@ -17,7 +16,7 @@ import {
 import { ADMISSION_WORKFLOW_ID, videoWorkflowId } from '../../src/workflows/ids.js';
 import { failureText, queuedText } from '../../src/workflows/texts.js';
 import { cancelVideoSignal, progressQuery, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
-import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
+import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities } from './fake-activities.js';
 
 /** A WaveSpeed account whose predictions end when the test says so. */
@@ -49,11 +48,15 @@ class FakeWavespeed {
 }
 
 let env: TestWorkflowEnvironment;
-let worker: Worker;
+let worker: Awaited<ReturnType<typeof createTestWorkers>>;
 let running: Promise<void>;
 let wavespeed = new FakeWavespeed();
 let seen = new Map<number, string[]>();
 let pauses: boolean[] = [];
+/** Each beat of the presence loop (real time, as the activity ran) and when each chat's video went out. */
+let beats: Array<{ at: number; chatIds: number[] }> = [];
+let videoSentAt = new Map<number, number>();
+let recorded: Array<{ generationId: string; status: string; errorKind?: string }> = [];
 let duplicateRequests = false;
 const config: ActivityDeps['config'] = { publicUrl: 'http://127.0.0.1:9', wavespeedMaxConcurrency: 2 };
 let nextChat = 1;
@@ -67,9 +70,10 @@ beforeAll(async () => {
     () => ({
       ...admission,
       async requestPermit(input) {
-        await admission.requestPermit(input);
+        const asked = await admission.requestPermit(input);
         // A retried activity asks twice: the request must keep one place.
         if (duplicateRequests) await admission.requestPermit(input);
+        return asked;
       },
       async findEndedPredictions({ predictionIds }) {
         return predictionIds.filter((id) => wavespeed.poll(id).status === 'completed');
@@ -87,13 +91,24 @@ beforeAll(async () => {
       async submitGeneration() {
         return { predictionId: wavespeed.submit(Context.current().info.workflowExecution!.workflowId) };
       },
+      async showChatActions({ chatIds }) {
+        beats.push({ at: Date.now(), chatIds });
+        return { shown: chatIds.length, skipped: 0 };
+      },
+      async sendVideo({ chatId }) {
+        videoSentAt.set(chatId, Date.now());
+        return { messageId: 2, fileId: `file-${chatId}`, deliveredBy: 'url' as const };
+      },
+      async recordOutcome(input) {
+        recorded.push(input);
+      },
       async pollPrediction({ predictionId }) {
         return wavespeed.poll(predictionId);
       },
     }),
     { temporal: env.client },
   );
-  worker = await Worker.create({
+  worker = await createTestWorkers({
     connection: env.nativeConnection,
     taskQueue: TASK_QUEUES.media,
     workflowBundle: bundle,
@@ -113,6 +128,10 @@ afterEach(async () => {
   wavespeed = new FakeWavespeed();
   seen = new Map();
   pauses = [];
+  beats = [];
+  videoSentAt = new Map();
+  recorded = [];
+  delete config.wavespeedLine;
   duplicateRequests = false;
 });
 
@@ -148,7 +167,7 @@ interface Video {
 }
 
 /** Starts a video request and waits until the admission workflow has it, so arrival order is start order. */
-async function arrive(polling: VideoRequest['polling'] = { initialMs: 300, maxMs: 300 }): Promise<Video> {
+async function arrive(polling: VideoRequest['polling'] = { initialMs: 300, maxMs: 300 }, { joins = true } = {}): Promise<Video> {
   const chatId = nextChat++;
   const req: VideoRequest = {
     user: { userId: chatId, chatId, firstName: 'Ada' },
@@ -162,6 +181,7 @@ async function arrive(polling: VideoRequest['polling'] = { initialMs: 300, maxMs
   };
   const workflowId = videoWorkflowId(chatId, 1);
   const handle = await env.client.workflow.start('imageToVideo', { taskQueue: TASK_QUEUES.media, workflowId, args: [req] });
+  if (!joins) return { chatId, workflowId, handle };
   await until(async () => {
     const state = await admissionState().catch(() => undefined);
     return state && [...state.holders, ...state.queue].some((e) => e.requesterId === workflowId);
@@ -294,7 +314,8 @@ describe('wavespeedAdmission', () => {
   });
 
   it('keeps holders, queue and order across continue-as-new, counts a repeated request once, and follows a raised cap', async () => {
-    const firstRunId = (await startAdmission({ maxConcurrency: 1, eventsPerRun: 40 })).firstExecutionRunId;
+    // Presence beats rare, so the runs' few events are the requests' (a query during continue-as-new can hang in the test server).
+    const firstRunId = (await startAdmission({ maxConcurrency: 1, eventsPerRun: 40, presenceIntervalMs: 60_000 })).firstExecutionRunId;
     duplicateRequests = true;
     const videos = [await arrive(), await arrive(), await arrive(), await arrive()];
     const state = await admissionState();
@@ -316,5 +337,67 @@ describe('wavespeedAdmission', () => {
     // The last two were granted together when the cap rose: either may reach WaveSpeed first.
     expect(wavespeed.submitted.slice(0, 3)).toEqual(videos.slice(0, 3).map((v) => v.workflowId));
     expect(wavespeed.submitted.slice(3).sort()).toEqual([videos[3]!, late].map((v) => v.workflowId).sort());
+  });
+  it('shows "sending video…" in the chats being generated, one beat for all, never while queued or after the video', async () => {
+    await startAdmission({ maxConcurrency: 2, presenceIntervalMs: 200 });
+    const [v1, v2, v3] = [await arrive(), await arrive(), await arrive()] as [Video, Video, Video];
+    await submitted(v2);
+    await until(() => beats.some((b) => b.chatIds.includes(v1.chatId) && b.chatIds.includes(v2.chatId)), 'a beat for both holders');
+    // Waiting in line is not being made: no chat action for the third.
+    expect(beats.some((b) => b.chatIds.includes(v3.chatId))).toBe(false);
+
+    wavespeed.end(v1.workflowId);
+    await until(() => videoSentAt.has(v1.chatId), "v1's video");
+    await submitted(v3);
+    const after = beats.length;
+    await until(() => beats.length >= after + 3 || undefined, 'three more beats');
+    const sentAt = videoSentAt.get(v1.chatId)!;
+    expect(beats.filter((b) => b.at > sentAt && b.chatIds.includes(v1.chatId))).toEqual([]);
+    await until(() => beats.some((b) => b.chatIds.includes(v3.chatId)), 'a beat for the request let in');
+
+    await endAllInTurn([v2, v3], 2);
+    expect((await outcomesOf([v1, v2, v3])).map((o) => o.status)).toEqual(['completed', 'completed', 'completed']);
+    // No holder, no beat: the loop rests.
+    await until(async () => (await admissionState()).holders.length === 0, 'every permit back');
+    const quiet = beats.length;
+    await new Promise((r) => setTimeout(r, 600));
+    expect(beats.length - quiet).toBeLessThanOrEqual(1);
+  });
+
+  it('turns a request away as busy when the line is full, and records it', async () => {
+    config.wavespeedLine = { maxQueued: 2, maxWaitMs: 60 * 60 * 1000 };
+    await startAdmission({ maxConcurrency: 1 });
+    const [v1, v2, v3] = [await arrive(), await arrive(), await arrive()] as [Video, Video, Video];
+    const v4 = await arrive(undefined, { joins: false });
+
+    const [refused] = await outcomesOf([v4]);
+    expect(refused).toMatchObject({ status: 'failed', reason: 'busy' });
+    expect(seen.get(v4.chatId)?.at(-1)).toBe(failureText('busy'));
+    expect(recorded.find((r) => r.generationId === v4.workflowId)).toMatchObject({ status: 'failed', errorKind: 'busy' });
+    expect(wavespeed.submitted).not.toContain(v4.workflowId);
+    expect((await admissionState()).queue.map((q) => q.requesterId)).toEqual([v2.workflowId, v3.workflowId]);
+
+    await endAllInTurn([v1, v2, v3], 1);
+    expect((await outcomesOf([v1, v2, v3])).map((o) => o.status)).toEqual(['completed', 'completed', 'completed']);
+  });
+
+  it('drops a request that waited in line longer than allowed, tells the user and frees its place', async () => {
+    // Short enough to pass in real time: the test server skips time badly once a terminated workflow's activity was in flight.
+    config.wavespeedLine = { maxQueued: 10, maxWaitMs: 2_000 };
+    await startAdmission({ maxConcurrency: 1 });
+    const v1 = await arrive();
+    const v2 = await arrive();
+    await sawText(v2, queuedText({ position: 1, paused: false }));
+
+    // v1's prediction runs on: v2's one timer for its whole wait fires.
+    const [dropped] = await outcomesOf([v2]);
+    expect(dropped).toMatchObject({ status: 'failed', reason: 'line-timeout' });
+    expect(seen.get(v2.chatId)?.at(-1)).toBe(failureText('line-timeout'));
+    expect(recorded.find((r) => r.generationId === v2.workflowId)).toMatchObject({ status: 'failed', errorKind: 'line-timeout' });
+    await until(async () => (await admissionState()).queue.length === 0, 'the line empty again');
+    expect(wavespeed.submitted).toEqual([v1.workflowId]);
+
+    wavespeed.end(v1.workflowId);
+    expect((await outcomesOf([v1])).map((o) => o.status)).toEqual(['completed']);
   });
 });

@@ -15,6 +15,8 @@ export interface FakeWorld {
   blockedUsers: number[];
   polls: number;
   chatActionsStarted: number;
+  /** Each beat of the fleet presence loop: when (workflow time) and the chats it showed "sending video…". */
+  presenceBeats: Array<{ at: number; chatIds: number[] }>;
   attempts: Record<string, Array<{ attempt: number; scheduledAt: number }>>;
   /** The result cache, by `md5|prompt|model`: a claim (`generating`) or a stored video (`ready`). */
   cache: Map<string, { status: 'generating' | 'ready'; leaderId: string; telegramFileId?: string }>;
@@ -45,6 +47,7 @@ export function fakeActivities(
     blockedUsers: [],
     polls: 0,
     chatActionsStarted: 0,
+    presenceBeats: [],
     attempts: {},
     cache: new Map(),
     submits: [],
@@ -93,6 +96,10 @@ export function fakeActivities(
     async keepChatAction() {
       world.chatActionsStarted += 1;
     },
+    async showChatActions({ chatIds }) {
+      world.presenceBeats.push({ at: Date.now(), chatIds });
+      return { shown: chatIds.length, skipped: 0 };
+    },
     async prepareImage() {
       return { imageUrl: 'http://wavespeed.test/media/a.jpg', md5: 'd41d8cd98f00b204e9800998ecf8427e', bytes: 1234, width: 1024, height: 768 };
     },
@@ -136,6 +143,7 @@ export function fakeActivities(
       world.permitsRequested.push(requesterId);
       if (!options.temporal) throw new Error('fakeActivities needs { temporal } to grant permits');
       await options.temporal.workflow.getHandle(requesterId).signal(permitGrantedSignal);
+      return {};
     },
     async releasePermit(input) {
       world.permitsReleased.push(input);

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admission, Usage } from '../../src/activities/limits.js';
 import { BotBlockedError } from '../../src/errors.js';
@@ -11,7 +11,7 @@ import type { BotCommandInput } from '../../src/workflows/command.js';
 import { commandWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
 import { PROGRESS, failureText, userQueuedText, refusalText, usageText } from '../../src/workflows/texts.js';
 import { cancelVideoSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
-import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
+import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 
 let env: TestWorkflowEnvironment;
@@ -74,7 +74,7 @@ async function runVideo(
   }), { temporal: env.client });
   const req = request();
   const taskQueue = `limits-${req.messageId}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
+  const worker = await createTestWorkers({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
   const workflowId = videoWorkflowId(USER.chatId, req.messageId);
   const outcome = (await worker.runUntil(async () => {
     const handle = await env.client.workflow.start('imageToVideo', { taskQueue, workflowId, args: [req] });
@@ -184,8 +184,8 @@ describe('/usage', () => {
     }));
     const input: BotCommandInput = { command: 'usage', user: USER, messageId: nextMessage++ };
     const taskQueue = `usage-${input.messageId}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
-    await worker.runUntil(env.client.workflow.execute('botCommand', { taskQueue, workflowId: commandWorkflowId(USER.chatId, input.messageId), args: [input] }));
+    const worker = await createTestWorkers({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
+    await worker.runUntil(() => env.client.workflow.execute('botCommand', { taskQueue, workflowId: commandWorkflowId(USER.chatId, input.messageId), args: [input] }));
     expect(sent).toHaveLength(1);
     return { text: sent[0]!, asked };
   }

@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramRequestError } from '../../src/errors.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
@@ -8,7 +8,7 @@ import { videoWorkflowId } from '../../src/workflows/ids.js';
 import { PROGRESS, failureText } from '../../src/workflows/texts.js';
 import { progressQuery, wavespeedResultSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
-import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
+import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 
 let env: TestWorkflowEnvironment;
@@ -73,7 +73,7 @@ async function runAll(
   const { activities, world } = fakeActivities(overrides, { temporal: env.client });
   prime?.(world);
   const taskQueue = `cache-${nextQueue++}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
+  const worker = await createTestWorkers({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
   const outcomes = await worker.runUntil(async () => {
     const handles = [];
     for (const req of requests) handles.push(await env.client.workflow.start('imageToVideo', { taskQueue, workflowId: idOf(req), args: [req] }));

@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../../src/workflows/video-messages.js';
 import { PROGRESS, failureText } from '../../src/workflows/texts.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
-import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
+import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 
 let env: TestWorkflowEnvironment;
@@ -60,7 +60,7 @@ async function run(
   during?: (workflowId: string, world: FakeWorld) => Promise<void>,
 ): Promise<{ outcome: VideoOutcome; world: FakeWorld; workflowId: string }> {
   const { activities, world } = fakeActivities(overrides, { temporal: env.client });
-  const worker = await Worker.create({
+  const worker = await createTestWorkers({
     connection: env.nativeConnection,
     taskQueue: `test-${req.messageId}`,
     workflowBundle: bundle,
@@ -92,7 +92,8 @@ describe('imageToVideo', () => {
     expect(world.videos).toEqual([{ chatId: 42, videoUrl: 'http://wavespeed.test/outputs/pred-cb.mp4' }]);
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'completed', telegramFileId: 'file-video-1' })]);
     expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.submitted, PROGRESS.completed]);
-    expect(world.chatActionsStarted).toBe(1);
+    // No chat-action activity of its own: the fleet presence loop shows "sending video…".
+    expect(world.chatActionsStarted).toBe(0);
     expect(world.permitsReleased).toEqual([{ requesterId: expect.stringMatching(/^video-42-/) }]);
   });
 
@@ -200,7 +201,8 @@ describe('imageToVideo', () => {
     expect(world.userSaw.at(-1)).toBe(failureText('cancelled'));
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'cancelled' })]);
     expect(world.videos).toHaveLength(0);
-    expect(world.chatActionsStarted).toBe(1);
+    // No chat-action activity of its own: the fleet presence loop shows "sending video…".
+    expect(world.chatActionsStarted).toBe(0);
     // WaveSpeed cannot be told to stop: the slot is handed over, taken until the prediction ends.
     expect(world.permitsRequested).toEqual([workflowId]);
     expect(world.permitsReleased).toEqual([{ requesterId: workflowId, running: { predictionId: 'pred-1', until: expect.any(Number) } }]);
