@@ -28,7 +28,7 @@ export const NO_CAPTION_TEXT =
 export const UNKNOWN_TEXT = 'I did not understand that. Send a photo with a caption, or /help.';
 
 export const PROGRESS = {
-  received: '📥 Got your photo. Preparing it…',
+  received: '📥 Got your photo. Making your video… this usually takes a minute or two.',
   submitted: '⏳ Your video is queued for generation…',
   processing: '🎬 Generating your video… this usually takes a minute or two.',
   sending: '📤 Sending your video…',

@@ -72,6 +72,13 @@ const WAVESPEED_ADMISSION = 'wavespeed-admission';
  * request waiting in line or for WaveSpeed holds no worker slot.
  */
 const FLEET_PRESENCE = 'fleet-presence';
+/**
+ * The progress message is edited after submission only when it showed a place
+ * in line: its first text already says the video is being made. One Bot API
+ * call less per request, which at Telegram's 30 messages/s is 10 requests a
+ * second more for the fleet.
+ */
+const EDIT_ONLY_WHEN_CHANGED = 'progress-edit-only-when-changed';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -108,6 +115,8 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   let leading: ResultIdentity | undefined;
   const permit = new WavespeedPermit(generationId);
   let waitDeadlineAt: number | undefined;
+  /** The progress message showed a place in line, so it needs a new text once submitted. */
+  let toldPlace = false;
 
   setHandler(wavespeedResultSignal, (result) => {
     // Kept by id: only the result of this request's own prediction is ever used.
@@ -159,6 +168,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       if (patched(WAVESPEED_ADMISSION)) {
         progress.phase = 'queued';
         const admitted = await permit.acquire(async (place) => {
+          toldPlace = true;
           progress.queuePosition = place.position;
           await updateProgress({ chatId, messageId: progressMessageId!, text: queuedText(place) });
         });
@@ -173,7 +183,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       progress.predictionId = predictionId;
       const cacheHit = leading ? { cacheHit: false } : {};
       await recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
-      await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.submitted });
+      if (toldPlace || !patched(EDIT_ONLY_WHEN_CHANGED)) await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.submitted });
 
       waitDeadlineAt = Date.now() + req.deadlineMs;
       const result = await awaitResult(predictionId, req, progress, results, waitDeadlineAt, async () => {

@@ -127,7 +127,7 @@ describe('imageToVideo under per-user limits', () => {
     expect(calls.admissions).toHaveLength(4);
     const gaps = calls.admissions.slice(1).map((t, i) => t - calls.admissions[i]!);
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(QUEUE_RECHECK_MS);
-    expect(world.userSaw).toEqual([userQueuedText(2), PROGRESS.received, PROGRESS.submitted, PROGRESS.completed]);
+    expect(world.userSaw).toEqual([userQueuedText(2), PROGRESS.received, PROGRESS.completed]);
     expect(calls).toMatchObject({ prepared: 1, submitted: 1 });
     expect(world.videos).toHaveLength(1);
   });

@@ -91,7 +91,8 @@ describe('imageToVideo', () => {
     expect(world.polls).toBe(0);
     expect(world.videos).toEqual([{ chatId: 42, videoUrl: 'http://wavespeed.test/outputs/pred-cb.mp4' }]);
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'completed', telegramFileId: 'file-video-1' })]);
-    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.submitted, PROGRESS.completed]);
+    // No edit on submission: the first text already says the video is being made.
+    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.completed]);
     // No chat-action activity of its own: the fleet presence loop shows "sending video…".
     expect(world.chatActionsStarted).toBe(0);
     expect(world.permitsReleased).toEqual([{ requesterId: expect.stringMatching(/^video-42-/) }]);
@@ -108,7 +109,7 @@ describe('imageToVideo', () => {
     expect(outcome).toMatchObject({ status: 'completed', resultVia: 'poll' });
     expect(world.polls).toBe(3);
     expect(world.phases).toEqual(['submitted', 'processing']);
-    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.submitted, PROGRESS.processing, PROGRESS.completed]);
+    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.processing, PROGRESS.completed]);
     expect(world.videos).toHaveLength(1);
   });
 
@@ -191,7 +192,7 @@ describe('imageToVideo', () => {
         const handle = env.client.workflow.getHandle(id);
         // Cancel while it waits for WaveSpeed with no activity in flight (the first
         // poll is 5 s away): see the note above on cancelling in this test server.
-        for (let i = 0; i < 200 && !seen.userSaw.includes(PROGRESS.submitted); i++) await new Promise((r) => setTimeout(r, 25));
+        for (let i = 0; i < 200 && seen.submits.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
         await new Promise((r) => setTimeout(r, 500));
         await handle.signal(cancelVideoSignal, { by: 'user' });
       },

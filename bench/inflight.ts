@@ -1,0 +1,248 @@
+/**
+ * Requests in flight: many users send a photo at once and wait for WaveSpeed,
+ * with the real gateway, worker process(es), Temporal dev server, PostgreSQL and
+ * both simulators (Telegram's real flood limits).
+ *
+ *   npm run bench:inflight -- [--scenario 1|2|3] [--users N] [--rate R] [--latency S] [--cap C] [--workers W] [--kill 1]
+ *
+ * 1. Default configuration (the bounded line included): 500 users within 25 s,
+ *    20 s a video, cap 3.
+ * 2. A Gold account: 2,000 users at 10/s, cap 3,000, 180 s a video, one worker.
+ * 3. As 2 with two worker processes, one killed -9 at the peak.
+ * Without --scenario all three run, one after the other, each on its own stack.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { parseArgs } from 'node:util';
+import { ADMISSION_WORKFLOW_ID, videoWorkflowId } from '../src/workflows/ids.js';
+import type { VideoOutcome } from '../src/workflows/video-messages.js';
+import { startStack } from '../src/dev/stack.js';
+import type { TgUpdate } from '../src/simulators/telegram.js';
+import { spawnWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
+import { CpuMeter, formatCpu } from './lib/cpu.js';
+import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';
+import { peakOverlap, peakRssMb, peakWindow } from './lib/measure.js';
+import { ms, summarize, table } from './lib/stats.js';
+
+interface Scenario {
+  name: string;
+  users: number;
+  /** Arrivals per second. */
+  rate: number;
+  /** Seconds WaveSpeed takes per video. */
+  latencySeconds: number;
+  cap: number;
+  workers: number;
+  /** Kill -9 one worker when this share of the arrivals is in. */
+  killAt?: number;
+  env?: Record<string, string>;
+}
+
+interface Request {
+  chatId: number;
+  workflowId: string;
+  update: TgUpdate;
+  postedAt?: number;
+  ackStatus?: number;
+  finishedAt?: number;
+  outcome?: VideoOutcome;
+}
+
+const SCENARIOS: Record<string, Scenario> = {
+  '1': { name: 'default configuration, cap 3', users: 500, rate: 20, latencySeconds: 20, cap: 3, workers: 1 },
+  '2': { name: 'Gold: cap 3,000, one worker', users: 2000, rate: 10, latencySeconds: 180, cap: 3000, workers: 1 },
+  '3': { name: 'Gold: two workers, one killed -9', users: 2000, rate: 10, latencySeconds: 180, cap: 3000, workers: 2, killAt: 0.6 },
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const FIRST_CHAT = 3_000_000;
+
+function scenarios(): Scenario[] {
+  const { values } = parseArgs({
+    options: Object.fromEntries(['scenario', 'users', 'rate', 'latency', 'cap', 'workers', 'kill'].map((k) => [k, { type: 'string' as const }])),
+    strict: true,
+  });
+  const picked = values.scenario ? [SCENARIOS[values.scenario]] : Object.values(SCENARIOS);
+  if (picked.some((s) => !s)) throw new Error('--scenario is 1, 2 or 3');
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  return picked.map((s) => ({
+    ...s!,
+    users: num(values.users) ?? s!.users,
+    rate: num(values.rate) ?? s!.rate,
+    latencySeconds: num(values.latency) ?? s!.latencySeconds,
+    cap: num(values.cap) ?? s!.cap,
+    workers: num(values.workers) ?? s!.workers,
+    ...(values.kill === '1' ? { killAt: 0.6 } : {}),
+  }));
+}
+
+async function run(s: Scenario): Promise<void> {
+  const cleanup = new Cleanup();
+  try {
+    const [databaseUrl, temporal] = await Promise.all([createBenchDatabase(cleanup), startTemporal(cleanup)]);
+    const machine = await machineInfo(databaseUrl);
+    const stack = await startStack({
+      sandbox: true,
+      worker: false,
+      env: {
+        DATABASE_URL: databaseUrl,
+        TEMPORAL_ADDRESS: temporal.address,
+        GATEWAY_PORT: '0',
+        WORKER_METRICS_PORT: '0',
+        LOG_LEVEL: 'warn',
+        PAYLOAD_ENCRYPTION_KEYS: BENCH_PAYLOAD_KEYS,
+        WAVESPEED_MAX_CONCURRENCY: String(s.cap),
+        ...s.env,
+      },
+      // The account runs as many at once as its tier allows: the cap is Telewan's.
+      wavespeed: { latencyMs: s.latencySeconds * 1000, processingAfterMs: 1_000, maxConcurrent: s.cap },
+    });
+    cleanup.add('stack', () => stack.stop());
+    const telegram = stack.telegram!;
+    const wavespeed = stack.wavespeed!;
+    const workers: WorkerProcess[] = [];
+    for (let i = 0; i < s.workers; i++) workers.push(spawnWorker({ ...stack.env, LOG_LEVEL: 'warn' }));
+    cleanup.add('workers', async () => void (await Promise.all(workers.map((w) => w.kill('SIGTERM')))));
+    await Promise.all(workers.map((w) => w.ready));
+    const connection = await Connection.connect({ address: temporal.address });
+    cleanup.add('client connection', () => connection.close());
+    const client = new Client({ connection, dataConverter: benchDataConverter() });
+
+    console.log(`\nIn flight, scenario "${s.name}": ${s.users} users at ${s.rate}/s, WaveSpeed ${s.latencySeconds} s a video, cap ${s.cap}, ${s.workers} worker process(es)`);
+    printMachine(machine);
+    console.log(`date      ${new Date().toISOString()}`);
+    console.log(describeTemporal(temporal));
+
+    const requests: Request[] = [];
+    for (let i = 0; i < s.users; i++) {
+      const chatId = FIRST_CHAT + i;
+      const update = await telegram.makePhotoUpdate({ chatId, userId: chatId, caption: `a slow pan across the harbour, take ${i}`, seed: 7 });
+      requests.push({ chatId, update, workflowId: videoWorkflowId(chatId, update.message!.message_id) });
+    }
+
+    const meter = new CpuMeter({ 'worker 1': workers[0]!.child.pid, 'gateway+simulators': process.pid, temporal: temporal.process.pid });
+    meter.start();
+    let killed: number | undefined;
+    const t0 = performance.now();
+    const startedAt = Date.now();
+    const done: Promise<void>[] = [];
+    for (let i = 0; i < requests.length; i++) {
+      const r = requests[i]!;
+      const due = t0 + (i * 1000) / s.rate;
+      if (due > performance.now()) await sleep(due - performance.now());
+      if (s.killAt !== undefined && killed === undefined && i >= s.users * s.killAt) {
+        killed = Date.now();
+        await workers[0]!.kill('SIGKILL');
+        console.log(`worker 1 killed -9 at +${((killed - startedAt) / 1000).toFixed(1)} s, ${i} requests in`);
+      }
+      r.postedAt = Date.now();
+      done.push(
+        telegram.pushUpdate(r.update, { timeoutMs: 60_000 }).then(async (res) => {
+          r.ackStatus = res.status;
+          r.outcome = (await client.workflow.getHandle(r.workflowId).result().catch(() => undefined)) as VideoOutcome | undefined;
+          r.finishedAt = Date.now();
+        }),
+      );
+    }
+    await Promise.all(done);
+    const tookS = (Date.now() - startedAt) / 1000;
+    const cpu = meter.stop();
+
+    const videos = telegram.callsTo('sendVideo').filter((c) => c.ok);
+    const videoAt = new Map<number, number[]>();
+    for (const v of videos) videoAt.set(Number(v.chatId), [...(videoAt.get(Number(v.chatId)) ?? []), v.at]);
+    const delivered = requests.filter((r) => videoAt.has(r.chatId));
+    const doubled = requests.filter((r) => (videoAt.get(r.chatId)?.length ?? 0) > 1).length;
+    const byReason = new Map<string, number>();
+    for (const r of requests) {
+      const key = videoAt.has(r.chatId) ? 'video' : r.outcome ? `${r.outcome.status}${r.outcome.reason ? `: ${r.outcome.reason}` : ''}` : 'no answer';
+      byReason.set(key, (byReason.get(key) ?? 0) + 1);
+    }
+    const lastVideo = Math.max(...videos.map((v) => v.at));
+    const ideal = (Math.ceil(delivered.length / s.cap) * s.latencySeconds);
+    const waits = summarize(delivered.map((r) => videoAt.get(r.chatId)![0]! - r.postedAt!));
+    const finishedOf = new Map([...wavespeed.predictions.values()].map((p) => [decodeURIComponent(p.webhookUrl?.split('/').at(-1)?.split('?')[0] ?? ''), p.finishedAt]));
+    const toVideo = summarize(delivered.flatMap((r) => {
+      const finished = finishedOf.get(r.workflowId);
+      return finished === undefined ? [] : [videoAt.get(r.chatId)![0]! - finished];
+    }));
+    const inFlight = peakOverlap(requests.map((r) => ({ start: r.postedAt!, end: r.finishedAt })));
+
+    console.log('');
+    console.log(table(['outcome', 'requests'], [...byReason.entries()].map(([k, v]) => [k, String(v)])));
+    console.log('');
+    console.log(
+      table(
+        ['figure', 'value'],
+        [
+          ['delivered (video) / told busy or dropped', `${delivered.length} / ${s.users - delivered.length}`],
+          ['users with two videos', String(doubled)],
+          ['predictions submitted / peak unfinished', `${wavespeed.stats.submitted} / ${wavespeed.stats.maxUnfinishedSeen}`],
+          ['peak requests in flight', String(inFlight)],
+          ['first post → last video', `${((lastVideo - startedAt) / 1000).toFixed(1)} s (ideal ${ideal} s for ${delivered.length} videos at cap ${s.cap})`],
+          ['request → video p50 / p99 / max', `${ms(waits.p50)} / ${ms(waits.p99)} / ${ms(waits.max)}`],
+          ['prediction finished → video p50 / p99 / max', `${ms(toVideo.p50)} / ${ms(toVideo.p99)} / ${ms(toVideo.max)}`],
+          ['worker RSS peak', workers.map((w, i) => `#${i + 1} ${peakRssMb(w.child.pid).toFixed(0)} MB`).join(', ')],
+          ['Telegram 429s', String(telegram.stats.rateLimited)],
+          ['gateway acks non-2xx', String(requests.filter((r) => r.ackStatus !== 200).length)],
+          ['run time', `${tookS.toFixed(0)} s`],
+        ],
+      ),
+    );
+
+    const calls = telegram.calls;
+    const span = (Math.max(...calls.map((c) => c.at)) - Math.min(...calls.map((c) => c.at))) / 1000;
+    const methods = [...new Set(calls.map((c) => c.method))].sort();
+    console.log('\nBot API calls (whole run):');
+    console.log(
+      table(
+        ['method', 'calls', 'per request', 'mean /s', 'peak 1 s', '429s'],
+        methods.map((m) => {
+          const of = calls.filter((c) => c.method === m);
+          return [m, String(of.length), (of.length / s.users).toFixed(2), (of.length / span).toFixed(1), String(peakWindow(of.map((c) => c.at))), String(of.filter((c) => c.errorCode === 429).length)];
+        }),
+      ),
+    );
+    const messages = calls.filter((c) => c.ok && /^send/.test(c.method) && c.method !== 'sendChatAction').map((c) => c.at);
+    console.log(`messages (send*, not chat actions): peak ${peakWindow(messages)} in any 1 s`);
+
+    // Cost of one request: a sample of histories.
+    const sample = delivered.filter((_, i) => i % Math.max(1, Math.floor(delivered.length / 100)) === 0).slice(0, 100);
+    const activities = new Map<string, number>();
+    let events = 0;
+    let tasks = 0;
+    for (const r of sample) {
+      const history = (await client.workflow.getHandle(r.workflowId).fetchHistory()).events ?? [];
+      events += history.length;
+      for (const e of history) {
+        const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        if (type) activities.set(type, (activities.get(type) ?? 0) + 1);
+        if (e.workflowTaskCompletedEventAttributes) tasks += 1;
+      }
+    }
+    const per = (n: number) => (sample.length ? (n / sample.length).toFixed(2) : '–');
+    console.log(`\nOne delivered request (mean of ${sample.length} histories): ${per(events)} history events, ${per(tasks)} workflow tasks, ${per([...activities.values()].reduce((a, b) => a + b, 0))} activities:`);
+    console.log(table(['activity', 'per request'], [...activities.entries()].sort().map(([k, v]) => [k, per(v)])));
+
+    let admissionEvents = 0;
+    let admissionRuns = 0;
+    for await (const wf of client.workflow.list({ query: `WorkflowId = '${ADMISSION_WORKFLOW_ID}'` })) {
+      admissionRuns += 1;
+      admissionEvents += wf.historyLength ?? 0;
+    }
+    console.log(`admission workflow: ${admissionRuns} runs, ${admissionEvents} events in all (${(admissionEvents / s.users).toFixed(1)} per request); longest run ≤ continue-as-new bound`);
+    console.log(`CPU (% of one core): ${formatCpu(cpu)}`);
+  } finally {
+    await cleanup.run();
+  }
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } } });
+  for (const s of scenarios()) await run(s);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
