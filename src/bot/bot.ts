@@ -60,8 +60,16 @@ export function createBot(deps: BotDeps): Bot {
     bot.use(async (ctx, next) => {
       const userId = ctx.from?.id;
       if (userId === undefined) return next();
-      const verdict = await limiter.check(userId);
-      if (verdict === 'accept') return next();
+      const updateId = ctx.update.update_id;
+      const verdict = await limiter.check(userId, updateId);
+      if (verdict === 'accept') {
+        try {
+          return await next();
+        } catch (err) {
+          limiter.expectRedelivery(updateId);
+          throw err;
+        }
+      }
       if (verdict === 'slow-down' && ctx.chat?.type === 'private') await ctx.reply(SLOW_DOWN_TEXT);
     });
   }
