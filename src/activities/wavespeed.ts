@@ -34,9 +34,13 @@ export async function normaliseImage(input: Buffer): Promise<{ jpeg: Buffer; md5
   }
 }
 
-/** The URL WaveSpeed calls back; it routes the result to this workflow. */
-export function wavespeedWebhookUrl(publicUrl: string, workflowId: string): string {
-  return `${publicUrl.replace(/\/$/, '')}/webhooks/wavespeed/${encodeURIComponent(workflowId)}`;
+/**
+ * The URL WaveSpeed calls back; it routes the result to this workflow, and its
+ * token (an HMAC of the workflow id, no secret) lets the gateway refuse the
+ * callback when it arrives for any other workflow.
+ */
+export function wavespeedWebhookUrl(publicUrl: string, workflowId: string, token: string): string {
+  return `${publicUrl.replace(/\/$/, '')}/webhooks/wavespeed/${encodeURIComponent(workflowId)}?t=${encodeURIComponent(token)}`;
 }
 
 export function createWavespeedActivities({ telegram, wavespeed, config }: Pick<ActivityDeps, 'telegram' | 'wavespeed' | 'config'>) {
@@ -60,7 +64,7 @@ export function createWavespeedActivities({ telegram, wavespeed, config }: Pick<
       const prediction = await wavespeed.submit(
         input.model,
         { ...GENERATION_PARAMS, image: input.imageUrl, prompt: input.prompt },
-        wavespeedWebhookUrl(config.publicUrl, workflowId),
+        wavespeedWebhookUrl(config.publicUrl, workflowId, wavespeed.callbackTokens.sign(workflowId)),
       );
       return { predictionId: prediction.id };
     },

@@ -5,7 +5,7 @@ import { buildApp } from '../../src/gateway/app.js';
 import { createCatalog } from '../../src/gateway/services/catalog.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { botInfo } from './bot-info.js';
-import { FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 
 const TOKEN = 'operators-api-token-0123456789ab';
 
@@ -20,6 +20,7 @@ async function makeApp({ adminToken }: { adminToken?: string } = { adminToken: T
     workflows,
     telegramWebhookSecret: 'unused-secret',
     wavespeedWebhookSecret: async () => 'whsec_unused',
+    wavespeedCallbackTokens: CALLBACK_TOKENS,
     readiness: {},
     catalog: createCatalog(db.prisma),
     adminToken,

@@ -5,7 +5,7 @@ import { buildApp } from '../../src/gateway/app.js';
 import type { Catalog } from '../../src/gateway/services/catalog.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
 import { botInfo } from './bot-info.js';
-import { FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 
 const SECRET = 'telegram-secret_123';
 const WHSEC = 'whsec_0123456789abcdef0123456789abcdef';
@@ -30,6 +30,7 @@ beforeEach(async () => {
     workflows,
     telegramWebhookSecret: SECRET,
     wavespeedWebhookSecret: async () => WHSEC,
+    wavespeedCallbackTokens: CALLBACK_TOKENS,
     catalog: unusedCatalog,
     readiness: {
       temporal: async () => {},
@@ -205,7 +206,7 @@ describe('WaveSpeed callback', () => {
   });
 
   const post = (payload: string, headers: Record<string, string>, id = workflowId) =>
-    app.inject({ method: 'POST', url: `/webhooks/wavespeed/${id}`, headers: { 'content-type': 'application/json', ...headers }, payload });
+    app.inject({ method: 'POST', url: `/webhooks/wavespeed/${id}?t=${CALLBACK_TOKENS.sign(id)}`, headers: { 'content-type': 'application/json', ...headers }, payload });
 
   const signed = (payload: string, timestamp = NOW, secret = WHSEC) => ({
     'webhook-id': 'msg_1',

@@ -9,7 +9,7 @@ import type { Catalog } from '../../src/gateway/services/catalog.js';
 import { TemporalWorkflowGateway, type WorkflowGateway } from '../../src/temporal/starter.js';
 import { SLOW_DOWN_TEXT } from '../../src/workflows/texts.js';
 import { botInfo } from './bot-info.js';
-import { FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 
 const SECRET = 'telegram-secret_123';
 const NOW = 1_800_000_000;
@@ -26,7 +26,7 @@ afterEach(async () => {
 
 async function gateway(workflows: WorkflowGateway, limiter?: UpdateRateLimiter): Promise<FastifyInstance> {
   const bot = createBot({ token: '1:test', apiRoot: 'http://127.0.0.1:9', workflows, botInfo, ...(limiter ? { updateLimiter: limiter } : {}) });
-  const app = await buildApp({ bot, workflows, telegramWebhookSecret: SECRET, wavespeedWebhookSecret: async () => 'whsec_unused', catalog: unusedCatalog, readiness: {} });
+  const app = await buildApp({ bot, workflows, telegramWebhookSecret: SECRET, wavespeedWebhookSecret: async () => 'whsec_unused', wavespeedCallbackTokens: CALLBACK_TOKENS, catalog: unusedCatalog, readiness: {} });
   closing.push(() => app.close());
   return app;
 }

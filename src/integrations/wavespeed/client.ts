@@ -5,6 +5,7 @@ import {
   WavespeedRejectedError,
   WavespeedUnavailableError,
 } from '../../errors.js';
+import { CallbackTokens } from './callback-token.js';
 import { parsePrediction } from './parse.js';
 import type { ImageToVideoInput, PredictionResult } from './types.js';
 
@@ -26,7 +27,12 @@ interface Envelope<T> {
  * the webhook secret. Failures come out as Telewan's named errors.
  */
 export class WavespeedClient {
-  constructor(private readonly options: WavespeedClientOptions) {}
+  /** Tokens binding webhook URLs to their workflow, keyed by this client's API key. */
+  readonly callbackTokens: CallbackTokens;
+
+  constructor(private readonly options: WavespeedClientOptions) {
+    this.callbackTokens = new CallbackTokens(options.apiKey);
+  }
 
   /** Uploads an image so WaveSpeed can fetch it from its own storage. */
   async uploadMedia(bytes: Uint8Array, filename: string, contentType: string): Promise<{ downloadUrl: string }> {
