@@ -3,6 +3,7 @@ import { createAdmissionActivities } from './admission.js';
 import { withFailureMapping } from './failure.js';
 import { createDistributionActivities } from './distribution.js';
 import { createGenerationActivities } from './generations.js';
+import { UserImages } from './images.js';
 import { createResultCacheActivities } from './result-cache.js';
 import { createLimitActivities } from './limits.js';
 import { createSubscriptionActivities } from './subscriptions.js';
@@ -17,15 +18,17 @@ export type { ActivityDeps } from './deps.js';
  * through {@link withFailureMapping}, so workflows see named failure types.
  */
 export function createActivities(deps: ActivityDeps) {
+  // Shared by fingerprintImage and prepareImage, so one request decodes its photo once per worker.
+  const images = new UserImages(deps.telegram);
   return withFailureMapping({
     ...createUserActivities(deps),
     ...createGenerationActivities(deps),
     ...createLimitActivities(deps),
     ...createSubscriptionActivities(deps),
     ...createTelegramActivities(deps),
-    ...createWavespeedActivities(deps),
+    ...createWavespeedActivities({ ...deps, images }),
     ...createDistributionActivities(deps),
-    ...createResultCacheActivities(deps),
+    ...createResultCacheActivities({ ...deps, images }),
     ...createAdmissionActivities(deps),
   });
 }

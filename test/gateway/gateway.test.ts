@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
+import { IMAGE_TOO_LARGE_TEXT, unsupportedImageText } from '../../src/bot/texts.js';
 import { buildApp } from '../../src/gateway/app.js';
 import type { Catalog } from '../../src/gateway/services/catalog.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
@@ -155,6 +156,33 @@ describe('Telegram webhook', () => {
     expect((await postUpdate(doc('application/pdf'))).statusCode).toBe(200);
     expect(workflows.videos).toEqual([expect.objectContaining({ fileId: 'doc-image/png', prompt: 'zoom out' })]);
     expect(workflows.commands.map((c) => c.command)).toEqual(['unknown']);
+  });
+
+  it.each([
+    ['image/svg+xml', 'an SVG image'],
+    ['image/gif', 'a GIF'],
+    ['image/heic', 'a HEIC'],
+    ['image/x-portable-anymap', 'of type image/x-portable-anymap'],
+  ])('refuses a %s document in the webhook reply, starting nothing', async (mime, named) => {
+    const update = {
+      update_id: updateId++,
+      message: { message_id: 10 + updateId, from, chat, date: NOW, caption: 'zoom out', document: { file_id: 'doc', file_unique_id: 'u', mime_type: mime, file_size: 2048 } },
+    };
+    const res = await postUpdate(update);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ method: 'sendMessage', chat_id: 7, text: unsupportedImageText(named) });
+    expect(workflows.videos).toHaveLength(0);
+    expect(workflows.commands).toHaveLength(0);
+  });
+
+  it('refuses an image document over the 20 MB download limit in the webhook reply, starting nothing', async () => {
+    const update = {
+      update_id: updateId++,
+      message: { message_id: 10 + updateId, from, chat, date: NOW, caption: 'zoom out', document: { file_id: 'big', file_unique_id: 'u', mime_type: 'image/jpeg', file_size: 20 * 1024 * 1024 + 1 } },
+    };
+    const res = await postUpdate(update);
+    expect(res.json()).toEqual({ method: 'sendMessage', chat_id: 7, text: IMAGE_TOO_LARGE_TEXT });
+    expect(workflows.videos).toHaveLength(0);
   });
 
   it('refuses a wrong or missing secret token with 401 and starts nothing', async () => {
