@@ -201,6 +201,28 @@ describe('Telegram webhook', () => {
     expect(workflows.commands).toHaveLength(0);
   });
 
+  // Found by test/gateway/fuzz.test.ts: such bodies failed inside a handler (500) or reached one with nonsense.
+  it.each([
+    ['a photo that is not a list', { photo: false, caption: 'x' }],
+    ['a sender that is a string', { from: 'ada', text: '/start' }],
+    ['a message_id that is a list', { message_id: [], text: '/start' }],
+    ['a caption that is an object', { photo: [{ file_id: 'f', file_unique_id: 'u', width: 1, height: 1 }], caption: {} }],
+    ['a command entity with a negative offset', { text: '/start', entities: [{ type: 'bot_command', offset: -1, length: 6 }] }],
+  ])('refuses an update with %s with 400 before any handler runs', async (_what, change) => {
+    const update = { update_id: updateId++, message: { message_id: 10 + updateId, from, chat, date: NOW, ...change } };
+    const res = await postUpdate(update);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ message: expect.stringContaining('body/message') });
+    expect(workflows.videos).toHaveLength(0);
+    expect(workflows.commands).toHaveLength(0);
+  });
+
+  it('refuses a button press whose callback query id is not a string with 400', async () => {
+    const res = await postUpdate({ update_id: updateId++, callback_query: { id: { x: 1 }, from, chat_instance: '1', data: 'sub:x', message: { message_id: 1, date: NOW, chat } } });
+    expect(res.statusCode).toBe(400);
+    expect(workflows.commands).toHaveLength(0);
+  });
+
   it('refuses an oversized body with 413', async () => {
     const res = await postUpdate({ update_id: 1, padding: 'x'.repeat(300 * 1024) });
     expect(res.statusCode).toBe(413);
