@@ -1,12 +1,6 @@
 import { Type, type TSchema } from 'typebox';
 
-/**
- * The shape of a Telegram update as far as the bot reads it: every field a
- * handler touches has its Bot API type, everything else passes through
- * (`additionalProperties`), so Telegram adding fields never breaks intake. A
- * body that does not match is answered 400 before any handler runs, instead of
- * failing inside one as a 500 (which Telegram would redeliver forever).
- */
+/** An object schema that lets fields it does not name through. */
 const open = <T extends Record<string, TSchema>>(properties: T) => Type.Object(properties, { additionalProperties: true });
 
 const User = open({
@@ -55,6 +49,13 @@ const CallbackQuery = open({
 /** Update kinds that carry a message: grammY reads the chat and sender from any of them. */
 const MESSAGE_KINDS = ['message', 'edited_message', 'channel_post', 'edited_channel_post', 'business_message', 'edited_business_message'] as const;
 
+/**
+ * The shape of a Telegram update as far as the bot reads it: every field a
+ * handler touches has its Bot API type, everything else passes through
+ * (`additionalProperties`), so Telegram adding fields never breaks intake. A
+ * body that does not match is answered 400 before any handler runs, instead of
+ * failing inside one as a 500 (which Telegram would redeliver forever).
+ */
 export const TelegramUpdateSchema = open({
   update_id: Type.Integer({ minimum: 0 }),
   ...Object.fromEntries(MESSAGE_KINDS.map((kind) => [kind, Type.Optional(Message)])),
