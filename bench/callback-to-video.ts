@@ -135,7 +135,8 @@ async function runVariant(stack: Stack, client: Client, variant: Variant, flags:
 
   const predictionOf = new Map<string, { id: string; finishedAt?: number }>();
   for (const p of wavespeed.predictions.values()) {
-    const workflowId = decodeURIComponent(p.webhookUrl?.split('/').pop() ?? '');
+    // The webhook URL ends in the workflow id, before its `?t=` token.
+    const workflowId = p.webhookUrl ? decodeURIComponent(new URL(p.webhookUrl).pathname.split('/').pop() ?? '') : '';
     predictionOf.set(workflowId, p);
   }
   const webhookAt = new Map(wavespeed.webhooks.map((w) => [w.predictionId, w.at]));

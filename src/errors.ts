@@ -73,11 +73,20 @@ export class TelegramFileTooLargeError extends TelewanError {
   }
 }
 
-/** The photo could not be decoded as an image. */
+/** Why a picture was refused: not decodable, not a JPEG/PNG/WebP, or more pixels than are decoded. */
+export type InvalidImageReason = 'unreadable' | 'unsupported-type' | 'too-many-pixels';
+
+/**
+ * The picture cannot be used: its bytes are no image, an image of a format not
+ * accepted, or one too large to decode. The message is what the user is told.
+ */
 export class InvalidImageError extends TelewanError {
   readonly retryable = false;
-  constructor(detail: string) {
-    super(`The photo could not be read as an image: ${detail}`);
+  constructor(
+    detail: string,
+    readonly reason: InvalidImageReason = 'unreadable',
+  ) {
+    super(reason === 'unreadable' ? `The photo could not be read as an image: ${detail}` : detail);
   }
 }
 

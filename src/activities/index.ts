@@ -3,6 +3,7 @@ import { createAdmissionActivities } from './admission.js';
 import { withFailureMapping } from './failure.js';
 import { createDistributionActivities } from './distribution.js';
 import { createGenerationActivities } from './generations.js';
+import { UserImages } from './images.js';
 import { createResultCacheActivities } from './result-cache.js';
 import { createLimitActivities } from './limits.js';
 import { createPresenceActivities } from './presence.js';
@@ -18,6 +19,8 @@ export type { ActivityDeps } from './deps.js';
  * through {@link withFailureMapping}, so workflows see named failure types.
  */
 export function createActivities(deps: ActivityDeps) {
+  // Shared by fingerprintImage and prepareImage, so one request decodes its photo once per worker.
+  const images = new UserImages(deps.telegram);
   return withFailureMapping({
     ...createUserActivities(deps),
     ...createGenerationActivities(deps),
@@ -25,9 +28,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createSubscriptionActivities(deps),
     ...createTelegramActivities(deps),
     ...createPresenceActivities(deps),
-    ...createWavespeedActivities(deps),
+    ...createWavespeedActivities({ ...deps, images }),
     ...createDistributionActivities(deps),
-    ...createResultCacheActivities(deps),
+    ...createResultCacheActivities({ ...deps, images }),
     ...createAdmissionActivities(deps),
   });
 }

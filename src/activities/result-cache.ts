@@ -1,6 +1,7 @@
 import * as cache from '../db/result-cache.js';
 import type { ActivityDeps } from './deps.js';
-import { GENERATION_PARAMS, normaliseImage } from './wavespeed.js';
+import type { UserImages } from './images.js';
+import { GENERATION_PARAMS } from './wavespeed.js';
 
 /** The normalised image's fingerprint; nothing is uploaded. */
 export interface ImageFingerprint {
@@ -17,15 +18,17 @@ export interface ResultIdentity {
   model: string;
 }
 
-export function createResultCacheActivities({ prisma, telegram }: Pick<ActivityDeps, 'prisma' | 'telegram'>) {
+export function createResultCacheActivities({ prisma, images }: Pick<ActivityDeps, 'prisma'> & { images: UserImages }) {
   const keyOf = (input: ResultIdentity) => cache.resultCacheKey({ ...input, params: GENERATION_PARAMS });
   return {
     /**
      * Downloads the user's photo and normalises it exactly as `prepareImage` does,
-     * returning the MD5 the result cache is keyed by. No WaveSpeed call.
+     * returning the MD5 the result cache is keyed by. No WaveSpeed call. A picture
+     * that is not a JPEG, PNG or WebP, or over 40 MP, fails non-retryably
+     * (`InvalidImageError`) before it is decoded.
      */
     async fingerprintImage(input: { fileId: string }): Promise<ImageFingerprint> {
-      const image = await normaliseImage(await telegram.downloadFile(input.fileId));
+      const image = await images.normalised(input.fileId);
       return { md5: image.md5, bytes: image.jpeg.length, width: image.width, height: image.height };
     },
 

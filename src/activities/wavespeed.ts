@@ -1,13 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import sharp from 'sharp';
-import { InvalidImageError } from '../errors.js';
 import type { ImageToVideoInput, PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ActivityDeps } from './deps.js';
+import type { UserImages } from './images.js';
 
-/** The longest side of the image sent to WaveSpeed. */
-const MAX_SIDE = 1024;
-const JPEG_QUALITY = 85;
 /** Everything submitted besides the image and the prompt; part of the result cache key. */
 export const GENERATION_PARAMS = { seed: -1 } as const satisfies Omit<ImageToVideoInput, 'image' | 'prompt'>;
 
@@ -20,35 +15,26 @@ export interface PreparedImage {
   height: number;
 }
 
-/** Normalises a photo for WaveSpeed: EXIF-rotated, longest side ≤ 1024 px, JPEG q85. */
-export async function normaliseImage(input: Buffer): Promise<{ jpeg: Buffer; md5: string; width: number; height: number }> {
-  try {
-    const { data, info } = await sharp(input, { failOn: 'error' })
-      .rotate()
-      .resize({ width: MAX_SIDE, height: MAX_SIDE, fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality: JPEG_QUALITY, mozjpeg: false })
-      .toBuffer({ resolveWithObject: true });
-    return { jpeg: data, md5: createHash('md5').update(data).digest('hex'), width: info.width, height: info.height };
-  } catch (err) {
-    throw new InvalidImageError(err instanceof Error ? err.message : String(err));
-  }
+/**
+ * The URL WaveSpeed calls back; it routes the result to this workflow, and its
+ * token (an HMAC of the workflow id, no secret) lets the gateway refuse the
+ * callback when it arrives for any other workflow.
+ */
+export function wavespeedWebhookUrl(publicUrl: string, workflowId: string, token: string): string {
+  return `${publicUrl.replace(/\/$/, '')}/webhooks/wavespeed/${encodeURIComponent(workflowId)}?t=${encodeURIComponent(token)}`;
 }
 
-/** The URL WaveSpeed calls back; it routes the result to this workflow. */
-export function wavespeedWebhookUrl(publicUrl: string, workflowId: string): string {
-  return `${publicUrl.replace(/\/$/, '')}/webhooks/wavespeed/${encodeURIComponent(workflowId)}`;
-}
-
-export function createWavespeedActivities({ telegram, wavespeed, config }: Pick<ActivityDeps, 'telegram' | 'wavespeed' | 'config'>) {
+export function createWavespeedActivities({ images, wavespeed, config }: Pick<ActivityDeps, 'wavespeed' | 'config'> & { images: UserImages }) {
   return {
     /**
-     * Fetches the user's photo from Telegram, normalises it and uploads it to
-     * WaveSpeed's media storage, so no Telegram URL (which holds the bot token)
-     * ever leaves Telewan.
+     * Fetches the user's photo from Telegram, normalises it (JPEG, PNG or WebP
+     * of at most 40 MP, else a non-retryable `InvalidImageError`) and uploads it
+     * to WaveSpeed's media storage, so no Telegram URL (which holds the bot
+     * token) ever leaves Telewan. The photo `fingerprintImage` normalised on this
+     * worker is reused, not downloaded and decoded again.
      */
     async prepareImage(input: { fileId: string }): Promise<PreparedImage> {
-      const original = await telegram.downloadFile(input.fileId);
-      const image = await normaliseImage(original);
+      const image = await images.normalised(input.fileId);
       const { downloadUrl } = await wavespeed.uploadMedia(image.jpeg, `${image.md5}.jpg`, 'image/jpeg');
       return { imageUrl: downloadUrl, md5: image.md5, bytes: image.jpeg.length, width: image.width, height: image.height };
     },
@@ -60,7 +46,7 @@ export function createWavespeedActivities({ telegram, wavespeed, config }: Pick<
       const prediction = await wavespeed.submit(
         input.model,
         { ...GENERATION_PARAMS, image: input.imageUrl, prompt: input.prompt },
-        wavespeedWebhookUrl(config.publicUrl, workflowId),
+        wavespeedWebhookUrl(config.publicUrl, workflowId, wavespeed.callbackTokens.sign(workflowId)),
       );
       return { predictionId: prediction.id };
     },

@@ -1,10 +1,13 @@
 import { Bot, type CommandContext, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
+import { TELEGRAM_LIMITS } from '../constants.js';
 import type { TelegramUserInput } from '../db/users.js';
+import { describeImageMimeType, isAcceptedImageMimeType } from '../domain/images.js';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import type { BotCommandName } from '../workflows/command.js';
 import { SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
 import { SLOW_DOWN_TEXT } from '../workflows/texts.js';
+import { IMAGE_TOO_LARGE_TEXT, unsupportedImageText } from './texts.js';
 import type { UpdateRateLimiter } from './update-limiter.js';
 
 export interface BotDeps {
@@ -60,8 +63,16 @@ export function createBot(deps: BotDeps): Bot {
     bot.use(async (ctx, next) => {
       const userId = ctx.from?.id;
       if (userId === undefined) return next();
-      const verdict = await limiter.check(userId);
-      if (verdict === 'accept') return next();
+      const updateId = ctx.update.update_id;
+      const verdict = await limiter.check(userId, updateId);
+      if (verdict === 'accept') {
+        try {
+          return await next();
+        } catch (err) {
+          limiter.expectRedelivery(updateId);
+          throw err;
+        }
+      }
       if (verdict === 'slow-down' && ctx.chat?.type === 'private') await ctx.reply(SLOW_DOWN_TEXT);
     });
   }
@@ -110,10 +121,19 @@ export function createBot(deps: BotDeps): Bot {
   });
 
   // An image sent "as a file" keeps its full resolution: treat it like a photo.
+  // One Telewan cannot use is refused here, in the webhook's reply: nothing starts.
   chats.on('message:document', async (ctx, next) => {
     const user = userOf(ctx);
     const { document, caption } = ctx.msg;
-    if (!user || !document.mime_type?.startsWith('image/')) return next();
+    if (!user || !document.mime_type?.toLowerCase().startsWith('image/')) return next();
+    if (!isAcceptedImageMimeType(document.mime_type)) {
+      await ctx.reply(unsupportedImageText(describeImageMimeType(document.mime_type)));
+      return;
+    }
+    if (document.file_size !== undefined && document.file_size > TELEGRAM_LIMITS.downloadBytes) {
+      await ctx.reply(IMAGE_TOO_LARGE_TEXT);
+      return;
+    }
     const prompt = caption?.trim();
     if (!prompt) {
       await deps.workflows.startCommand({ command: 'no-caption', user, messageId: ctx.msg.message_id });

@@ -22,7 +22,7 @@ export const SummaryBody = Type.Object(
     source: Type.String({ minLength: 1, maxLength: 32, description: 'The slug of an existing source' }),
     externalId: Type.String({ minLength: 1, maxLength: 200 }),
     title: Type.String({ minLength: 1, maxLength: 256 }),
-    // Title and text together stay under Telegram's 4,096 characters per message.
+    // Each part has its own bound; the joined message is checked against Telegram's 4,096 (src/domain/summary-text.ts).
     text: Type.String({ minLength: 1, maxLength: 3500 }),
     videoUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2048 })),
   },

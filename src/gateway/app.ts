@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Bot } from 'grammy';
+import type { CallbackTokens } from '../integrations/wavespeed/callback-token.js';
 import type { Redriver } from '../temporal/redrive.js';
 import type { WorkflowGateway } from '../temporal/starter.js';
 import { codecRoute, type CodecEndpointOptions } from './codec-route.js';
@@ -17,7 +18,10 @@ export interface AppDeps {
   bot: Bot;
   workflows: WorkflowGateway;
   telegramWebhookSecret: string;
+  /** The secret of WaveSpeed's webhook signatures; a `WebhookSecretCache` in production. */
   wavespeedWebhookSecret: () => Promise<string>;
+  /** Checks that a WaveSpeed callback URL was issued for the workflow it names (the client's `callbackTokens`). */
+  wavespeedCallbackTokens: CallbackTokens;
   readiness: Record<string, ReadinessCheck>;
   /** Database work of the operators' API. */
   catalog: Catalog;
@@ -54,7 +58,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsRoute, { metrics });
   await app.register(healthRoutes, { checks: deps.readiness });
   await app.register(telegramRoute, { bot: deps.bot, secretToken: deps.telegramWebhookSecret, metrics });
-  await app.register(wavespeedRoute, { workflows: deps.workflows, webhookSecret: deps.wavespeedWebhookSecret, now: deps.now, metrics });
+  await app.register(wavespeedRoute, {
+    workflows: deps.workflows,
+    webhookSecret: deps.wavespeedWebhookSecret,
+    callbackTokens: deps.wavespeedCallbackTokens,
+    now: deps.now,
+    metrics,
+  });
   await app.register(operatorApi, {
     prefix: '/api',
     adminToken: deps.adminToken,

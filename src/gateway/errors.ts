@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { BotError } from 'grammy';
+import { SummaryTooLongError } from '../domain/summary-text.js';
 import { RedriveRefusedError } from '../temporal/redrive.js';
 import { TemporalUnavailableError } from '../temporal/starter.js';
 import { UnknownSourceError } from './services/catalog.js';
@@ -12,8 +13,8 @@ function unwrap(err: unknown): unknown {
 /**
  * The gateway's one error handler: client errors keep their status and message;
  * Temporal being unreachable is 503 so Telegram redelivers the update (and an
- * operator retries the POST); an unknown source or workflow is 404, a refused
- * re-drive 409; anything else is a 500
+ * operator retries the POST); an unknown source or workflow is 404, a summary
+ * too long for one message 422, a refused re-drive 409; anything else is a 500
  * whose details stay in the log.
  */
 export function registerErrorHandler(app: FastifyInstance): void {
@@ -25,6 +26,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     if (cause instanceof UnknownSourceError) {
       return reply.code(404).send({ error: 'Not Found', message: cause.message });
+    }
+    if (cause instanceof SummaryTooLongError) {
+      return reply.code(422).send({ error: 'Unprocessable Entity', message: cause.message });
     }
     if (cause instanceof RedriveRefusedError) {
       return cause.refusal === 'not-found'

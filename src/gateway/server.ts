@@ -4,6 +4,7 @@ import { UpdateRateLimiter } from '../bot/update-limiter.js';
 import { describeBootError, parseConfig, type Config } from '../config.js';
 import { createPrisma, disconnect } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
+import { WebhookSecretCache } from '../integrations/wavespeed/webhook-secret.js';
 import { createLogger, secretsOf, type Logger } from '../observability/logger.js';
 import { createGatewayMetrics } from '../observability/metrics.js';
 import { recordRedrive } from '../db/generations.js';
@@ -48,14 +49,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const prisma = createPrisma(config.DATABASE_URL);
   const wavespeed = new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT });
 
-  let secret: Promise<string> | undefined = config.WAVESPEED_WEBHOOK_SECRET ? Promise.resolve(config.WAVESPEED_WEBHOOK_SECRET) : undefined;
-  const webhookSecret = () => {
-    secret ??= wavespeed.getWebhookSecret().catch((err: unknown) => {
-      secret = undefined;
-      throw err;
-    });
-    return secret;
-  };
+  const fixedSecret = config.WAVESPEED_WEBHOOK_SECRET;
+  const webhookSecret = new WebhookSecretCache(fixedSecret ? () => Promise.resolve(fixedSecret) : () => wavespeed.getWebhookSecret());
 
   const rate = config.USER_UPDATE_RATE_LIMIT;
   const updateLimiter = rate ? new UpdateRateLimiter(rate) : undefined;
@@ -71,7 +66,8 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     bot,
     workflows,
     telegramWebhookSecret: config.TELEGRAM_WEBHOOK_SECRET,
-    wavespeedWebhookSecret: webhookSecret,
+    wavespeedWebhookSecret: () => webhookSecret.get(),
+    wavespeedCallbackTokens: wavespeed.callbackTokens,
     catalog: createCatalog(prisma),
     adminToken: config.ADMIN_TOKEN,
     metrics,

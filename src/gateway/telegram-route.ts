@@ -1,13 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { webhookCallback, type Bot } from 'grammy';
-import { Type } from 'typebox';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { TelegramUpdateSchema } from './telegram-update-schema.js';
 
 /** Telegram updates are small; photos arrive as file ids. */
 const UPDATE_BODY_LIMIT = 256 * 1024;
 
-const UpdateSchema = Type.Object({ update_id: Type.Integer({ minimum: 0 }) }, { additionalProperties: true });
 
 function sameSecret(given: unknown, expected: string): boolean {
   if (typeof given !== 'string') return false;
@@ -24,7 +23,8 @@ export interface TelegramRouteOptions {
 
 /**
  * `POST /telegram/webhook`: checks `X-Telegram-Bot-Api-Secret-Token` before
- * reading the body (401), validates the update's shape (400) and hands it to the
+ * reading the body (401), validates the update's shape where the bot reads it
+ * (400, see {@link TelegramUpdateSchema}) and hands it to the
  * bot, whose handlers start workflows. A 2xx means the update is safely in Temporal.
  */
 export async function telegramRoute(app: FastifyInstance, { bot, secretToken, metrics }: TelegramRouteOptions): Promise<void> {
@@ -33,7 +33,7 @@ export async function telegramRoute(app: FastifyInstance, { bot, secretToken, me
     '/telegram/webhook',
     {
       bodyLimit: UPDATE_BODY_LIMIT,
-      schema: { body: UpdateSchema },
+      schema: { body: TelegramUpdateSchema },
       onRequest: async (request, reply) => {
         if (!sameSecret(request.headers['x-telegram-bot-api-secret-token'], secretToken)) {
           metrics?.webhookRejections.inc({ source: 'telegram', reason: 'secret_mismatch' });

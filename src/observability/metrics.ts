@@ -36,7 +36,7 @@ export function createGatewayMetrics(options: MetricsOptions = {}) {
       labelNames: ['workflow_type', 'result'] as const,
       registers,
     }),
-    /** `source` telegram (reason `secret_mismatch`) or wavespeed (`missing-headers`, `stale`, `bad-signature`). */
+    /** `source` telegram (reason `secret_mismatch`) or wavespeed (`bad-token`, `missing-headers`, `stale`, `bad-signature`). */
     webhookRejections: new Counter({
       name: 'telewan_webhook_rejections_total',
       help: 'Webhook calls refused for a wrong secret token or signature',

@@ -43,6 +43,10 @@ export interface WavespeedSimulatorOptions {
   webhookTimeoutMs?: number;
   /** How long downloading the input image may take. Default 30 s. */
   imageFetchTimeoutMs?: number;
+  /** How long a sync-mode submission (`enable_sync_mode: true`) waits for its result before answering code 5004. Default 60 s. */
+  syncTimeoutMs?: number;
+  /** Whether `POST /api/v3/media/uploads` (presigned PUT) exists. Default true; false answers 404, as WaveSpeed did before it. */
+  ticketUploads?: boolean;
   logger?: SimulatorLogger;
 }
 
@@ -58,6 +62,8 @@ export type WavespeedRuntimeOptions = Pick<
   | 'maxConcurrent'
   | 'perMinuteLimit'
   | 'outputBytes'
+  | 'syncTimeoutMs'
+  | 'ticketUploads'
 >;
 
 const emptyStats = (): WavespeedStats => ({
@@ -84,7 +90,7 @@ const emptyStats = (): WavespeedStats => ({
  */
 export class WavespeedSimulator {
   readonly stats: WavespeedStats = emptyStats();
-  /** Files received on the upload endpoint, oldest first. */
+  /** Files received on either upload flow, oldest first. */
   readonly uploads: MediaUpload[] = [];
   private app: FastifyInstance | undefined;
   private baseUrl: string | undefined;
@@ -122,6 +128,7 @@ export class WavespeedSimulator {
       baseUrl: () => this.url,
       extraModels: this.extraModels,
       submitWindow: this.submitWindow,
+      ticketUploads: () => this.opts.ticketUploads ?? true,
       submit: {
         latencyMs: () => pickLatency(this.opts.latencyMs, 2000),
         failureRate: () => this.opts.failureRate ?? 0,
@@ -129,6 +136,7 @@ export class WavespeedSimulator {
         lostCallbackRate: () => this.opts.lostCallbackRate ?? 0,
         perMinuteLimit: () => this.opts.perMinuteLimit ?? Infinity,
         outputBytes: (model) => this.outputBytesByModel.get(model) ?? this.opts.outputBytes ?? 100 * 1024,
+        syncTimeoutMs: () => this.opts.syncTimeoutMs ?? 60_000,
       },
     });
     this.baseUrl = await listen(app, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0);

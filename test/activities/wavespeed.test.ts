@@ -183,7 +183,11 @@ describe('WaveSpeed activities against the simulators', () => {
       const prediction = wavespeed.predictions.get(predictionId);
       expect(prediction).toBeDefined();
       expect(prediction?.model).toBe(MODEL);
-      expect(prediction?.webhookUrl).toBe('http://127.0.0.1:9/x/webhooks/wavespeed/video-1-2');
+      // Bound to the workflow by an HMAC of its id; neither the API key nor any other secret is in the URL.
+      const token = new WavespeedClient({ apiKey: WAVESPEED_KEY, apiRoot: wavespeed.url }).callbackTokens.sign('video-1-2');
+      expect(prediction?.webhookUrl).toBe(`http://127.0.0.1:9/x/webhooks/wavespeed/video-1-2?t=${token}`);
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(prediction?.webhookUrl).not.toContain(WAVESPEED_KEY);
       expect(prediction?.input).toMatchObject({ image: imageUrl, prompt: 'a cat surfing', seed: -1 });
     });
 

@@ -5,7 +5,7 @@ import { buildApp } from '../../src/gateway/app.js';
 import { createCatalog } from '../../src/gateway/services/catalog.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { botInfo } from './bot-info.js';
-import { FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 
 const TOKEN = 'operators-api-token-0123456789ab';
 
@@ -20,6 +20,7 @@ async function makeApp({ adminToken }: { adminToken?: string } = { adminToken: T
     workflows,
     telegramWebhookSecret: 'unused-secret',
     wavespeedWebhookSecret: async () => 'whsec_unused',
+    wavespeedCallbackTokens: CALLBACK_TOKENS,
     readiness: {},
     catalog: createCatalog(db.prisma),
     adminToken,
@@ -223,6 +224,38 @@ describe('POST /api/summaries', () => {
     expect(res.statusCode).toBe(400);
     expect(await db.prisma.summary.count({ where: { sourceId: source.id } })).toBe(0);
     expect(workflows.distributions).toEqual([]);
+  });
+
+  describe('a summary too long for one Telegram message', () => {
+    // 1,750 emoji: 1,750 characters for the schema's maxLength, 3,500 UTF-16 code units for Telegram.
+    const text = '😀'.repeat(1750);
+    const title = 't'.repeat(256);
+    const link = (length: number) => `https://example.com/${'a'.repeat(length - 'https://example.com/'.length)}`;
+    // title + blank line + text + blank line + link = 256 + 2 + 3,500 + 2 + 336 = 4,096.
+    const fitting = link(336);
+
+    it('accepts a message of exactly 4,096 UTF-16 code units', async () => {
+      const source = await createSource();
+      const res = await post('/api/summaries', summary(source.slug, { title, text, videoUrl: fitting }));
+      expect(res.statusCode).toBe(202);
+    });
+
+    it('refuses one code unit more with 422 naming the limit and the length, storing and starting nothing', async () => {
+      const source = await createSource();
+      const res = await post('/api/summaries', summary(source.slug, { title, text, videoUrl: link(337) }));
+      expect(res.statusCode).toBe(422);
+      expect(res.json()).toEqual({ error: 'Unprocessable Entity', message: expect.stringMatching(/4097 characters.*at most 4096/) });
+      expect(await db.prisma.summary.count({ where: { sourceId: source.id } })).toBe(0);
+      expect(workflows.distributions).toEqual([]);
+    });
+
+    it('refuses every field at its own maximum, which together exceed the limit', async () => {
+      const source = await createSource();
+      const res = await post('/api/summaries', summary(source.slug, { title, text: 'x'.repeat(3500), videoUrl: link(2048) }));
+      expect(res.statusCode).toBe(422);
+      expect(res.json<{ message: string }>().message).toContain('5808 characters');
+      expect(workflows.distributions).toEqual([]);
+    });
   });
 
   it('accepts a text of exactly 3,500 characters and no videoUrl', async () => {

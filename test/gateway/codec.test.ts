@@ -8,7 +8,7 @@ import type { CodecEndpointMode } from '../../src/gateway/codec-route.js';
 import type { Catalog } from '../../src/gateway/services/catalog.js';
 import { EncryptionCodec } from '../../src/temporal/encryption.js';
 import { botInfo } from './bot-info.js';
-import { FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 
 const ADMIN_TOKEN = 'codec-test-admin-token-0123456789';
 const UI = 'http://127.0.0.1:8233';
@@ -30,6 +30,7 @@ async function makeApp(mode: CodecEndpointMode | undefined): Promise<FastifyInst
     workflows,
     telegramWebhookSecret: 'unused-secret',
     wavespeedWebhookSecret: async () => 'whsec_unused',
+    wavespeedCallbackTokens: CALLBACK_TOKENS,
     readiness: {},
     catalog: unusedCatalog,
     adminToken: ADMIN_TOKEN,

@@ -1,3 +1,4 @@
+import { CallbackTokens } from '../../src/integrations/wavespeed/callback-token.js';
 import type { AdmissionState } from '../../src/workflows/admission-messages.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { TemporalUnavailableError, type DistributionStart, type StartResult, type WorkflowGateway } from '../../src/temporal/starter.js';
@@ -61,3 +62,8 @@ export class FakeWorkflows implements WorkflowGateway {
     return { workflowId, started: true };
   }
 }
+
+/** The API key the gateway tests' callback tokens are keyed by. */
+export const CALLBACK_TOKEN_KEY = 'ws-gateway-test-key';
+/** Callback tokens as the worker's WaveSpeed client (same API key) makes them. */
+export const CALLBACK_TOKENS = new CallbackTokens(CALLBACK_TOKEN_KEY);

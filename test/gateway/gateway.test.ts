@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
+import { IMAGE_TOO_LARGE_TEXT, unsupportedImageText } from '../../src/bot/texts.js';
 import { buildApp } from '../../src/gateway/app.js';
 import type { Catalog } from '../../src/gateway/services/catalog.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
 import { botInfo } from './bot-info.js';
-import { FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 
 const SECRET = 'telegram-secret_123';
 const WHSEC = 'whsec_0123456789abcdef0123456789abcdef';
@@ -30,6 +31,7 @@ beforeEach(async () => {
     workflows,
     telegramWebhookSecret: SECRET,
     wavespeedWebhookSecret: async () => WHSEC,
+    wavespeedCallbackTokens: CALLBACK_TOKENS,
     catalog: unusedCatalog,
     readiness: {
       temporal: async () => {},
@@ -156,6 +158,33 @@ describe('Telegram webhook', () => {
     expect(workflows.commands.map((c) => c.command)).toEqual(['unknown']);
   });
 
+  it.each([
+    ['image/svg+xml', 'an SVG image'],
+    ['image/gif', 'a GIF'],
+    ['image/heic', 'a HEIC'],
+    ['image/x-portable-anymap', 'of type image/x-portable-anymap'],
+  ])('refuses a %s document in the webhook reply, starting nothing', async (mime, named) => {
+    const update = {
+      update_id: updateId++,
+      message: { message_id: 10 + updateId, from, chat, date: NOW, caption: 'zoom out', document: { file_id: 'doc', file_unique_id: 'u', mime_type: mime, file_size: 2048 } },
+    };
+    const res = await postUpdate(update);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ method: 'sendMessage', chat_id: 7, text: unsupportedImageText(named) });
+    expect(workflows.videos).toHaveLength(0);
+    expect(workflows.commands).toHaveLength(0);
+  });
+
+  it('refuses an image document over the 20 MB download limit in the webhook reply, starting nothing', async () => {
+    const update = {
+      update_id: updateId++,
+      message: { message_id: 10 + updateId, from, chat, date: NOW, caption: 'zoom out', document: { file_id: 'big', file_unique_id: 'u', mime_type: 'image/jpeg', file_size: 20 * 1024 * 1024 + 1 } },
+    };
+    const res = await postUpdate(update);
+    expect(res.json()).toEqual({ method: 'sendMessage', chat_id: 7, text: IMAGE_TOO_LARGE_TEXT });
+    expect(workflows.videos).toHaveLength(0);
+  });
+
   it('refuses a wrong or missing secret token with 401 and starts nothing', async () => {
     expect((await postUpdate(photoUpdate('x'), 'wrong')).statusCode).toBe(401);
     expect((await postUpdate(photoUpdate('x'), null)).statusCode).toBe(401);
@@ -169,6 +198,28 @@ describe('Telegram webhook', () => {
     expect((await postUpdate({ message: {} })).statusCode).toBe(400);
     expect((await postUpdate([1, 2])).statusCode).toBe(400);
     expect(workflows.videos).toHaveLength(0);
+    expect(workflows.commands).toHaveLength(0);
+  });
+
+  // Found by test/gateway/fuzz.test.ts: such bodies failed inside a handler (500) or reached one with nonsense.
+  it.each([
+    ['a photo that is not a list', { photo: false, caption: 'x' }],
+    ['a sender that is a string', { from: 'ada', text: '/start' }],
+    ['a message_id that is a list', { message_id: [], text: '/start' }],
+    ['a caption that is an object', { photo: [{ file_id: 'f', file_unique_id: 'u', width: 1, height: 1 }], caption: {} }],
+    ['a command entity with a negative offset', { text: '/start', entities: [{ type: 'bot_command', offset: -1, length: 6 }] }],
+  ])('refuses an update with %s with 400 before any handler runs', async (_what, change) => {
+    const update = { update_id: updateId++, message: { message_id: 10 + updateId, from, chat, date: NOW, ...change } };
+    const res = await postUpdate(update);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ message: expect.stringContaining('body/message') });
+    expect(workflows.videos).toHaveLength(0);
+    expect(workflows.commands).toHaveLength(0);
+  });
+
+  it('refuses a button press whose callback query id is not a string with 400', async () => {
+    const res = await postUpdate({ update_id: updateId++, callback_query: { id: { x: 1 }, from, chat_instance: '1', data: 'sub:x', message: { message_id: 1, date: NOW, chat } } });
+    expect(res.statusCode).toBe(400);
     expect(workflows.commands).toHaveLength(0);
   });
 
@@ -205,7 +256,7 @@ describe('WaveSpeed callback', () => {
   });
 
   const post = (payload: string, headers: Record<string, string>, id = workflowId) =>
-    app.inject({ method: 'POST', url: `/webhooks/wavespeed/${id}`, headers: { 'content-type': 'application/json', ...headers }, payload });
+    app.inject({ method: 'POST', url: `/webhooks/wavespeed/${id}?t=${CALLBACK_TOKENS.sign(id)}`, headers: { 'content-type': 'application/json', ...headers }, payload });
 
   const signed = (payload: string, timestamp = NOW, secret = WHSEC) => ({
     'webhook-id': 'msg_1',

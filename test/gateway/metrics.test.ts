@@ -9,7 +9,7 @@ import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
 import { createGatewayMetrics } from '../../src/observability/metrics.js';
 import { TemporalUnavailableError } from '../../src/temporal/starter.js';
 import { botInfo } from './bot-info.js';
-import { FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 
 const SECRET = 'telegram-secret_metrics';
 const WHSEC = 'whsec_metrics0123456789abcdef0123456789';
@@ -62,6 +62,7 @@ beforeEach(async () => {
     workflows: counted,
     telegramWebhookSecret: SECRET,
     wavespeedWebhookSecret: async () => WHSEC,
+    wavespeedCallbackTokens: CALLBACK_TOKENS,
     catalog: unusedCatalog,
     readiness: {},
     adminToken: ADMIN,
@@ -137,7 +138,7 @@ describe('GET /metrics', () => {
     expect((await postUpdate(photo(), 'wrong-secret')).statusCode).toBe(401);
     const body = JSON.stringify({ id: 'p', model: 'm', status: 'completed', outputs: [], has_nsfw_contents: [], created_at: '', error: '' });
     const post = (headers: Record<string, string>) =>
-      app.inject({ method: 'POST', url: '/webhooks/wavespeed/video-7-1', headers: { 'content-type': 'application/json', ...headers }, payload: body });
+      app.inject({ method: 'POST', url: `/webhooks/wavespeed/video-7-1?t=${CALLBACK_TOKENS.sign('video-7-1')}`, headers: { 'content-type': 'application/json', ...headers }, payload: body });
     const signed = (timestamp: number, secret = WHSEC) => ({
       'webhook-id': 'msg_1',
       'webhook-timestamp': String(timestamp),

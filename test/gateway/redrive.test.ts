@@ -6,7 +6,7 @@ import type { Catalog } from '../../src/gateway/services/catalog.js';
 import { RedriveRefusedError, type RedriveResult, type Redriver } from '../../src/temporal/redrive.js';
 import { TemporalUnavailableError } from '../../src/temporal/starter.js';
 import { botInfo } from './bot-info.js';
-import { FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 
 const TOKEN = 'operators-api-token-0123456789ab';
 
@@ -39,6 +39,7 @@ beforeEach(async () => {
     workflows,
     telegramWebhookSecret: 'unused-secret',
     wavespeedWebhookSecret: async () => 'whsec_unused',
+    wavespeedCallbackTokens: CALLBACK_TOKENS,
     readiness: {},
     catalog: {} as Catalog,
     adminToken: TOKEN,

@@ -7,7 +7,7 @@ import type { Catalog } from '../../src/gateway/services/catalog.js';
 import { TelegramSimulator } from '../../src/simulators/telegram.js';
 import { SLOW_DOWN_TEXT } from '../../src/workflows/texts.js';
 import { botInfo } from './bot-info.js';
-import { FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 
 const SECRET = 'telegram-secret_123';
 const TOKEN = '616161:update-limit';
@@ -41,6 +41,7 @@ async function gateway(rate: UpdateRate, apiRoot = 'http://127.0.0.1:9') {
     workflows,
     telegramWebhookSecret: SECRET,
     wavespeedWebhookSecret: async () => 'whsec_unused',
+    wavespeedCallbackTokens: CALLBACK_TOKENS,
     catalog: unusedCatalog,
     readiness: {},
   });

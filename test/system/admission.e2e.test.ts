@@ -52,7 +52,7 @@ async function sendPhoto(chatId: number, caption = 'the sea moves slowly'): Prom
 function submissionOrder(): string[] {
   return [...sys.wavespeed!.predictions.values()]
     .sort((a: Prediction, b: Prediction) => a.submittedAt - b.submittedAt)
-    .map((p) => decodeURIComponent(p.webhookUrl!.split('/').at(-1)!));
+    .map((p) => decodeURIComponent(new URL(p.webhookUrl!).pathname.split('/').at(-1)!));
 }
 
 const result = async (workflowId: string) => (await sys.temporal.client.workflow.getHandle(workflowId).result()) as VideoOutcome;

@@ -50,6 +50,7 @@ export function validateInput(spec: ModelSpec, body: unknown): ValidatedInput {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('request body must be a JSON object');
   const input: Record<string, unknown> = { ...(body as Record<string, unknown>) };
   delete input['webhook_url'];
+  delete input['enable_sync_mode'];
 
   if (input['image'] === undefined || input['image'] === '') throw invalid('image is required');
   if (!isHttpUrl(input['image'])) throw invalid('image must be a valid http(s) URL');

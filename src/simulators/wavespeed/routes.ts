@@ -7,6 +7,7 @@ import type { SlidingWindow } from '../shared/sliding-window.js';
 import type { PredictionEngine } from './engine.js';
 import { MODELS, readMarkers, validateInput, WavespeedApiError, type ModelSpec } from './models.js';
 import type { MediaUpload, PlannedOutcome, Prediction } from './types.js';
+import { mediaType, safeFilename, uploadTicketRoutes } from './uploads.js';
 
 const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
 
@@ -18,6 +19,8 @@ export interface SubmitSettings {
   lostCallbackRate: () => number;
   perMinuteLimit: () => number;
   outputBytes: (model: string, prompt: string) => number;
+  /** How long a submission with `enable_sync_mode: true` waits for its result before answering code 5004. */
+  syncTimeoutMs: () => number;
 }
 
 /** What the WaveSpeed routes need. */
@@ -30,6 +33,8 @@ export interface WavespeedRoutesDeps {
   submit: SubmitSettings;
   extraModels: Map<string, ModelSpec>;
   submitWindow: SlidingWindow;
+  /** Whether the current upload flow (`POST /api/v3/media/uploads`) exists; off, it answers 404. */
+  ticketUploads: () => boolean;
 }
 
 const ok = (data: unknown): { code: number; message: string; data: unknown } => ({ code: 200, message: 'success', data });
@@ -41,8 +46,10 @@ const idParams = {
 } as const;
 
 /**
- * The parts of api.wavespeed.ai Telewan uses: bearer auth, binary media upload,
- * model submission (`?webhook=` or `webhook_url`), polling, the webhook secret,
+ * The parts of api.wavespeed.ai Telewan and WaveSpeed's own SDKs use: bearer
+ * auth, media upload (the presigned-PUT tickets of `/media/uploads` and the older
+ * multipart `/media/upload/binary`), model submission (`?webhook=` or
+ * `webhook_url`; `enable_sync_mode`), polling, the webhook secret,
  * plus the CDN-like `/media/…` and `/outputs/…` downloads.
  */
 export async function wavespeedRoutes(app: FastifyInstance, deps: WavespeedRoutesDeps): Promise<void> {
@@ -68,7 +75,7 @@ export async function wavespeedRoutes(app: FastifyInstance, deps: WavespeedRoute
     const digest = await digestStream(file.file, MAX_UPLOAD_BYTES);
     if (file.file.truncated || !digest.bytes) throw new WavespeedApiError(413, 'file too large');
     const id = randomUUID().replace(/-/g, '');
-    const filename = (file.filename.split(/[\\/]/).pop() ?? '').replace(/[^A-Za-z0-9._-]/g, '_') || 'upload.bin';
+    const filename = safeFilename(file.filename);
     const upload: MediaUpload = {
       id,
       filename,
@@ -79,10 +86,18 @@ export async function wavespeedRoutes(app: FastifyInstance, deps: WavespeedRoute
       bytes: digest.bytes,
       downloadUrl: `${deps.baseUrl()}/media/${id}/${encodeURIComponent(filename)}`,
       at: Date.now(),
+      flow: 'binary',
     };
     deps.uploads.push(upload);
     deps.engine.stats.uploads++;
     return ok({ download_url: upload.downloadUrl, type: upload.type, filename, size: upload.size });
+  });
+
+  await uploadTicketRoutes(app, {
+    uploads: deps.uploads,
+    baseUrl: deps.baseUrl,
+    counted: () => deps.engine.stats.uploads++,
+    enabled: deps.ticketUploads,
   });
 
   app.get('/api/v3/webhook/secret', async () => ok({ secret: deps.secret() }));
@@ -110,6 +125,8 @@ export async function wavespeedRoutes(app: FastifyInstance, deps: WavespeedRoute
     const markers = readMarkers(prompt);
     if (markers.reject) throw new WavespeedApiError(400, 'prompt rejected by content policy');
     const body = request.body as Record<string, unknown>;
+    const sync = body['enable_sync_mode'];
+    if (sync !== undefined && typeof sync !== 'boolean') throw new WavespeedApiError(400, 'enable_sync_mode must be a boolean');
     const webhookUrl = request.query.webhook ?? (typeof body['webhook_url'] === 'string' ? body['webhook_url'] : undefined);
     if (webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/i.test(webhookUrl)) {
       throw new WavespeedApiError(400, 'webhook must be a valid http(s) URL');
@@ -137,6 +154,7 @@ export async function wavespeedRoutes(app: FastifyInstance, deps: WavespeedRoute
     };
     if (webhookUrl !== undefined) prediction.webhookUrl = webhookUrl;
     deps.engine.submit(prediction);
+    if (sync === true) return syncAnswer(deps, prediction);
     return ok(predictionView(prediction, deps.baseUrl()));
   });
 
@@ -162,6 +180,27 @@ export async function wavespeedRoutes(app: FastifyInstance, deps: WavespeedRoute
   });
 }
 
+/**
+ * Sync mode: the submission's answer waits for the result. When it does not
+ * come within the sync timeout the prediction goes on, and the answer says so
+ * the way WaveSpeed's SDKs look for it: HTTP 200, code 5004, status
+ * `processing` and "Sync mode timed out" in `error` (the SDKs read `data.code`
+ * and `data.error`), so the caller polls `urls.get` from there.
+ */
+async function syncAnswer(deps: WavespeedRoutesDeps, prediction: Prediction): Promise<unknown> {
+  const waitMs = deps.submit.syncTimeoutMs();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), waitMs);
+  });
+  const settled = await Promise.race([deps.engine.whenSettled(prediction.id).catch(() => 'timeout' as const), timedOut]);
+  clearTimeout(timer);
+  const view = predictionView(prediction, deps.baseUrl());
+  if (settled !== 'timeout') return ok(view);
+  const error = `Sync mode timed out after ${Math.round(waitMs / 1000)} s; the task is still processing, query its result later`;
+  return { code: 5004, message: error, data: { ...view, code: 5004, status: 'processing', error } };
+}
+
 function plan(markers: ReturnType<typeof readMarkers>, settings: SubmitSettings): PlannedOutcome {
   if (markers.fail) return 'fail';
   if (markers.timeout) return 'timeout';
@@ -169,13 +208,6 @@ function plan(markers: ReturnType<typeof readMarkers>, settings: SubmitSettings)
   if (Math.random() < settings.failureRate()) return 'fail';
   if (Math.random() < settings.nsfwRate()) return 'nsfw';
   return 'complete';
-}
-
-function mediaType(mimetype: string, filename: string): MediaUpload['type'] {
-  if (mimetype.startsWith('image/') || /\.(jpe?g|png|webp|gif|bmp)$/i.test(filename)) return 'image';
-  if (mimetype.startsWith('video/') || /\.(mp4|mov|webm)$/i.test(filename)) return 'video';
-  if (mimetype.startsWith('audio/') || /\.(mp3|wav|ogg|m4a)$/i.test(filename)) return 'audio';
-  return 'file';
 }
 
 /** The `data` of a submit or result answer. */

@@ -50,7 +50,7 @@ export interface WebhookDelivery {
   error?: string;
 }
 
-/** A file received on `/api/v3/media/upload/binary`. */
+/** A file received on `/api/v3/media/upload/binary` or PUT to a presigned URL of `/api/v3/media/uploads`. */
 export interface MediaUpload {
   id: string;
   filename: string;
@@ -61,6 +61,8 @@ export interface MediaUpload {
   bytes: Buffer;
   downloadUrl: string;
   at: number;
+  /** Which upload flow stored it: the multipart `binary` endpoint or a `presigned` PUT. */
+  flow: 'binary' | 'presigned';
 }
 
 /** Counters since the last reset. */
