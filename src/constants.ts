@@ -30,6 +30,8 @@ export const DEFAULT_WAVESPEED_MAX_CONCURRENCY = 2;
 export const WAVESPEED_LINE_DEFAULTS = {
   maxQueued: 100,
   maxWaitMs: 30 * 60 * 1000,
+  /** A waiting user's place is edited at most this often: each edit is a Bot API call, and a long line moves often. */
+  placeEveryMs: 15_000,
 } as const;
 
 /**

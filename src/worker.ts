@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { describeBootError, parseConfig, type Config } from './config.js';
-import { TASK_QUEUES } from './constants.js';
+import { TASK_QUEUES, WAVESPEED_LINE_DEFAULTS } from './constants.js';
 import { createPrisma } from './db/client.js';
 import { TelegramClient } from './integrations/telegram/client.js';
 import { WavespeedClient } from './integrations/wavespeed/client.js';
@@ -70,7 +70,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
       },
       prices: config.WAVESPEED_PRICES,
       wavespeedMaxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
-      wavespeedLine: { maxQueued: config.WAVESPEED_QUEUE_MAX, maxWaitMs: config.WAVESPEED_QUEUE_MAX_WAIT_MS },
+      wavespeedLine: { maxQueued: config.WAVESPEED_QUEUE_MAX, maxWaitMs: config.WAVESPEED_QUEUE_MAX_WAIT_MS, placeEveryMs: WAVESPEED_LINE_DEFAULTS.placeEveryMs },
     },
   });
   const release = async () => {

@@ -19,10 +19,11 @@ export function createAdmissionActivities({ temporal, prisma, wavespeed, config 
      * not running; the grant (or a refusal, when the line is full) comes back
      * later as a signal. Carries this worker's configured cap and longest line,
      * so a changed `WAVESPEED_MAX_CONCURRENCY` or `WAVESPEED_QUEUE_MAX` takes
-     * effect, and returns the longest wait in line it allows. Retrying is safe:
+     * effect, and returns the longest wait in line it allows and how often a
+     * waiting user's place is edited at most. Retrying is safe:
      * a repeated request keeps its place.
      */
-    async requestPermit(input: { requesterId: string }): Promise<{ maxWaitMs?: number }> {
+    async requestPermit(input: { requesterId: string }): Promise<{ maxWaitMs?: number; placeEveryMs?: number }> {
       const maxConcurrency = config.wavespeedMaxConcurrency ?? DEFAULT_WAVESPEED_MAX_CONCURRENCY;
       const line = config.wavespeedLine;
       const ask: AcquirePermit = { requesterId: input.requesterId, maxConcurrency, ...(line ? { maxQueued: line.maxQueued } : {}) };
@@ -33,7 +34,7 @@ export function createAdmissionActivities({ temporal, prisma, wavespeed, config 
         signal: acquirePermitSignal,
         signalArgs: [ask],
       });
-      return line ? { maxWaitMs: line.maxWaitMs } : {};
+      return line ? { maxWaitMs: line.maxWaitMs, ...(line.placeEveryMs !== undefined ? { placeEveryMs: line.placeEveryMs } : {}) } : {};
     },
 
     /** Gives a permit back (or leaves the queue). Nothing to do when the admission workflow is not running. */

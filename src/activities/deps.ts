@@ -39,8 +39,9 @@ export interface ActivityDeps {
     wavespeedMaxConcurrency?: number;
     /**
      * The line for a WaveSpeed slot: beyond `maxQueued` waiting requests a new one
-     * is refused as busy, and none waits longer than `maxWaitMs`. Unset: unbounded.
+     * is refused as busy, and none waits longer than `maxWaitMs`; a waiting user's
+     * place is edited at most every `placeEveryMs`. Unset: unbounded, every change shown.
      */
-    wavespeedLine?: { maxQueued: number; maxWaitMs: number };
+    wavespeedLine?: { maxQueued: number; maxWaitMs: number; placeEveryMs?: number };
   };
 }

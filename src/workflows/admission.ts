@@ -201,22 +201,23 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     const intervalMs = input.presenceIntervalMs ?? PRESENCE_INTERVAL_MS;
     let turn = 0;
     for (;;) {
-      await condition(() => holders.size > 0 && !closing);
-      const chats = [...new Set([...holders.keys()].map((id) => parseVideoWorkflowId(id)?.chatId).filter((c) => c !== undefined))];
-      if (chats.length > 0) {
-        turn %= chats.length;
-        const slice = [...chats.slice(turn), ...chats.slice(0, turn)].slice(0, PRESENCE_CHATS_PER_BEAT);
-        turn += slice.length;
-        beating = true;
-        try {
-          await showChatActions({ chatIds: slice, action: 'upload_video' });
-        } catch (err) {
-          log.debug('Chat actions skipped this beat', { error: String(err) });
-        } finally {
-          beating = false;
-        }
-      }
+      await condition(() => holders.size > 0);
+      // A beat a beat after the last (or after the first holder): a new run does not start with one.
       await sleep(intervalMs);
+      if (closing) return;
+      const chats = [...new Set([...holders.keys()].map((id) => parseVideoWorkflowId(id)?.chatId).filter((c) => c !== undefined))];
+      if (chats.length === 0) continue;
+      turn %= chats.length;
+      const slice = [...chats.slice(turn), ...chats.slice(0, turn)].slice(0, PRESENCE_CHATS_PER_BEAT);
+      turn += slice.length;
+      beating = true;
+      try {
+        await showChatActions({ chatIds: slice, action: 'upload_video' });
+      } catch (err) {
+        log.debug('Chat actions skipped this beat', { error: String(err) });
+      } finally {
+        beating = false;
+      }
     }
   }
 

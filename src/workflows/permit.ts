@@ -48,7 +48,8 @@ export class WavespeedPermit {
 
   /**
    * Asks for a permit and waits for it in line, calling `onPlace` with each new
-   * place (coalesced: a slow `onPlace` sees only the latest). The wait is
+   * place (coalesced: a slow `onPlace` sees only the latest; at most once per
+   * `placeEveryMs` the asking worker's configuration gives). The wait is
    * workflow state (one timer for its whole length), never a worker slot: it
    * ends when the permit comes, when the line is full (`busy`), or after the
    * longest wait the asking worker's configuration allows (`timed-out`, the
@@ -86,6 +87,8 @@ export class WavespeedPermit {
         }
         shown = this.place!;
         await onPlace(shown);
+        // A long line moves often: the user's place is edited at most this often (each edit is a Bot API call).
+        if (asked?.placeEveryMs !== undefined) await condition(() => this.ended(timedOut), asked.placeEveryMs);
       }
     } finally {
       if (!timedOut) timer.cancel();

@@ -400,4 +400,17 @@ describe('wavespeedAdmission', () => {
     wavespeed.end(v1.workflowId);
     expect((await outcomesOf([v1])).map((o) => o.status)).toEqual(['completed']);
   });
+  it("edits a waiting user's place at most every placeEveryMs: a long line moves often", async () => {
+    config.wavespeedLine = { maxQueued: 100, maxWaitMs: 60 * 60 * 1000, placeEveryMs: 60 * 60 * 1000 };
+    await startAdmission({ maxConcurrency: 1 });
+    const videos = [await arrive(), await arrive(), await arrive(), await arrive()];
+    const v4 = videos[3]!;
+    await sawText(v4, queuedText({ position: 3, paused: false }));
+
+    await endAllInTurn(videos, 1);
+    expect((await outcomesOf(videos)).map((o) => o.status)).toEqual(Array(4).fill('completed'));
+    // Its place moved from 3 to 2 to 1 while it waited; it was shown once.
+    expect(seen.get(v4.chatId)?.filter((t) => /queued, position/.test(t))).toEqual([queuedText({ position: 3, paused: false })]);
+  });
+
 });
