@@ -62,6 +62,8 @@ const PRESENCE_INTERVAL_MS = 4_000;
  */
 export const PRESENCE_CHATS_PER_BEAT = 120;
 const LEASE_CHECK_MS = 60_000;
+/** Holders described per lease check: a bound on the calls a check makes, whatever the cap. */
+const LEASES_PER_CHECK = 100;
 const DRAIN_CHECK_MS = 5_000;
 const EVENTS_PER_RUN = 5_000;
 /**
@@ -256,14 +258,24 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     }
   }
 
-  /** Reclaims the permits of holders that closed without giving them back. */
+  /**
+   * Reclaims the permits of holders that closed without giving them back. Each
+   * round describes at most {@link LEASES_PER_CHECK} holders, taking turns, so
+   * thousands of holders cost the same few calls a minute (a closed one is then
+   * found within a few rounds, not one).
+   */
   async function checkLeases(): Promise<void> {
     const leaseCheckMs = input.leaseCheckMs ?? LEASE_CHECK_MS;
+    let turn = 0;
     for (;;) {
       await condition(() => holders.size > 0);
       await sleep(leaseCheckMs);
-      const held = [...holders.keys()];
-      if (held.length === 0) continue;
+      const all = [...holders.keys()];
+      if (all.length === 0) continue;
+      turn %= all.length;
+      // Only the activity's input changes with this: histories of checks of every holder replay the same.
+      const held = [...all.slice(turn), ...all.slice(0, turn)].slice(0, LEASES_PER_CHECK);
+      turn += held.length;
       let closed: string[];
       try {
         closed = await findClosedWorkflows({ workflowIds: held });
