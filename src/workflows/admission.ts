@@ -48,6 +48,9 @@ const { showChatActions } = proxyActivities<Activities>({
  * told a place in line.
  */
 const GRANT_IN_ORDER = 'grant-in-order';
+/** Rounds granting more than {@link GRANT_IN_ORDER_UP_TO} permits signal them all at once. */
+const PARALLEL_GRANTS = 'parallel-grants';
+const GRANT_IN_ORDER_UP_TO = 4;
 /**
  * The chats of permit holders (requests being generated) are shown "sending
  * video…" by this workflow, one activity a beat for the whole fleet, instead of
@@ -159,7 +162,10 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
       if (granted.length === 0) return;
       const signal = (id: string) => getExternalWorkflowHandle(id).signal(permitGrantedSignal);
       // In order, one after the other: the earlier request hears first, so it submits first.
-      const results = patched(GRANT_IN_ORDER) ? await signalInOrder(granted, signal) : await Promise.allSettled(granted.map(signal));
+      // A round granting many at once (a large cap, a burst) signals them together: one
+      // round trip each would hold grants to a few a second, behind the arrivals.
+      const inOrder = patched(GRANT_IN_ORDER) && (granted.length <= GRANT_IN_ORDER_UP_TO || !patched(PARALLEL_GRANTS));
+      const results = inOrder ? await signalInOrder(granted, signal) : await Promise.allSettled(granted.map(signal));
       let gone = 0;
       results.forEach((result, i) => {
         if (result.status === 'fulfilled') return;
@@ -177,7 +183,9 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
    */
   function refuseOverflow(): void {
     if (maxQueued === undefined) return;
-    for (let i = queue.length - 1; i >= maxQueued && queue[i]!.told === undefined; i--) {
+    // Those a free slot is about to take (their grant on its way) are not waiting in line.
+    const free = paused ? 0 : Math.max(0, maxConcurrency - holders.size - draining.size);
+    for (let i = queue.length - 1; i >= maxQueued + free && queue[i]!.told === undefined; i--) {
       const { requesterId } = queue[i]!;
       leave(requesterId);
       refused.push(requesterId);

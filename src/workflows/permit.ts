@@ -27,6 +27,8 @@ export class WavespeedPermit {
   private refused: PermitRefusal | undefined;
   private place: QueuePlace | undefined;
   private state: 'none' | 'requested' | 'released' = 'none';
+  /** The one `releasePermit` call, once made. */
+  private giving: Promise<void> | undefined;
 
   constructor(private readonly requesterId: string) {
     setHandler(permitGrantedSignal, () => {
@@ -100,19 +102,28 @@ export class WavespeedPermit {
   }
 
   /**
-   * Gives the permit back, or leaves the queue; once. With `running`, the
-   * prediction has not ended yet and its slot stays taken until it does. Never
-   * fails: a permit left behind is reclaimed by the lease check.
+   * Gives the permit back, or leaves the queue; once (a later call returns the
+   * first call's promise). With `running`, the prediction has not ended yet and
+   * its slot stays taken until it does. Never fails: a permit left behind is
+   * reclaimed by the lease check.
    */
-  async release(running?: ReleasePermit['running']): Promise<void> {
-    if (this.state !== 'requested') return;
-    this.state = 'released';
+  release(running?: ReleasePermit['running']): Promise<void> {
+    if (this.state === 'requested') {
+      this.state = 'released';
+      this.giving = this.giveBack(running);
+    }
+    // A later call waits for the first one's answer, so the workflow never ends before it.
+    return this.giving ?? Promise.resolve();
+  }
+
+  private async giveBack(running?: ReleasePermit['running']): Promise<void> {
     try {
       await CancellationScope.nonCancellable(() => releasePermit({ requesterId: this.requesterId, ...(running ? { running } : {}) }));
     } catch (err) {
       log.warn('Could not give the WaveSpeed permit back; the lease check will reclaim it', { error: String(err) });
     }
   }
+
 }
 
 function samePlace(a: QueuePlace, b: QueuePlace | undefined): boolean {

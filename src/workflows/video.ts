@@ -26,14 +26,19 @@ const { registerRequest, recordPhase, recordOutcome, storeResult, releaseClaim }
 
 const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
 
-const { submitGeneration } = proxyActivities<Activities>({
+/**
+ * `sendVideo` is one call (Telegram fetches the URL itself); only its rare
+ * fallback uploads. It stays beside the quick activities, never behind a burst
+ * of photos.
+ */
+const { submitGeneration, sendVideo } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
 });
 
-/** Downloads, resizes and uploads: on their own queue, so they never take the quick activities' slots. */
-const { prepareImage, sendVideo } = proxyActivities<Activities>({
+/** Downloads, resizes and uploads photos: on their own queue, so they never take the quick activities' slots. */
+const { prepareImage } = proxyActivities<Activities>({
   taskQueue: TASK_QUEUES.transfer,
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '15m',
@@ -79,6 +84,8 @@ const FLEET_PRESENCE = 'fleet-presence';
  * second more for the fleet.
  */
 const EDIT_ONLY_WHEN_CHANGED = 'progress-edit-only-when-changed';
+/** The permit goes back in the same workflow task that sends the video: one round trip less between result and video. */
+const RELEASE_BESIDE_VIDEO = 'release-beside-video';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -191,8 +198,11 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         await updateProgress({ chatId, messageId: progressMessageId!, text: PROGRESS.processing });
       });
       progress.resultVia ??= viaCallback.has(predictionId) ? 'callback' : 'poll';
-      // The prediction has ended at WaveSpeed: its slot is free for the next request.
-      await permit.release();
+      // The prediction has ended at WaveSpeed: its slot is free for the next request,
+      // given back while the video goes out (awaited below, and on every other way out).
+      const released = permit.release();
+      const releaseBeside = patched(RELEASE_BESIDE_VIDEO);
+      if (!releaseBeside) await released;
       if (result.status !== 'completed') throw new VideoFailed('generation-failed', result.error ?? result.status);
       if (result.nsfw) throw new VideoFailed('nsfw');
       const videoUrl = result.outputs[0];
@@ -206,6 +216,8 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId },
       ]);
       presence.cancel();
+      // Only when patched: an await here would reorder older histories' commands after the cancel.
+      if (releaseBeside) await released;
       if (leading) {
         const identity = leading;
         leading = undefined;
