@@ -9,7 +9,9 @@
  *    20 s a video, cap 3.
  * 2. A Gold account: 2,000 users at 10/s, cap 3,000, 180 s a video, one worker.
  * 3. As 2 with two worker processes, one killed -9 at the peak.
- * Without --scenario all three run, one after the other, each on its own stack.
+ * 4. A line of thousands (cap 10, 2 s a video, 2,000 users at 40/s): places told,
+ *    submissions in arrival order.
+ * Without --scenario, 1 to 3 run, one after the other, each on its own stack.
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -21,7 +23,7 @@ import type { TgUpdate } from '../src/simulators/telegram.js';
 import { spawnWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
 import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';
-import { peakOverlap, peakRssMb, peakWindow } from './lib/measure.js';
+import { currentRssMb, peakOverlap, peakRssMb, peakWindow } from './lib/measure.js';
 import { ms, summarize, table } from './lib/stats.js';
 
 interface Scenario {
@@ -52,6 +54,15 @@ const SCENARIOS: Record<string, Scenario> = {
   '1': { name: 'default configuration, cap 3', users: 500, rate: 20, latencySeconds: 20, cap: 3, workers: 1 },
   '2': { name: 'Gold: cap 3,000, one worker', users: 2000, rate: 10, latencySeconds: 180, cap: 3000, workers: 1 },
   '3': { name: 'Gold: two workers, one killed -9', users: 2000, rate: 10, latencySeconds: 180, cap: 3000, workers: 2, killAt: 0.6 },
+  '4': {
+    name: 'a line of thousands: cap 10, line up to 5,000',
+    users: 2000,
+    rate: 40,
+    latencySeconds: 2,
+    cap: 10,
+    workers: 1,
+    env: { WAVESPEED_QUEUE_MAX: '5000', WAVESPEED_QUEUE_MAX_WAIT_MS: String(60 * 60 * 1000) },
+  },
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -62,8 +73,8 @@ function scenarios(): Scenario[] {
     options: Object.fromEntries(['scenario', 'users', 'rate', 'latency', 'cap', 'workers', 'kill'].map((k) => [k, { type: 'string' as const }])),
     strict: true,
   });
-  const picked = values.scenario ? [SCENARIOS[values.scenario]] : Object.values(SCENARIOS);
-  if (picked.some((s) => !s)) throw new Error('--scenario is 1, 2 or 3');
+  const picked = values.scenario ? [SCENARIOS[values.scenario]] : ['1', '2', '3'].map((k) => SCENARIOS[k]);
+  if (picked.some((s) => !s)) throw new Error('--scenario is 1, 2, 3 or 4');
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
   return picked.map((s) => ({
     ...s!,
@@ -104,6 +115,7 @@ async function run(s: Scenario): Promise<void> {
     for (let i = 0; i < s.workers; i++) workers.push(spawnWorker({ ...stack.env, LOG_LEVEL: 'warn' }));
     cleanup.add('workers', async () => void (await Promise.all(workers.map((w) => w.kill('SIGTERM')))));
     await Promise.all(workers.map((w) => w.ready));
+    const idleRss = workers.map((w) => currentRssMb(w.child.pid));
     const connection = await Connection.connect({ address: temporal.address });
     cleanup.add('client connection', () => connection.close());
     const client = new Client({ connection, dataConverter: benchDataConverter() });
@@ -120,6 +132,10 @@ async function run(s: Scenario): Promise<void> {
       requests.push({ chatId, update, workflowId: videoWorkflowId(chatId, update.message!.message_id) });
     }
 
+    // VmHWM would count the start-up peak (the workflow bundle is built in the process): sample RSS instead.
+    const rssSamples = workers.map(() => 0);
+    const rssTimer = setInterval(() => workers.forEach((w, i) => (rssSamples[i] = Math.max(rssSamples[i]!, currentRssMb(w.child.pid) || 0))), 1000);
+    cleanup.add('rss sampling', async () => clearInterval(rssTimer));
     const meter = new CpuMeter({ 'worker 1': workers[0]!.child.pid, 'gateway+simulators': process.pid, temporal: temporal.process.pid });
     meter.start();
     let killed: number | undefined;
@@ -166,6 +182,11 @@ async function run(s: Scenario): Promise<void> {
       const finished = finishedOf.get(r.workflowId);
       return finished === undefined ? [] : [videoAt.get(r.chatId)![0]! - finished];
     }));
+    // The line: who was told a place, and whether WaveSpeed got the requests in the order they arrived.
+    const toldPlace = new Set(telegram.callsTo('editMessageText').filter((c) => /queued, position \d+/.test(String(c.params['text']))).map((c) => Number(c.chatId)));
+    const arrival = new Map(requests.map((r, i) => [r.workflowId, i]));
+    const submitted = [...wavespeed.predictions.values()].sort((a, b) => a.submittedAt - b.submittedAt).map((p) => arrival.get(decodeURIComponent(p.webhookUrl?.split('/').at(-1)?.split('?')[0] ?? '')) ?? -1);
+    const outOfOrder = submitted.filter((a, i) => i > 0 && a < submitted[i - 1]! - s.cap).length;
     const inFlight = peakOverlap(requests.map((r) => ({ start: r.postedAt!, end: r.finishedAt })));
 
     console.log('');
@@ -182,7 +203,12 @@ async function run(s: Scenario): Promise<void> {
           ['first post → last video', `${((lastVideo - startedAt) / 1000).toFixed(1)} s (ideal ${ideal} s for ${delivered.length} videos at cap ${s.cap})`],
           ['request → video p50 / p99 / max', `${ms(waits.p50)} / ${ms(waits.p99)} / ${ms(waits.max)}`],
           ['prediction finished → video p50 / p99 / max', `${ms(toVideo.p50)} / ${ms(toVideo.p99)} / ${ms(toVideo.max)}`],
-          ['worker RSS peak', workers.map((w, i) => `#${i + 1} ${peakRssMb(w.child.pid).toFixed(0)} MB`).join(', ')],
+          [
+            'worker RSS: most while running (idle at start; peak with start-up)',
+            workers.map((w, i) => `#${i + 1} ${rssSamples[i]!.toFixed(0)} MB (${idleRss[i]!.toFixed(0)} MB; ${peakRssMb(w.child.pid).toFixed(0)} MB)`).join(', '),
+          ],
+          ['told their place in line', String(toldPlace.size)],
+          ['submissions more than a cap out of arrival order', String(outOfOrder)],
           ['Telegram 429s', String(telegram.stats.rateLimited)],
           ['gateway acks non-2xx', String(requests.filter((r) => r.ackStatus !== 200).length)],
           ['run time', `${tookS.toFixed(0)} s`],

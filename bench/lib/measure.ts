@@ -13,9 +13,18 @@ export function peakWindow(times: readonly number[]): number {
 
 /** Peak resident memory of a process so far, from /proc (VmHWM); NaN when it is gone. */
 export function peakRssMb(pid: number | undefined): number {
+  return statusMb(pid, 'VmHWM');
+}
+
+/** Resident memory of a process now, from /proc (VmRSS); NaN when it is gone. */
+export function currentRssMb(pid: number | undefined): number {
+  return statusMb(pid, 'VmRSS');
+}
+
+function statusMb(pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) / 1024;
   } catch {
     return Number.NaN;
   }
