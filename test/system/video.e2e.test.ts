@@ -31,7 +31,8 @@ async function outcomeOf(workflowId: string): Promise<VideoOutcome> {
 
 describe('image to video, end to end', () => {
   it('turns a captioned photo into a video, recorded in the database', async () => {
-    const { chatId, workflowId } = await sendPhoto('the waves roll in');
+    // Long enough for a beat of the fleet's presence loop (every 4 s) to show "sending video…".
+    const { chatId, workflowId } = await sendPhoto('the waves roll in [slow:6000]');
     const outcome = await outcomeOf(workflowId);
     expect(outcome).toMatchObject({ status: 'completed', resultVia: 'callback', deliveredBy: 'url' });
 
@@ -39,7 +40,8 @@ describe('image to video, end to end', () => {
     const videos = sent.filter((m) => m.video);
     expect(videos).toHaveLength(1);
     expect(sent.find((m) => m.text === PROGRESS.completed)).toBeTruthy();
-    expect(sys.telegram!.callsTo('sendChatAction').some((c) => c.chatId === chatId)).toBe(true);
+    const videoAt = sys.telegram!.callsTo('sendVideo').find((c) => c.ok && c.chatId === chatId)!.at;
+    expect(sys.telegram!.callsTo('sendChatAction').some((c) => c.chatId === chatId && c.at < videoAt)).toBe(true);
 
     const generation = await sys.db.prisma.generation.findUniqueOrThrow({ where: { id: workflowId } });
     expect(generation).toMatchObject({ status: 'completed', telegramFileId: videos[0]!.video!.file_id, deliveredBy: 'url' });
@@ -56,12 +58,9 @@ describe('image to video, end to end', () => {
     const events = await sys.db.prisma.domainEvent.findMany({ where: { subject: `generation:${workflowId}` }, orderBy: { occurredAt: 'asc' } });
     expect(events.map((e) => e.type)).toEqual(['video.requested', 'video.submitted', 'video.completed']);
 
-    // The chat action stops with the workflow: no "sending video…" after the video.
-    const actions = () => sys.telegram!.callsTo('sendChatAction').filter((c) => c.chatId === chatId).length;
-    await new Promise((r) => setTimeout(r, 3_000));
-    const settled = actions();
+    // The chat leaves the presence loop when its permit goes back, before the video: no "sending video…" after it.
     await new Promise((r) => setTimeout(r, 4_500));
-    expect(actions()).toBe(settled);
+    expect(sys.telegram!.callsTo('sendChatAction').filter((c) => c.chatId === chatId && c.at > videoAt)).toEqual([]);
   });
 
   it('finishes by polling when the callback is lost', async () => {
