@@ -43,6 +43,34 @@ describe('sendVideo against the simulators', () => {
     return done.outputs[0]!;
   }
 
+  it('does not send again when Telegram answers sendVideo after the client gave up: one video, TelegramAmbiguousSendError', async () => {
+    const chatId = freshChat();
+    const videoUrl = await generatedVideo(100 * 1024);
+    const impatient = buildActivities({ telegramApiRoot: telegram.apiRoot, wavespeedApiRoot: wavespeed.url, telegramMediaTimeoutSeconds: 1 });
+    telegram.delayNext('sendVideo', 2_500);
+
+    const failure = await failureOf(runActivity(impatient.sendVideo, { chatId, videoUrl }));
+
+    expect(failure.type).toBe('TelegramAmbiguousSendError');
+    expect(failure.nonRetryable).toBe(true);
+    expectNoSecrets(failure);
+    // No upload or link after it: the chat has the one video Telegram took.
+    expect(telegram.callsTo('sendVideo')).toHaveLength(1);
+    expect(telegram.calls.map((c) => c.method)).toEqual(['sendVideo']);
+    expect(telegram.messagesTo(chatId).filter((m) => m.video)).toHaveLength(1);
+  });
+
+  it('gives Telegram minutes, not the client\'s 30 s, to fetch a video by URL', async () => {
+    const chatId = freshChat();
+    const videoUrl = await generatedVideo(100 * 1024);
+    // The quick calls' timeout is 1 s here; the video send gets the media timeout.
+    const activitiesWithShortTimeout = buildActivities({ telegramApiRoot: telegram.apiRoot, wavespeedApiRoot: wavespeed.url, telegramTimeoutSeconds: 1 });
+    telegram.delayNext('sendVideo', 1_500);
+    const sent = await runActivity(activitiesWithShortTimeout.sendVideo, { chatId, videoUrl });
+    expect(sent.deliveredBy).toBe('url');
+    expect(telegram.messagesTo(chatId).filter((m) => m.video)).toHaveLength(1);
+  });
+
   it('lets Telegram fetch a video of at most 20 MB by URL and returns its file_id', async () => {
     const chatId = freshChat();
     const incoming = telegram.makeTextUpdate({ chatId, text: 'animate' }).message!;
