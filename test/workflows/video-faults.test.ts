@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramAmbiguousSendError, TelegramRequestError, TelegramUnavailableError, WavespeedSubmitAmbiguousError } from '../../src/errors.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import { wavespeedResultSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
+import { UNKNOWN_PREDICTION } from '../../src/workflows/admission-messages.js';
+import { cancelVideoSignal, wavespeedResultSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
 import { PROGRESS, failureText, unconfirmedDeliveryText } from '../../src/workflows/texts.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
@@ -40,7 +41,10 @@ function request(): VideoRequest {
 
 const completed = (id: string): PredictionResult => ({ id, status: 'completed', outputs: [`http://wavespeed.test/outputs/${id}.mp4`], nsfw: false, inferenceMs: 30_000 });
 
-async function run(overrides: (world: FakeWorld) => ActivityOverrides): Promise<{ outcome: VideoOutcome; world: FakeWorld; elapsedMs: number }> {
+async function run(
+  overrides: (world: FakeWorld) => ActivityOverrides,
+  during?: (workflowId: string, world: FakeWorld) => Promise<void>,
+): Promise<{ outcome: VideoOutcome; world: FakeWorld; elapsedMs: number }> {
   const req = request();
   const { activities, world } = fakeActivities(overrides, { temporal: env.client });
   const taskQueue = `faults-${req.messageId}`;
@@ -48,6 +52,8 @@ async function run(overrides: (world: FakeWorld) => ActivityOverrides): Promise<
   const started = await env.currentTimeMs();
   const outcome = await worker.runUntil(async () => {
     const handle = await env.client.workflow.start('imageToVideo', { taskQueue, workflowId: videoWorkflowId(42, req.messageId), args: [req] });
+    // Time is skipped only while the result is awaited: `during` acts in real time.
+    if (during) await during(handle.workflowId, world);
     return (await handle.result()) as VideoOutcome;
   });
   return { outcome, world, elapsedMs: (await env.currentTimeMs()) - started };
@@ -99,6 +105,27 @@ describe('imageToVideo under faults', () => {
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'failed', errorKind: 'unconfirmed' })]);
     // The deadline has passed, so any prediction of that submission has ended: the slot is free at once.
     expect(world.permitsReleased).toEqual([{ requesterId: expect.stringMatching(/^video-42-/) }]);
+  });
+
+  it('keeps the permit until the deadline when cancelled while a submission is unconfirmed: its prediction may be running', async () => {
+    const { outcome, world } = await run(
+      (w) => ({
+        async submitGeneration() {
+          w.submits.push('submit');
+          throw new WavespeedSubmitAmbiguousError('wavespeed-ai/wan-2.2/i2v-480p', 'connection reset after sending');
+        },
+      }),
+      async (workflowId, w) => {
+        while (w.submits.length === 0) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 500));
+        await env.client.workflow.getHandle(workflowId).signal(cancelVideoSignal);
+      },
+    );
+    expect(outcome).toMatchObject({ status: 'cancelled' });
+    expect(world.submits).toHaveLength(1);
+    expect(world.permitsReleased).toEqual([
+      { requesterId: expect.stringMatching(/^video-42-/), running: { predictionId: UNKNOWN_PREDICTION, until: expect.any(Number) } },
+    ]);
   });
 
   it('does not send the video again after Telegram lost the answer to sendVideo: the progress message gives its link', async () => {
