@@ -118,7 +118,7 @@ describe('imageToVideo under faults', () => {
       async (workflowId, w) => {
         while (w.submits.length === 0) await new Promise((r) => setTimeout(r, 20));
         await new Promise((r) => setTimeout(r, 500));
-        await env.client.workflow.getHandle(workflowId).signal(cancelVideoSignal);
+        await env.client.workflow.getHandle(workflowId).signal(cancelVideoSignal, { by: 'user' });
       },
     );
     expect(outcome).toMatchObject({ status: 'cancelled' });
