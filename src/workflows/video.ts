@@ -35,11 +35,14 @@ const { submitGeneration } = proxyActivities<Activities>({
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
 });
 
-/** Downloads, resizes and uploads: on their own queue, so they never take the quick activities' slots. */
+/**
+ * Downloads, resizes and uploads: on their own queue, so they never take the
+ * quick activities' slots. No give-up: a Telegram outage of any length is
+ * waited out (a photo that cannot be used fails at once, non-retryably).
+ */
 const { prepareImage } = proxyActivities<Activities>({
   taskQueue: TASK_QUEUES.transfer,
   startToCloseTimeout: '2m',
-  scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
 });
 const { sendVideo } = proxyActivities<Activities>(SENDING_VIDEO);

@@ -170,19 +170,28 @@ describe('imageToVideo under faults', () => {
     expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.completed]);
   });
 
-  it('waits out Telegram down for 40 minutes after the video, and a refused edit after it changes nothing the user sees', async () => {
+  it('waits out Telegram down for 40 minutes for the photo and after the video, and a refused edit after it changes nothing the user sees', async () => {
     const outage = 40 * 60 * 1000;
     let edits = 0;
     const { outcome, world } = await run((w) => ({
       async pollPrediction({ predictionId }) {
         return completed(predictionId);
       },
+      // Down for the photo's download too: the request waits for Telegram rather than failing.
+      prepareImage: downFor(outage, () => new TelegramUnavailableError('getFile', 'network error'), async () => ({
+        imageUrl: 'http://wavespeed.test/media/a.jpg',
+        md5: 'd41d8cd98f00b204e9800998ecf8427e',
+        bytes: 1234,
+        width: 1024,
+        height: 768,
+      })),
       updateProgress: downFor(outage, () => new TelegramUnavailableError('editMessageText', 'network error'), async ({ text }) => {
         edits += 1;
         w.userSaw.push(text);
       }),
     }));
     expect(outcome).toMatchObject({ status: 'completed' });
+    expect(world.videos).toHaveLength(1);
     expect(edits).toBe(1);
     expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.completed]);
 
