@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
@@ -58,6 +59,19 @@ describe('sendVideo against the simulators', () => {
     expect(telegram.callsTo('sendVideo')).toHaveLength(1);
     expect(telegram.calls.map((c) => c.method)).toEqual(['sendVideo']);
     expect(telegram.messagesTo(chatId).filter((m) => m.video)).toHaveLength(1);
+  });
+
+  it('retries a video send that never reached Telegram (connection refused): nothing can have been delivered', async () => {
+    const probe = createServer();
+    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
+    await new Promise((resolve) => probe.close(resolve));
+    const unreachable = buildActivities({ telegramApiRoot: `http://127.0.0.1:${port}`, wavespeedApiRoot: wavespeed.url });
+
+    const failure = await failureOf(runActivity(unreachable.sendVideo, { chatId: freshChat(), videoUrl: `${wavespeed.url}/outputs/none.mp4` }));
+
+    expect(failure.type).toBe('TelegramUnavailableError');
+    expect(failure.nonRetryable).toBe(false);
+    expectNoSecrets(failure);
   });
 
   it('gives Telegram minutes, not the client\'s 30 s, to fetch a video by URL', async () => {
