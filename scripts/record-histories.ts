@@ -19,7 +19,17 @@ import { ADMISSION_WORKFLOW_ID, commandWorkflowId, summaryWorkflowId, videoWorkf
 import { startTestSystem } from '../test/helpers/system.js';
 
 /** `seed` picks the photo: equal seeds send the same picture (the result cache's hit). */
-const scenarios: Array<{ name: string; caption?: string; seed?: number; command?: string; cancelAfterSubmit?: boolean; subscribers?: number; admission?: boolean }> = [
+const scenarios: Array<{
+  name: string;
+  caption?: string;
+  seed?: number;
+  command?: string;
+  cancelAfterSubmit?: boolean;
+  /** WaveSpeed accepts the submission and loses its answer: the workflow adopts the prediction from its webhook. */
+  loseSubmitAnswer?: boolean;
+  subscribers?: number;
+  admission?: boolean;
+}> = [
   { name: 'video-callback', caption: 'the waves roll in', seed: 1 },
   { name: 'video-cache-hit', caption: 'the waves roll in', seed: 1 },
   { name: 'video-polling', caption: 'slow pan across the hills [lose-callback]' },
@@ -30,6 +40,7 @@ const scenarios: Array<{ name: string; caption?: string; seed?: number; command?
   { name: 'command-start', command: '/start' },
   { name: 'summary-small', subscribers: 5 },
   { name: 'summary-multi-batch', subscribers: 60 },
+  { name: 'video-lost-answer', caption: 'the tide comes in', loseSubmitAnswer: true },
 ];
 
 const OUT_DIR = 'test/replay/encrypted';
@@ -61,6 +72,7 @@ async function main(): Promise<void> {
         await telegram.pushUpdate(update);
         workflowId = commandWorkflowId(chatId, update.message!.message_id);
       } else {
+        if (scenario.loseSubmitAnswer) sys.wavespeed!.loseNextSubmitAnswers(1, 'reset');
         const update = await telegram.makePhotoUpdate({ chatId, userId: chatId, caption: scenario.caption!, seed: scenario.seed });
         await telegram.pushUpdate(update);
         workflowId = videoWorkflowId(chatId, update.message!.message_id);

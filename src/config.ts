@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  TELEGRAM_MEDIA_TIMEOUT_SECONDS,
   DEFAULT_WAVESPEED_MAX_CONCURRENCY,
   POLLING_DEFAULTS,
   USER_LIMIT_DEFAULTS,
@@ -45,6 +46,8 @@ export const configSchema = z.object({
 
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, 'is not a bot token (<id>:<secret>)'),
   TELEGRAM_API_ROOT: z.string().url().default('https://api.telegram.org'),
+  /** How long a video send waits for Telegram's answer (Telegram fetches up to 20 MB by URL first). */
+  TELEGRAM_MEDIA_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(TELEGRAM_MEDIA_TIMEOUT_SECONDS),
   TELEGRAM_WEBHOOK_SECRET: secretToken,
 
   WAVESPEED_API_KEY: z.string().min(1),

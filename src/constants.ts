@@ -67,6 +67,14 @@ export const TELEGRAM_LIMITS = {
 } as const;
 
 /**
+ * How long a Bot API call that sends a video may take. By URL, Telegram
+ * fetches up to 20 MB from the video's host before it answers, which a slow
+ * host stretches to minutes; an upload sends up to 50 MB. Other calls keep the
+ * client's short timeout.
+ */
+export const TELEGRAM_MEDIA_TIMEOUT_SECONDS = 180;
+
+/**
  * WaveSpeed's list prices in US dollars per video, by model and video length in
  * seconds (wavespeed.ai model pages, November 2026). `WAVESPEED_PRICES`
  * overrides them. Resolution is part of the model (480p, 720p, Kling's 1080p).

@@ -131,6 +131,32 @@ export class WavespeedUnavailableError extends TelewanError {
   }
 }
 
+/**
+ * A submission may or may not have been accepted: the request went out and no
+ * usable answer came back (timeout, connection reset after sending, 5xx, an
+ * unreadable 2xx). WaveSpeed has no idempotency key, so sending it again could
+ * create and bill a second prediction: never retried. The workflow waits for
+ * the prediction's webhook instead, which carries its id if there is one.
+ */
+export class WavespeedSubmitAmbiguousError extends TelewanError {
+  readonly retryable = false;
+  constructor(readonly model: string, detail: string, options?: { cause?: unknown }) {
+    super(`WaveSpeed may or may not have accepted the ${model} submission: ${detail}`, options);
+  }
+}
+
+/**
+ * Telegram may or may not have delivered the message: the request went out and
+ * no answer came back (timeout, connection reset). Sending it again could put
+ * a second copy in the chat, so it is not retried.
+ */
+export class TelegramAmbiguousSendError extends TelewanError {
+  readonly retryable = false;
+  constructor(readonly method: string, readonly chatId: number | undefined, detail: string, options?: { cause?: unknown }) {
+    super(`Telegram ${method} may or may not have been delivered: ${detail}`, options);
+  }
+}
+
 /** The generated video cannot be delivered (missing, or unreachable output URL). */
 export class VideoUnavailableError extends TelewanError {
   readonly retryable = false;
@@ -154,6 +180,8 @@ export const ErrorType = {
   WavespeedNotFound: 'WavespeedNotFoundError',
   WavespeedUnavailable: 'WavespeedUnavailableError',
   VideoUnavailable: 'VideoUnavailableError',
+  WavespeedSubmitAmbiguous: 'WavespeedSubmitAmbiguousError',
+  TelegramAmbiguousSend: 'TelegramAmbiguousSendError',
 } as const;
 
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];

@@ -55,7 +55,12 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   const dataConverter = encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS);
   const activities = createActivities({
     prisma,
-    telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, metrics }),
+    telegram: new TelegramClient({
+      token: config.TELEGRAM_BOT_TOKEN,
+      apiRoot: config.TELEGRAM_API_ROOT,
+      mediaTimeoutSeconds: config.TELEGRAM_MEDIA_TIMEOUT_SECONDS,
+      metrics,
+    }),
     wavespeed: new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT }),
     metrics,
     temporal: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),

@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES } from '../constants.js';
 import { recordEvent } from '../db/events.js';
 import { WavespeedNotFoundError } from '../errors.js';
-import { acquirePermitSignal, releasePermitSignal, type AcquirePermit, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
+import { acquirePermitSignal, releasePermitSignal, UNKNOWN_PREDICTION, type AcquirePermit, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
 import type { wavespeedAdmission } from '../workflows/admission.js';
 import { ADMISSION_WORKFLOW_ID } from '../workflows/ids.js';
 import type { ActivityDeps } from './deps.js';
@@ -72,6 +72,8 @@ export function createAdmissionActivities({ temporal, prisma, wavespeed, config 
     async findEndedPredictions(input: { predictionIds: string[] }): Promise<string[]> {
       const states = await Promise.all(
         input.predictionIds.map(async (id) => {
+          // Nothing to ask WaveSpeed about: such a slot is held until its deadline.
+          if (id === UNKNOWN_PREDICTION) return false;
           try {
             return TERMINAL.has((await wavespeed.getResult(id)).status);
           } catch (err) {

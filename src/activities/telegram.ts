@@ -54,7 +54,7 @@ export function createTelegramActivities({ telegram }: Pick<ActivityDeps, 'teleg
     const res = await fetch(input.videoUrl, { signal: AbortSignal.timeout(120_000) });
     if (!res.ok) throw new VideoUnavailableError(`download answered ${res.status}`);
     const body = Buffer.from(await res.arrayBuffer());
-    const msg = await telegram.call('sendVideo', input.chatId, (api) =>
+    const msg = await telegram.sendMedia('sendVideo', input.chatId, (api) =>
       api.sendVideo(input.chatId, new InputFile(body, 'telewan.mp4'), {
         caption: input.caption,
         supports_streaming: true,
@@ -115,11 +115,14 @@ export function createTelegramActivities({ telegram }: Pick<ActivityDeps, 'teleg
     /**
      * Sends the generated video: by URL (Telegram fetches up to 20 MB), else
      * uploaded (≤ 50 MB), else as a link. Returns Telegram's file_id for reuse.
+     * A send whose answer was lost (no answer within the media timeout, a
+     * reset, a 5xx) may have delivered the video: it fails with the
+     * non-retryable `TelegramAmbiguousSendError`, and nothing is sent again.
      */
     async sendVideo(input: SendVideoInput): Promise<SentVideo> {
       // Generated clips are a few MB: Telegram fetching the URL itself is one call.
       try {
-        const msg = await telegram.call('sendVideo', input.chatId, (api) =>
+        const msg = await telegram.sendMedia('sendVideo', input.chatId, (api) =>
           api.sendVideo(input.chatId, input.videoUrl, {
             caption: input.caption,
             supports_streaming: true,

@@ -273,6 +273,16 @@ export class TelegramSimulator {
     this.dispatcher.failNext(method, fault);
   }
 
+  /**
+   * The next `count` (default 1) successful calls of `method` do their work at
+   * once (a sent message is in the chat) and answer only `ms` later: a client
+   * with a shorter timeout sees no answer, as when Telegram's fetch of a large
+   * video by URL outlasts it.
+   */
+  delayNext(method: string, ms: number, count = 1): void {
+    this.dispatcher.delayNext(method, ms, count);
+  }
+
   /** Changes options at runtime (latency, error rate, flood limits mode). */
   configure(changes: Pick<TelegramSimulatorOptions, 'latencyMs' | 'serverErrorRate' | 'rateLimitMode'>): void {
     Object.assign(this.opts, changes);

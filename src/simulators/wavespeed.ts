@@ -6,11 +6,11 @@ import { pickLatency, TimerSet, type Latency } from './shared/timers.js';
 import { PredictionEngine } from './wavespeed/engine.js';
 import type { ModelSpec } from './wavespeed/models.js';
 import { wavespeedRoutes } from './wavespeed/routes.js';
-import type { MediaUpload, Prediction, WavespeedStats, WebhookDelivery } from './wavespeed/types.js';
+import type { LostAnswer, MediaUpload, Prediction, WavespeedStats, WebhookDelivery } from './wavespeed/types.js';
 
 export { signWavespeedWebhook, verifyWavespeedWebhook, type WavespeedWebhookHeaders } from './wavespeed/signature.js';
 export { MODELS as WAVESPEED_MODELS, type ModelSpec } from './wavespeed/models.js';
-export type { MediaUpload, PlannedOutcome, Prediction, PredictionStatus, WavespeedStats, WebhookDelivery } from './wavespeed/types.js';
+export type { LostAnswer, MediaUpload, PlannedOutcome, Prediction, PredictionStatus, WavespeedStats, WebhookDelivery } from './wavespeed/types.js';
 
 /** Configuration of a {@link WavespeedSimulator}. */
 export interface WavespeedSimulatorOptions {
@@ -31,6 +31,8 @@ export interface WavespeedSimulatorOptions {
   nsfwRate?: number;
   /** Fraction (0..1) of webhooks never sent. */
   lostCallbackRate?: number;
+  /** Fraction (0..1) of accepted submissions whose answer is lost (the connection reset after the prediction was stored). */
+  lostAnswerRate?: number;
   /** Delay between the terminal status and the webhook POST. Default 0. */
   callbackDelayMs?: number;
   /** Tier concurrency; more predictions wait in `created`. Default 3 (Bronze). */
@@ -58,6 +60,7 @@ export type WavespeedRuntimeOptions = Pick<
   | 'failureRate'
   | 'nsfwRate'
   | 'lostCallbackRate'
+  | 'lostAnswerRate'
   | 'callbackDelayMs'
   | 'maxConcurrent'
   | 'perMinuteLimit'
@@ -78,6 +81,7 @@ const emptyStats = (): WavespeedStats => ({
   maxInFlightSeen: 0,
   maxUnfinishedSeen: 0,
   uploads: 0,
+  answersLost: 0,
 });
 
 /**
@@ -101,6 +105,7 @@ export class WavespeedSimulator {
   private readonly outputBytesByModel = new Map<string, number>();
   private readonly opts: WavespeedSimulatorOptions;
   private readonly secret: string;
+  private readonly lostAnswers: LostAnswer[] = [];
 
   constructor(opts: WavespeedSimulatorOptions) {
     this.opts = { ...opts };
@@ -137,6 +142,7 @@ export class WavespeedSimulator {
         perMinuteLimit: () => this.opts.perMinuteLimit ?? Infinity,
         outputBytes: (model) => this.outputBytesByModel.get(model) ?? this.opts.outputBytes ?? 100 * 1024,
         syncTimeoutMs: () => this.opts.syncTimeoutMs ?? 60_000,
+        loseAnswer: () => this.lostAnswers.shift() ?? (Math.random() < (this.opts.lostAnswerRate ?? 0) ? 'reset' : undefined),
       },
     });
     this.baseUrl = await listen(app, this.opts.host ?? '127.0.0.1', this.opts.port ?? 0);
@@ -220,6 +226,16 @@ export class WavespeedSimulator {
     this.extraModels.set(id, spec);
   }
 
+  /**
+   * The next `count` accepted submissions lose their answer (`how`): each
+   * prediction is stored, runs and sends its webhook as usual, but the caller
+   * gets a reset connection, no answer at all, or a 502 (counted in
+   * `stats.answersLost`).
+   */
+  loseNextSubmitAnswers(count = 1, how: LostAnswer = 'reset'): void {
+    for (let i = 0; i < count; i++) this.lostAnswers.push(how);
+  }
+
   /** Changes latency, rates or limits at runtime. */
   configure(changes: WavespeedRuntimeOptions): void {
     Object.assign(this.opts, changes);
@@ -228,6 +244,7 @@ export class WavespeedSimulator {
   /** Forgets predictions, uploads, webhooks, stats and the per-minute window; cancels their timers. */
   reset(): void {
     this.engine.clear();
+    this.lostAnswers.length = 0;
     this.uploads.length = 0;
     this.submitWindow.clear();
     Object.assign(this.stats, emptyStats());

@@ -182,9 +182,45 @@ export class TemporalRedriver implements Redriver {
  * The workflow task to reset a failed video to, and the step that runs again:
  * the first step whose activity failed; otherwise, from the outcome, the wait
  * for WaveSpeed (deadline passed) or the submission (WaveSpeed's generation
- * failed or was refused as NSFW).
+ * failed or was refused as NSFW). A point after the permit request that would
+ * submit again moves back to the permit request, so the new run waits for a
+ * slot of the fleet cap before it submits (the failed run gave its permit back).
  */
 export function videoResetPoint(events: HistoryEvent[], reason: string | undefined): { eventId: number; step: string } | undefined {
+  const point = failedStep(events, reason);
+  if (!point) return undefined;
+  const permit = permitRequestBefore(events, point.eventId);
+  return permit ? { eventId: permit, step: `${point.step} (after a new WaveSpeed permit)` } : point;
+}
+
+/**
+ * The workflow task that asked for the WaveSpeed permit, when `resetTo` lies
+ * after it and the submission scheduled after it has not completed by then;
+ * undefined when the reset would not submit again under that permit.
+ */
+function permitRequestBefore(events: HistoryEvent[], resetTo: number): number | undefined {
+  const activities = new Map<number, string>();
+  let permitTask: number | undefined;
+  let submitted = false;
+  for (const event of events) {
+    const id = Number(event.eventId);
+    if (id > resetTo) break;
+    if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      const attrs = event.activityTaskScheduledEventAttributes!;
+      const activity = attrs.activityType?.name ?? 'activity';
+      activities.set(id, activity);
+      if (activity === 'requestPermit') {
+        permitTask = Number(attrs.workflowTaskCompletedEventId);
+        submitted = false;
+      }
+    } else if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+      if (activities.get(Number(event.activityTaskCompletedEventAttributes!.scheduledEventId)) === 'submitGeneration') submitted = true;
+    }
+  }
+  return permitTask !== undefined && permitTask < resetTo && !submitted ? permitTask : undefined;
+}
+
+function failedStep(events: HistoryEvent[], reason: string | undefined): { eventId: number; step: string } | undefined {
   const scheduled = new Map<number, { activity: string; taskCompletedId: number }>();
   let submittedAt: number | undefined;
   let submission: { eventId: number; step: string } | undefined;

@@ -3,18 +3,33 @@ import type { ActivityOptions } from '@temporalio/workflow';
 /**
  * Timeouts and retry policies shared by the workflows, one per kind of step,
  * so the same activity is never proxied with two policies.
+ *
+ * None has a schedule-to-close give-up: an outage of PostgreSQL or Telegram of
+ * any length is waited out, retried at least once a minute, and the request
+ * carries on where it was. Errors that say trying again is useless are
+ * non-retryable at the activity boundary and still fail at once.
  */
 
-/** Database writes (records, claims, admission): quick, retried for up to 10 minutes. */
+/** Database writes (records, claims, admission): quick, retried until the database is back. */
 export const RECORDING: ActivityOptions = {
   startToCloseTimeout: '10s',
-  scheduleToCloseTimeout: '10m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
 };
 
-/** Messages to the user (and edits of them): Telegram's 429s back off up to a minute. */
+/** Messages to the user (and edits of them): Telegram's 429s back off up to a minute; an outage is waited out. */
 export const MESSAGING: ActivityOptions = {
   startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '10m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
+};
+
+/**
+ * `sendVideo`, on the media queue (it is one call, never behind a burst of photos). One attempt may wait for Telegram to
+ * fetch a 20 MB video by URL (the client allows it `TELEGRAM_MEDIA_TIMEOUT_SECONDS`, 3 minutes),
+ * then probe, download and upload it (≤ 50 MB): the attempt's timeout is above
+ * all of those. An answer lost after the request went out is not retried (the
+ * activity fails with `TelegramAmbiguousSendError`).
+ */
+export const SENDING_VIDEO: ActivityOptions = {
+  startToCloseTimeout: '10m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
 };

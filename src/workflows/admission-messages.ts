@@ -75,9 +75,15 @@ export const acquirePermitSignal = defineSignal<[AcquirePermit]>('acquirePermit'
 /** What a requester says when it gives its permit back. */
 export interface ReleasePermit {
   requesterId: string;
-  /** Set when the requester ends before its prediction (WaveSpeed cannot stop one): the slot stays taken until it ends. */
+  /**
+   * Set when the requester ends before its prediction (WaveSpeed cannot stop one): the slot stays taken until it ends,
+   * or until `until` when the prediction's id is {@link UNKNOWN_PREDICTION} (a submission whose answer was lost).
+   */
   running?: { predictionId: string; until: number };
 }
+
+/** The prediction id of a submission WaveSpeed may have accepted without saying which id it got. */
+export const UNKNOWN_PREDICTION = '';
 
 /** A video workflow gives its permit back, or leaves the queue. Unknown requesters are ignored. */
 export const releasePermitSignal = defineSignal<[ReleasePermit]>('releasePermit');

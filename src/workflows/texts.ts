@@ -35,6 +35,14 @@ export const PROGRESS = {
   completed: '✅ Here is your video.',
 } as const;
 
+/**
+ * Shown when Telegram took the video and did not say whether it was delivered:
+ * sending it again could put it in the chat twice, so the link stands in.
+ */
+export function unconfirmedDeliveryText(videoUrl: string): string {
+  return `✅ Your video is ready and was sent above. If it did not arrive, download it here: ${videoUrl}`;
+}
+
 /** What a request waiting for a free WaveSpeed slot shows, at its place in line. */
 export function queuedText(place: { position: number; paused: boolean }): string {
   if (place.paused) {
@@ -55,6 +63,7 @@ export type FailureReason =
   | 'queue-timeout'
   | 'busy'
   | 'line-timeout'
+  | 'unconfirmed'
   | 'internal';
 
 export function failureText(reason: FailureReason, detail?: string): string {
@@ -79,6 +88,8 @@ export function failureText(reason: FailureReason, detail?: string): string {
       return '🚦 I am very busy right now and cannot take more videos. Please try again in a few minutes.';
     case 'line-timeout':
       return '⌛ So many videos are being made that yours waited too long for its turn and was dropped. Please try again in a few minutes.';
+    case 'unconfirmed':
+      return '⌛ The video service did not confirm that it took your request, and no video came back in time. Please send your photo again.';
     case 'internal':
       return '❌ Something went wrong on our side. Please try again later.';
   }

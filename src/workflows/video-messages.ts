@@ -53,7 +53,8 @@ export interface VideoOutcome {
   detail?: string;
   predictionId?: string;
   telegramFileId?: string;
-  deliveredBy?: 'url' | 'upload' | 'link' | 'cache';
+  /** `unconfirmed`: Telegram took the video and never said whether it was delivered; the progress message carries its link. */
+  deliveredBy?: 'url' | 'upload' | 'link' | 'cache' | 'unconfirmed';
   resultVia?: 'callback' | 'poll';
   /** Set on a result cache hit: the generation whose video was resent. */
   cachedFrom?: string;

@@ -66,6 +66,20 @@ export async function awaitResult(
   }
 }
 
+/**
+ * After a submission whose answer was lost: WaveSpeed may have accepted it, and
+ * then its webhook (bound to this workflow) brings the prediction's result. The
+ * first result a callback brought is this request's prediction; none by
+ * `deadlineAt` ends the request as `unconfirmed`. No id, so nothing to poll.
+ */
+export async function adoptFromCallback(viaCallback: ReadonlySet<string>, deadlineAt: number): Promise<string> {
+  const summary = 'wait for WaveSpeed\'s webhook after a submission whose answer was lost';
+  const arrived = await condition(() => viaCallback.size > 0, Math.max(1, deadlineAt - Date.now()), { summary });
+  const [predictionId] = viaCallback;
+  if (!arrived || predictionId === undefined) throw new VideoFailed('unconfirmed', 'WaveSpeed never confirmed the submission');
+  return predictionId;
+}
+
 /** Shows `text` in the progress message, or replies with it when there is none; false when the user has blocked the bot. */
 export async function tellUser(req: VideoRequest, text: string, progressMessageId: number | undefined): Promise<boolean> {
   const chatId = req.user.chatId;

@@ -1,6 +1,9 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { MESSAGING, RECORDING } from './activity-options.js';
+import { MESSAGING, RECORDING, SENDING_VIDEO } from './activity-options.js';
+import { UNKNOWN_PREDICTION } from './admission-messages.js';
+import { ErrorType } from '../errors.js';
+import { activityFailureType } from './failures.js';
 import { TASK_QUEUES } from '../constants.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
@@ -8,7 +11,7 @@ import { serveFromCache, waitForIdentical } from './result-cache.js';
 import { markOutcome } from './outcome.js';
 import { WavespeedPermit } from './permit.js';
 import { admitUnderLimits } from './user-limits.js';
-import { PROGRESS, queuedText } from './texts.js';
+import { PROGRESS, queuedText, unconfirmedDeliveryText } from './texts.js';
 import {
   cancelVideoSignal,
   progressQuery,
@@ -18,7 +21,7 @@ import {
   type VideoRequest,
 } from './video-messages.js';
 
-import { TERMINAL, VideoFailed, awaitResult, explain, finishUnsuccessfully } from './video-steps.js';
+import { TERMINAL, VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully } from './video-steps.js';
 
 export * from './video-messages.js';
 
@@ -26,24 +29,27 @@ const { registerRequest, recordPhase, recordOutcome, storeResult, releaseClaim }
 
 const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
 
-/**
- * `sendVideo` is one call (Telegram fetches the URL itself); only its rare
- * fallback uploads. It stays beside the quick activities, never behind a burst
- * of photos.
- */
-const { submitGeneration, sendVideo } = proxyActivities<Activities>({
+const { submitGeneration } = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
 });
 
-/** Downloads, resizes and uploads photos: on their own queue, so they never take the quick activities' slots. */
+/**
+ * Downloads, resizes and uploads photos: on their own queue, so they never take
+ * the quick activities' slots. No give-up: a Telegram outage of any length is
+ * waited out (a photo that cannot be used fails at once, non-retryably).
+ */
 const { prepareImage } = proxyActivities<Activities>({
   taskQueue: TASK_QUEUES.transfer,
   startToCloseTimeout: '2m',
-  scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
 });
+/**
+ * `sendVideo` is one call (Telegram fetches the URL itself); only its rare
+ * fallback uploads. It stays on the media queue, never behind a burst of photos.
+ */
+const { sendVideo } = proxyActivities<Activities>(SENDING_VIDEO);
 
 const chatActionOptions = {
   startToCloseTimeout: '2h',
@@ -86,6 +92,19 @@ const FLEET_PRESENCE = 'fleet-presence';
 const EDIT_ONLY_WHEN_CHANGED = 'progress-edit-only-when-changed';
 /** The permit goes back in the same workflow task that sends the video: one round trip less between result and video. */
 const RELEASE_BESIDE_VIDEO = 'release-beside-video';
+/**
+ * A submission whose answer was lost is not sent again (WaveSpeed has no
+ * idempotency key): the request adopts the prediction its webhook reports,
+ * holding its permit meanwhile, or ends `unconfirmed` at the deadline.
+ */
+const AMBIGUOUS_SUBMIT = 'ambiguous-submit-adopts-callback';
+/**
+ * A sendVideo Telegram may have delivered is not sent again: the progress
+ * message says the video was sent and gives its link in case it was not.
+ */
+const AMBIGUOUS_SEND = 'ambiguous-send-gives-link';
+/** Once the video is in the chat, a failing record or edit after it is logged, never turned into a failure the user sees. */
+const DELIVERED_STAYS_DELIVERED = 'delivered-stays-delivered';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -124,6 +143,8 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   let waitDeadlineAt: number | undefined;
   /** The progress message showed a place in line, so it needs a new text once submitted. */
   let toldPlace = false;
+  /** Submitted without an answer and no webhook yet: a prediction of ours may be running under an id we do not know. */
+  let unconfirmed = false;
 
   setHandler(wavespeedResultSignal, (result) => {
     // Kept by id: only the result of this request's own prediction is ever used.
@@ -183,16 +204,26 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         if (admitted === 'busy') throw new VideoFailed('busy');
         if (admitted === 'timed-out') throw new VideoFailed('line-timeout');
       }
-      const { predictionId } = await submitGeneration.executeWithOptions({ summary: `submit to WaveSpeed (${req.model})` }, [
-        { model: req.model, imageUrl: image.imageUrl, prompt: req.prompt },
-      ]);
+      let predictionId: string;
+      try {
+        ({ predictionId } = await submitGeneration.executeWithOptions({ summary: `submit to WaveSpeed (${req.model})` }, [
+          { model: req.model, imageUrl: image.imageUrl, prompt: req.prompt },
+        ]));
+      } catch (err) {
+        if (activityFailureType(err) !== ErrorType.WavespeedSubmitAmbiguous || !patched(AMBIGUOUS_SUBMIT)) throw err;
+        progress.phase = 'submitted';
+        unconfirmed = true;
+        waitDeadlineAt = Date.now() + req.deadlineMs;
+        predictionId = await adoptFromCallback(viaCallback, waitDeadlineAt);
+        unconfirmed = false;
+      }
       progress.phase = 'submitted';
       progress.predictionId = predictionId;
       const cacheHit = leading ? { cacheHit: false } : {};
       await recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
       if (toldPlace || !patched(EDIT_ONLY_WHEN_CHANGED)) await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.submitted });
 
-      waitDeadlineAt = Date.now() + req.deadlineMs;
+      waitDeadlineAt ??= Date.now() + req.deadlineMs;
       const result = await awaitResult(predictionId, req, progress, results, waitDeadlineAt, async () => {
         await recordPhase({ generationId, status: 'processing' });
         await updateProgress({ chatId, messageId: progressMessageId!, text: PROGRESS.processing });
@@ -212,29 +243,53 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       // The chat already shows "sending video…"; editing the progress message first
       // only delayed the video by a round trip.
       if (!patched(SEND_VIDEO_AT_ONCE)) await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.sending });
-      const sent = await sendVideo.executeWithOptions({ summary: `send the video to chat ${chatId}` }, [
-        { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId },
-      ]);
+      let sent: { fileId?: string; deliveredBy: NonNullable<VideoOutcome['deliveredBy']> };
+      try {
+        sent = await sendVideo.executeWithOptions({ summary: `send the video to chat ${chatId}` }, [
+          { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId },
+        ]);
+      } catch (err) {
+        if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend || !patched(AMBIGUOUS_SEND)) throw err;
+        sent = { deliveredBy: 'unconfirmed' };
+      }
       presence.cancel();
       // Only when patched: an await here would reorder older histories' commands after the cancel.
       if (releaseBeside) await released;
-      if (leading) {
-        const identity = leading;
-        leading = undefined;
-        // Only a video Telegram holds can be resent; a link is not.
-        if (sent.fileId) await storeResult({ ...identity, generationId, telegramFileId: sent.fileId, videoUrl });
-        else await releaseClaim({ ...identity, generationId });
+      const delivered = sent;
+      const messageId = progressMessageId;
+      const afterDelivery = async (): Promise<void> => {
+        if (leading) {
+          const identity = leading;
+          leading = undefined;
+          // Only a video Telegram holds can be resent; a link is not.
+          if (delivered.fileId) await storeResult({ ...identity, generationId, telegramFileId: delivered.fileId, videoUrl });
+          else await releaseClaim({ ...identity, generationId });
+        }
+        progress.phase = 'completed';
+        await recordOutcome({
+          generationId,
+          status: 'completed',
+          videoUrl,
+          telegramFileId: delivered.fileId,
+          deliveredBy: delivered.deliveredBy,
+          inferenceMs: result.inferenceMs,
+        });
+        const text = delivered.deliveredBy === 'unconfirmed' ? unconfirmedDeliveryText(videoUrl) : PROGRESS.completed;
+        await updateProgress({ chatId, messageId, text });
+      };
+      if (patched(DELIVERED_STAYS_DELIVERED)) {
+        // The user has the video: nothing after it may say otherwise, and a cancel now changes nothing.
+        await CancellationScope.nonCancellable(async () => {
+          try {
+            await afterDelivery();
+          } catch (err) {
+            progress.phase = 'completed';
+            log.warn('A step after delivering the video failed; the request stays completed', { generationId, error: String(err) });
+          }
+        });
+      } else {
+        await afterDelivery();
       }
-      progress.phase = 'completed';
-      await recordOutcome({
-        generationId,
-        status: 'completed',
-        videoUrl,
-        telegramFileId: sent.fileId,
-        deliveredBy: sent.deliveredBy,
-        inferenceMs: result.inferenceMs,
-      });
-      await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.completed });
       return {
         status: 'completed',
         predictionId,
@@ -259,7 +314,10 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         // WaveSpeed cannot be told to stop: a prediction still running keeps its slot until it ends.
         const predictionId = progress.predictionId;
         const running = predictionId !== undefined && reason !== 'deadline' && !results.has(predictionId);
-        await permit.release(running ? { predictionId, until: waitDeadlineAt ?? Date.now() + req.deadlineMs } : undefined);
+        const until = waitDeadlineAt ?? Date.now() + req.deadlineMs;
+        // Cancelled while a submission is unconfirmed: a prediction may be running under an unknown id until the deadline.
+        const unknown = unconfirmed && reason !== 'unconfirmed';
+        await permit.release(running ? { predictionId, until } : unknown ? { predictionId: UNKNOWN_PREDICTION, until } : undefined);
       }
     });
     markOutcome(reason === 'cancelled' ? 'cancelled' : 'failed');

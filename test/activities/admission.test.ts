@@ -5,6 +5,7 @@ import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
 import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { buildActivities, MODEL, runActivity, WAVESPEED_KEY } from './helpers.js';
+import { UNKNOWN_PREDICTION } from '../../src/workflows/admission-messages.js';
 
 describe('admission activities', () => {
   const wavespeed = new WavespeedSimulator({ apiKey: WAVESPEED_KEY, latencyMs: 400, processingAfterMs: 50 });
@@ -29,7 +30,8 @@ describe('admission activities', () => {
     await Promise.all([wavespeed.whenSettled(done), wavespeed.whenSettled(forgotten)]);
     wavespeed.expirePrediction(forgotten);
 
-    const ended = await runActivity(activities.findEndedPredictions, { predictionIds: [running, done, forgotten] });
+    const ended = await runActivity(activities.findEndedPredictions, { predictionIds: [running, done, forgotten, UNKNOWN_PREDICTION] });
+    // A submission whose answer was lost: no id to ask about, so its slot stays taken until its deadline.
     expect(ended).toEqual([done, forgotten]);
   });
 

@@ -40,6 +40,10 @@ export const noTemporal = new Proxy({} as Client, {
 
 export interface ActivityWiring {
   telegramApiRoot?: string;
+  /** How long a Bot API call may wait for its answer; default 10 s. */
+  telegramTimeoutSeconds?: number;
+  /** How long a video send may wait for Telegram's answer; default the client's. */
+  telegramMediaTimeoutSeconds?: number;
   wavespeedApiRoot?: string;
   wavespeedKey?: string;
   prisma?: PrismaClient;
@@ -53,7 +57,12 @@ export interface ActivityWiring {
 export function buildActivities(wiring: ActivityWiring = {}): Activities {
   return createActivities({
     prisma: wiring.prisma ?? noDatabase,
-    telegram: new TelegramClient({ token: BOT_TOKEN, apiRoot: wiring.telegramApiRoot ?? UNUSED_ROOT, timeoutSeconds: 10 }),
+    telegram: new TelegramClient({
+      token: BOT_TOKEN,
+      apiRoot: wiring.telegramApiRoot ?? UNUSED_ROOT,
+      timeoutSeconds: wiring.telegramTimeoutSeconds ?? 10,
+      ...(wiring.telegramMediaTimeoutSeconds === undefined ? {} : { mediaTimeoutSeconds: wiring.telegramMediaTimeoutSeconds }),
+    }),
     wavespeed: new WavespeedClient({ apiKey: wiring.wavespeedKey ?? WAVESPEED_KEY, apiRoot: wiring.wavespeedApiRoot ?? UNUSED_ROOT, timeoutMs: 10_000 }),
     temporal: wiring.temporal ?? noTemporal,
     config: {

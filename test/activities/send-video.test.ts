@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
@@ -42,6 +43,47 @@ describe('sendVideo against the simulators', () => {
     expect(done.outputs).toHaveLength(1);
     return done.outputs[0]!;
   }
+
+  it('does not send again when Telegram answers sendVideo after the client gave up: one video, TelegramAmbiguousSendError', async () => {
+    const chatId = freshChat();
+    const videoUrl = await generatedVideo(100 * 1024);
+    const impatient = buildActivities({ telegramApiRoot: telegram.apiRoot, wavespeedApiRoot: wavespeed.url, telegramMediaTimeoutSeconds: 1 });
+    telegram.delayNext('sendVideo', 2_500);
+
+    const failure = await failureOf(runActivity(impatient.sendVideo, { chatId, videoUrl }));
+
+    expect(failure.type).toBe('TelegramAmbiguousSendError');
+    expect(failure.nonRetryable).toBe(true);
+    expectNoSecrets(failure);
+    // No upload or link after it: the chat has the one video Telegram took.
+    expect(telegram.callsTo('sendVideo')).toHaveLength(1);
+    expect(telegram.calls.map((c) => c.method)).toEqual(['sendVideo']);
+    expect(telegram.messagesTo(chatId).filter((m) => m.video)).toHaveLength(1);
+  });
+
+  it('retries a video send that never reached Telegram (connection refused): nothing can have been delivered', async () => {
+    const probe = createServer();
+    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
+    await new Promise((resolve) => probe.close(resolve));
+    const unreachable = buildActivities({ telegramApiRoot: `http://127.0.0.1:${port}`, wavespeedApiRoot: wavespeed.url });
+
+    const failure = await failureOf(runActivity(unreachable.sendVideo, { chatId: freshChat(), videoUrl: `${wavespeed.url}/outputs/none.mp4` }));
+
+    expect(failure.type).toBe('TelegramUnavailableError');
+    expect(failure.nonRetryable).toBe(false);
+    expectNoSecrets(failure);
+  });
+
+  it('gives Telegram minutes, not the client\'s 30 s, to fetch a video by URL', async () => {
+    const chatId = freshChat();
+    const videoUrl = await generatedVideo(100 * 1024);
+    // The quick calls' timeout is 1 s here; the video send gets the media timeout.
+    const activitiesWithShortTimeout = buildActivities({ telegramApiRoot: telegram.apiRoot, wavespeedApiRoot: wavespeed.url, telegramTimeoutSeconds: 1 });
+    telegram.delayNext('sendVideo', 1_500);
+    const sent = await runActivity(activitiesWithShortTimeout.sendVideo, { chatId, videoUrl });
+    expect(sent.deliveredBy).toBe('url');
+    expect(telegram.messagesTo(chatId).filter((m) => m.video)).toHaveLength(1);
+  });
 
   it('lets Telegram fetch a video of at most 20 MB by URL and returns its file_id', async () => {
     const chatId = freshChat();

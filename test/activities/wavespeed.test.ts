@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
+import { WavespeedSubmitAmbiguousError, WavespeedUnavailableError } from '../../src/errors.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
 import type { PredictionStatus } from '../../src/integrations/wavespeed/types.js';
 import { TelegramSimulator } from '../../src/simulators/telegram.js';
@@ -230,6 +232,39 @@ describe('WaveSpeed activities against the simulators', () => {
       expect(failure.type).toBe('WavespeedRateLimitError');
       expect(failure.nonRetryable).toBe(false);
       expect(retryDelayMs(failure)).toBe(10_000);
+    });
+  });
+
+  describe('submit when the answer is lost', () => {
+    const client = (apiRoot = wavespeed.url) => new WavespeedClient({ apiKey: WAVESPEED_KEY, apiRoot, timeoutMs: 300 });
+
+    it.each(['reset', 'timeout', 'server-error'] as const)('a lost answer (%s) is a non-retryable WavespeedSubmitAmbiguousError; WaveSpeed holds one prediction', async (how) => {
+      const imageUrl = await stagedImageUrl();
+      wavespeed.loseNextSubmitAnswers(1, how);
+      const err = await client().submit(MODEL, { image: imageUrl, prompt: 'a cat', seed: -1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WavespeedSubmitAmbiguousError);
+      expect((err as WavespeedSubmitAmbiguousError).retryable).toBe(false);
+      expect(wavespeed.predictions.size).toBe(1);
+    });
+
+    it('a refused connection is retryable: nothing reached WaveSpeed', async () => {
+      // A port that was just free: nothing listens there, so the connection is refused.
+      const probe = createServer();
+      const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as AddressInfo).port)));
+      await new Promise((resolve) => probe.close(resolve));
+      const err = await client(`http://127.0.0.1:${port}`).submit(MODEL, { image: 'http://x/a.jpg', prompt: 'a cat', seed: -1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WavespeedUnavailableError);
+      expect(err).not.toBeInstanceOf(WavespeedSubmitAmbiguousError);
+      expect((err as WavespeedUnavailableError).retryable).toBe(true);
+    });
+
+    it('maps it at the activity boundary to a non-retryable failure', async () => {
+      const imageUrl = await stagedImageUrl();
+      wavespeed.loseNextSubmitAnswers(1, 'reset');
+      const failure = await failureOf(runActivity(activities.submitGeneration, { model: MODEL, imageUrl, prompt: 'a cat' }));
+      expect(failure.type).toBe('WavespeedSubmitAmbiguousError');
+      expect(failure.nonRetryable).toBe(true);
+      expect(wavespeed.predictions.size).toBe(1);
     });
   });
 

@@ -46,6 +46,17 @@ describe('TelegramSimulator with grammY', () => {
     expect(sim.callsTo('sendMessage')).toHaveLength(3);
   });
 
+  it('delayNext: the call takes effect at once and only its answer is late, so an impatient client misses it', async () => {
+    sim.delayNext('sendMessage', 1_500);
+    const impatient = new Api(TOKEN, { apiRoot: sim.apiRoot, timeoutSeconds: 0.3 });
+    await expect(impatient.sendMessage(104, 'late answer')).rejects.toThrow(/sendMessage/);
+    expect(sim.messagesTo(104).map((m) => m.text)).toEqual(['late answer']);
+    // One call only: the next is answered at once.
+    const started = Date.now();
+    await api.sendMessage(104, 'prompt answer');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('refuses an empty text and a reply to a missing message', async () => {
     const empty = await rejection(api.sendMessage(103, '   '));
     expect(empty.error_code).toBe(400);

@@ -78,6 +78,38 @@ async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
 }
 
 describe('WaveSpeed simulator', () => {
+  it('accepts a submission and loses its answer: the prediction runs and its webhook comes, the caller learns nothing', async () => {
+    const { sim, call, imageUrl } = await setup();
+    const body = submitInit({ image: imageUrl, prompt: 'the cat waves' });
+    const url = `${sim.url}/api/v3/${MODEL}?webhook=${encodeURIComponent(hookUrl)}`;
+    const send = (signal?: AbortSignal) => fetch(url, { ...body, headers: { ...body.headers, authorization: `Bearer ${KEY}` }, signal });
+
+    sim.loseNextSubmitAnswers(1, 'reset');
+    await expect(send()).rejects.toThrow(/fetch failed/);
+    sim.loseNextSubmitAnswers(1, 'timeout');
+    await expect(send(AbortSignal.timeout(300))).rejects.toThrow(/abort|timeout/i);
+    sim.loseNextSubmitAnswers(1, 'server-error');
+    expect((await send()).status).toBe(502);
+    // The fault is consumed: the next submission is answered as usual.
+    const answered = await call<{ id: string }>(`/api/v3/${MODEL}?webhook=${encodeURIComponent(hookUrl)}`, body);
+    expect(answered.status).toBe(200);
+
+    expect(sim.stats.answersLost).toBe(3);
+    expect(sim.stats.submitted).toBe(4);
+    await until(() => deliveries.length === 4, 5000);
+    const delivered = deliveries.map((d) => (JSON.parse(d.raw) as { id: string; status: string }));
+    expect(delivered.every((d) => d.status === 'completed')).toBe(true);
+    expect(new Set(delivered.map((d) => d.id))).toEqual(new Set(sim.predictions.keys()));
+  });
+
+  it('loses answers at a configured rate', async () => {
+    const { sim, imageUrl } = await setup({ lostAnswerRate: 1 });
+    const res = fetch(`${sim.url}/api/v3/${MODEL}`, { ...submitInit({ image: imageUrl, prompt: 'x' }), headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` } });
+    await expect(res).rejects.toThrow(/fetch failed/);
+    expect(sim.predictions.size).toBe(1);
+    expect(sim.stats.answersLost).toBe(1);
+  });
+
   it('stores binary uploads, records their md5 and serves them back', async () => {
     const { sim, imageUrl } = await setup();
     expect(sim.uploads).toHaveLength(1);

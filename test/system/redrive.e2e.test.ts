@@ -97,6 +97,36 @@ describe('finding and re-driving a failed video', () => {
     expect(sys.wavespeed!.predictions.size).toBe(submissionsBefore + 1);
   }, 120_000);
 
+  it('resets a generation WaveSpeed failed to before its permit request: the new run waits for a slot of the fleet cap, then submits', async () => {
+    const chatId = 9107;
+    sys.wavespeed!.configure({ failureRate: 1 });
+    const submissionsBefore = sys.wavespeed!.predictions.size;
+    const workflowId = await sendPhoto(chatId, 'a kite in the wind');
+    const first = (await sys.temporal.client.workflow.getHandle(workflowId).result()) as VideoOutcome;
+    sys.wavespeed!.configure({ failureRate: 0 });
+    expect(first).toMatchObject({ status: 'failed', reason: 'generation-failed' });
+
+    // Generation paused: no permit is granted, so a re-drive that honours the fleet cap cannot submit.
+    expect((await postApi(sys, '/generation/pause', {})).status).toBe(200);
+    try {
+      const res = await redrive(workflowId);
+      expect(res).toMatchObject({ status: 202, body: { how: 'reset', from: 'submitGeneration (after a new WaveSpeed permit)' } });
+      await eventually(async () => {
+        const state = await fetch(`${sys.gateway.url}/api/generation`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+        const body = (await state.json()) as { queue: string[] };
+        return body.queue.includes(workflowId) || undefined;
+      }, 20_000, 'the re-driven run in line');
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(sys.wavespeed!.predictions.size).toBe(submissionsBefore + 1);
+    } finally {
+      expect((await postApi(sys, '/generation/resume', {})).status).toBe(200);
+    }
+    const outcome = (await sys.temporal.client.workflow.getHandle(workflowId).result()) as VideoOutcome;
+    expect(outcome).toMatchObject({ status: 'completed' });
+    expect(sys.wavespeed!.predictions.size).toBe(submissionsBefore + 2);
+    expect(sys.telegram!.messagesTo(chatId).filter((m) => m.video)).toHaveLength(1);
+  }, 120_000);
+
   it('refuses unknown, running, successful and unsupported workflows', async () => {
     expect(await redrive('video-1-404')).toMatchObject({ status: 404, body: { message: 'There is no workflow video-1-404' } });
     // `npm run redrive` says the same and fails.

@@ -54,4 +54,20 @@ describe('videoResetPoint', () => {
     expect(videoResetPoint(events, 'nsfw')).toEqual({ eventId: 5, step: 'submitGeneration' });
     expect(videoResetPoint(events, 'cancelled')).toBeUndefined();
   });
+
+  it('moves a reset that would submit again back to the permit request, so the new run holds a permit of the fleet cap', () => {
+    // 3 prepareImage (task 2), 4 completed, 6 requestPermit (task 5), 7 completed, 9 submitGeneration (task 8), 10 failed.
+    const permitted: Parameters<typeof history>[0] = [['schedule', 'prepareImage'], ['complete', 3], ['schedule', 'requestPermit'], ['complete', 6]];
+    const failedSubmit = history([...permitted, ['schedule', 'submitGeneration'], ['fail', 9]]);
+    expect(videoResetPoint(failedSubmit, undefined)).toEqual({ eventId: 5, step: 'submitGeneration (after a new WaveSpeed permit)' });
+    // WaveSpeed's generation failed: submitting again needs a permit too.
+    const generationFailed = history([...permitted, ['schedule', 'submitGeneration'], ['complete', 9], ['timer']]);
+    expect(videoResetPoint(generationFailed, 'generation-failed')).toEqual({ eventId: 5, step: 'submitGeneration (after a new WaveSpeed permit)' });
+    // After the submission completed nothing is submitted again: the point stays.
+    const sendFailed = history([...permitted, ['schedule', 'submitGeneration'], ['complete', 9], ['schedule', 'sendVideo'], ['fail', 12]]);
+    expect(videoResetPoint(sendFailed, undefined)).toEqual({ eventId: 11, step: 'sendVideo' });
+    expect(videoResetPoint(generationFailed, 'deadline')).toEqual({ eventId: 11, step: 'wait for WaveSpeed' });
+    // Before the permit request: the new run asks for one anyway.
+    expect(videoResetPoint(history([['schedule', 'prepareImage'], ['fail', 3]]), undefined)).toEqual({ eventId: 2, step: 'prepareImage' });
+  });
 });

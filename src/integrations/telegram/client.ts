@@ -1,8 +1,8 @@
-import { Api } from 'grammy';
-import { TelegramFileTooLargeError, TelegramRequestError, TelegramUnavailableError } from '../../errors.js';
-import { TELEGRAM_LIMITS } from '../../constants.js';
+import { Api, HttpError } from 'grammy';
+import { TelegramAmbiguousSendError, TelegramFileTooLargeError, TelegramRequestError, TelegramUnavailableError } from '../../errors.js';
+import { TELEGRAM_LIMITS, TELEGRAM_MEDIA_TIMEOUT_SECONDS } from '../../constants.js';
 import type { WorkerMetrics } from '../../observability/metrics.js';
-import { classifyTelegramError } from './errors.js';
+import { classifyTelegramError, isAmbiguousSendFailure } from './errors.js';
 
 export interface TelegramClientOptions {
   token: string;
@@ -10,6 +10,8 @@ export interface TelegramClientOptions {
   apiRoot: string;
   /** Per-request timeout. */
   timeoutSeconds?: number;
+  /** Per-request timeout of {@link TelegramClient.sendMedia}; default {@link TELEGRAM_MEDIA_TIMEOUT_SECONDS}. */
+  mediaTimeoutSeconds?: number;
   /** Counts sent messages and 429s of every call made through {@link TelegramClient.api}. */
   metrics?: Pick<WorkerMetrics, 'telegramMessagesSent' | 'telegramRateLimited'>;
 }
@@ -20,21 +22,50 @@ export interface TelegramClientOptions {
  */
 export class TelegramClient {
   readonly api: Api;
+  /** The same bot, with a timeout that lets Telegram fetch or take a whole video. */
+  private readonly mediaApi: Api;
 
   constructor(private readonly options: TelegramClientOptions) {
     this.api = new Api(options.token, {
       apiRoot: options.apiRoot,
       timeoutSeconds: options.timeoutSeconds ?? 30,
     });
+    this.mediaApi = new Api(options.token, {
+      apiRoot: options.apiRoot,
+      timeoutSeconds: options.mediaTimeoutSeconds ?? TELEGRAM_MEDIA_TIMEOUT_SECONDS,
+    });
     const { metrics } = options;
     if (metrics) {
-      // A transformer sees every call, including those made on `api` directly.
-      this.api.config.use(async (prev, method, payload, signal) => {
-        const res = await prev(method, payload, signal);
-        if (res.ok && isMessageSend(method)) metrics.telegramMessagesSent.inc({ method });
-        else if (!res.ok && res.error_code === 429) metrics.telegramRateLimited.inc({ method });
-        return res;
-      });
+      for (const api of [this.api, this.mediaApi]) {
+        // A transformer sees every call, including those made on `api` directly.
+        api.config.use(async (prev, method, payload, signal) => {
+          const res = await prev(method, payload, signal);
+          if (res.ok && isMessageSend(method)) metrics.telegramMessagesSent.inc({ method });
+          else if (!res.ok && res.error_code === 429) metrics.telegramRateLimited.inc({ method });
+          return res;
+        });
+      }
+    }
+  }
+
+  /**
+   * Sends media (a video by URL or upload) with the long media timeout. A
+   * failure after the request went out with no answer (timeout, reset, 5xx)
+   * may have put the message in the chat: it is a non-retryable
+   * `TelegramAmbiguousSendError`, so nothing resends it blindly. Other failures
+   * are translated as by {@link call}.
+   */
+  async sendMedia<T>(method: string, chatId: number, fn: (api: Api) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.mediaApi);
+    } catch (err) {
+      if (isAmbiguousSendFailure(err)) {
+        // Never the inner error's message: node-fetch's names the URL, which holds the bot token.
+        const inner = err instanceof HttpError ? err.error : err;
+        const detail = inner instanceof Error && /timed out/i.test(inner.message) ? 'no answer in time' : 'the answer was lost';
+        throw new TelegramAmbiguousSendError(method, chatId, detail);
+      }
+      throw classifyTelegramError(err, method, chatId);
     }
   }
 

@@ -7,6 +7,7 @@ import {
   TelegramUnavailableError,
   type TelewanError,
 } from '../../errors.js';
+import { surelyNotSent } from '../request-sent.js';
 
 /**
  * Translates what grammY threw for a Bot API call into Telewan's named errors,
@@ -47,4 +48,15 @@ export function classifyTelegramError(err: unknown, method: string, chatId?: num
 /** True for Telegram's answer to an edit that changes nothing, which is success. */
 export function isMessageNotModified(err: unknown): boolean {
   return err instanceof GrammyError && err.error_code === 400 && /message is not modified/i.test(err.description);
+}
+
+/**
+ * True when a sending call failed after its request went out and Telegram may
+ * have acted on it: a network failure other than "could not connect" (a
+ * timeout, a reset, a non-JSON answer such as a proxy's 502), or a 5xx.
+ */
+export function isAmbiguousSendFailure(err: unknown): boolean {
+  if (err instanceof GrammyError) return err.error_code >= 500;
+  if (err instanceof HttpError) return !surelyNotSent(err.error);
+  return false;
 }

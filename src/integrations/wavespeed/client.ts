@@ -3,8 +3,10 @@ import {
   WavespeedNotFoundError,
   WavespeedRateLimitError,
   WavespeedRejectedError,
+  WavespeedSubmitAmbiguousError,
   WavespeedUnavailableError,
 } from '../../errors.js';
+import { surelyNotSent } from '../request-sent.js';
 import { CallbackTokens } from './callback-token.js';
 import { parsePrediction } from './parse.js';
 import type { ImageToVideoInput, PredictionResult } from './types.js';
@@ -95,11 +97,26 @@ export class WavespeedClient {
     return ticket.download_url;
   }
 
-  /** Submits a generation; WaveSpeed calls `webhookUrl` when it ends. */
+  /**
+   * Submits a generation; WaveSpeed calls `webhookUrl` when it ends. WaveSpeed
+   * has no idempotency key, so a failure is retryable only when WaveSpeed
+   * surely created nothing: no connection was made (`WavespeedUnavailableError`),
+   * 429 (`WavespeedRateLimitError`), 401/403 (`WavespeedAuthError`); a 4xx is
+   * `WavespeedRejectedError`. Anything after the request went out without a
+   * usable answer (timeout, reset, 5xx, an unreadable 2xx) is
+   * `WavespeedSubmitAmbiguousError`, never retried.
+   */
   async submit(model: string, input: ImageToVideoInput, webhookUrl?: string): Promise<PredictionResult> {
     const query = webhookUrl ? `?webhook=${encodeURIComponent(webhookUrl)}` : '';
-    const data = await this.request<unknown>('POST', `/api/v3/${model}${query}`, JSON.stringify(input));
-    return parsePrediction(data);
+    try {
+      const data = await this.request<unknown>('POST', `/api/v3/${model}${query}`, JSON.stringify(input));
+      return parsePrediction(data);
+    } catch (err) {
+      if (err instanceof WavespeedUnavailableError && !surelyNotSent(err.cause)) {
+        throw new WavespeedSubmitAmbiguousError(model, err.message, { cause: err });
+      }
+      throw err;
+    }
   }
 
   /** Reads a prediction's current state. */
@@ -132,7 +149,7 @@ export class WavespeedClient {
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
       });
     } catch (err) {
-      throw new WavespeedUnavailableError(err instanceof Error ? `${err.name}: ${err.message}` : 'network error');
+      throw new WavespeedUnavailableError(err instanceof Error ? `${err.name}: ${err.message}` : 'network error', { cause: err });
     }
     const text = await response.text();
     let envelope: Envelope<T> | undefined;

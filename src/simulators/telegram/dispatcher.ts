@@ -64,6 +64,7 @@ export class Dispatcher {
   readonly stats: TelegramStats = { calls: 0, sent: 0, rateLimited: 0, failed: 0, serverErrors: 0 };
   private readonly byLowerName = new Map<string, [string, MethodSpec]>();
   private readonly faults = new Map<string, InjectedFault & { remaining: number }>();
+  private readonly delays = new Map<string, { ms: number; remaining: number }>();
 
   constructor(
     private readonly ctx: BotContext,
@@ -75,6 +76,11 @@ export class Dispatcher {
 
   failNext(method: string, fault: InjectedFault): void {
     this.faults.set(method.toLowerCase(), { ...fault, remaining: fault.count ?? 1 });
+  }
+
+  /** The next `count` successful calls of `method` run at once, and their answer is held back `ms`. */
+  delayNext(method: string, ms: number, count = 1): void {
+    this.delays.set(method.toLowerCase(), { ms, remaining: count });
   }
 
   /** Records a call that never reached a method (wrong token). */
@@ -104,6 +110,7 @@ export class Dispatcher {
       if (spec.send) this.stats.sent++;
       record.ok = true;
       this.push(record);
+      await this.delayAnswer(method);
       return { status: 200, body: { ok: true, result }, contentType: 'application/json' };
     } catch (err) {
       if (err instanceof TelegramApiError) return this.fail(record, err);
@@ -115,7 +122,16 @@ export class Dispatcher {
   reset(): void {
     this.calls.length = 0;
     this.faults.clear();
+    this.delays.clear();
     Object.assign(this.stats, { calls: 0, sent: 0, rateLimited: 0, failed: 0, serverErrors: 0 });
+  }
+
+  private async delayAnswer(method: string): Promise<void> {
+    const delay = this.delays.get(method.toLowerCase());
+    if (!delay || delay.remaining <= 0) return;
+    if (--delay.remaining === 0) this.delays.delete(method.toLowerCase());
+    // Done already (the message is in the chat); only the answer is late. Unref'd: a stopping simulator does not wait for it.
+    await new Promise((resolve) => setTimeout(resolve, delay.ms).unref());
   }
 
   private injectFaults(method: string): void {

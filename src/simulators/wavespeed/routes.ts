@@ -6,7 +6,7 @@ import { mp4Size, mp4Stream } from '../shared/mp4.js';
 import type { SlidingWindow } from '../shared/sliding-window.js';
 import type { PredictionEngine } from './engine.js';
 import { MODELS, readMarkers, validateInput, WavespeedApiError, type ModelSpec } from './models.js';
-import type { MediaUpload, PlannedOutcome, Prediction } from './types.js';
+import type { LostAnswer, MediaUpload, PlannedOutcome, Prediction } from './types.js';
 import { mediaType, safeFilename, uploadTicketRoutes } from './uploads.js';
 
 const MAX_UPLOAD_BYTES = 100 * 1024 * 1024;
@@ -21,6 +21,8 @@ export interface SubmitSettings {
   outputBytes: (model: string, prompt: string) => number;
   /** How long a submission with `enable_sync_mode: true` waits for its result before answering code 5004. */
   syncTimeoutMs: () => number;
+  /** Whether (and how) the answer to this accepted submission is lost; consumed once per call. */
+  loseAnswer: () => LostAnswer | undefined;
 }
 
 /** What the WaveSpeed routes need. */
@@ -154,6 +156,16 @@ export async function wavespeedRoutes(app: FastifyInstance, deps: WavespeedRoute
     };
     if (webhookUrl !== undefined) prediction.webhookUrl = webhookUrl;
     deps.engine.submit(prediction);
+    const lost = deps.submit.loseAnswer();
+    if (lost) {
+      deps.engine.stats.answersLost++;
+      // The prediction is stored and runs (its webhook will come); only the caller never learns its id.
+      if (lost === 'server-error') return reply.code(502).send({ code: 502, message: 'Bad Gateway' });
+      reply.hijack();
+      if (lost === 'reset') request.raw.socket.destroy();
+      // 'timeout': the socket stays open and silent until the caller gives up (or the simulator stops).
+      return reply;
+    }
     if (sync === true) return syncAnswer(deps, prediction);
     return ok(predictionView(prediction, deps.baseUrl()));
   });

@@ -6,6 +6,12 @@ export const TERMINAL_STATUSES: ReadonlySet<PredictionStatus> = new Set(['comple
 /** How a prediction is going to end, decided when it is submitted (markers or random rates). */
 export type PlannedOutcome = 'complete' | 'nsfw' | 'fail' | 'timeout';
 
+/**
+ * How the answer to an accepted submission is lost: the connection is reset,
+ * the answer never comes (the caller times out), or a 502 comes instead.
+ */
+export type LostAnswer = 'reset' | 'timeout' | 'server-error';
+
 /** One prediction as the simulator tracks it (exposed for assertions). */
 export interface Prediction {
   id: string;
@@ -83,4 +89,6 @@ export interface WavespeedStats {
    */
   maxUnfinishedSeen: number;
   uploads: number;
+  /** Submissions accepted (stored and run) whose answer was lost. */
+  answersLost: number;
 }

@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { videoWorkflowId } from '../../src/workflows/ids.js';
+import { PROGRESS, unconfirmedDeliveryText } from '../../src/workflows/texts.js';
+import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import { startTestSystem, type TestSystem } from '../helpers/system.js';
+
+/** Lost answers, end to end: WaveSpeed and Telegram act on a request and the caller never hears back. */
+
+let sys: TestSystem;
+
+beforeAll(async () => {
+  // A video send waits 2 s for Telegram's answer here, so a delayed answer outlasts it quickly.
+  sys = await startTestSystem({ env: { TELEGRAM_MEDIA_TIMEOUT_SECONDS: '2' } });
+}, 120_000);
+
+afterAll(async () => {
+  await sys?.teardown();
+});
+
+let nextChat = 9100;
+
+async function photoToVideo(caption: string): Promise<{ chatId: number; workflowId: string; outcome: VideoOutcome }> {
+  const chatId = nextChat++;
+  const update = await sys.telegram!.makePhotoUpdate({ chatId, userId: chatId, caption });
+  expect((await sys.telegram!.pushUpdate(update)).status).toBe(200);
+  const workflowId = videoWorkflowId(chatId, update.message!.message_id);
+  const outcome = (await sys.temporal.client.workflow.getHandle(workflowId).result()) as VideoOutcome;
+  return { chatId, workflowId, outcome };
+}
+
+describe('lost answers, end to end', () => {
+  it.each(['reset', 'server-error'] as const)('WaveSpeed accepts a submission and loses the answer (%s): one prediction, one video', async (how) => {
+    const before = sys.wavespeed!.stats.submitted;
+    sys.wavespeed!.loseNextSubmitAnswers(1, how);
+
+    const { chatId, workflowId, outcome } = await photoToVideo(`the river flows (${how})`);
+
+    expect(outcome).toMatchObject({ status: 'completed', resultVia: 'callback' });
+    expect(sys.wavespeed!.stats.submitted - before).toBe(1);
+    expect(sys.wavespeed!.stats.answersLost).toBeGreaterThanOrEqual(1);
+    expect(sys.telegram!.messagesTo(chatId).filter((m) => m.video)).toHaveLength(1);
+    const generation = await sys.db.prisma.generation.findUniqueOrThrow({ where: { id: workflowId } });
+    expect(generation).toMatchObject({ status: 'completed', predictionId: outcome.predictionId });
+    expect(sys.wavespeed!.predictions.has(outcome.predictionId!)).toBe(true);
+  });
+
+  it('Telegram answers sendVideo after the client gave up: one video in the chat, its link in the progress message', async () => {
+    sys.telegram!.delayNext('sendVideo', 5_000);
+
+    const { chatId, workflowId, outcome } = await photoToVideo('the leaves fall');
+
+    expect(outcome).toMatchObject({ status: 'completed', deliveredBy: 'unconfirmed' });
+    // A 429 of the chat's 1 message/s before it is retried as usual; after the one Telegram took, nothing more.
+    expect(sys.telegram!.callsTo('sendVideo').filter((c) => c.chatId === chatId && c.ok)).toHaveLength(1);
+    expect(sys.telegram!.callsTo('sendMessage').filter((c) => c.chatId === chatId)).toHaveLength(1);
+    const messages = sys.telegram!.messagesTo(chatId);
+    expect(messages.filter((m) => m.video)).toHaveLength(1);
+    const videoUrl = sys.wavespeed!.predictions.get(outcome.predictionId!)!.outputs[0]!;
+    expect(messages.map((m) => m.text)).toContain(unconfirmedDeliveryText(videoUrl));
+    expect(messages.map((m) => m.text)).not.toContain(PROGRESS.completed);
+    expect(await sys.db.prisma.generation.findUniqueOrThrow({ where: { id: workflowId } })).toMatchObject({ status: 'completed', deliveredBy: 'unconfirmed' });
+  });
+});
