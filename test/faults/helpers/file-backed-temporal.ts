@@ -71,6 +71,10 @@ export class FileBackedTemporal {
     );
     closeSync(log);
     this.child = child;
+    // Should this process end without destroy(), the server must not outlive it.
+    const onExit = () => child.kill('SIGKILL');
+    process.once('exit', onExit);
+    child.once('exit', () => process.off('exit', onExit));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const died = this.exited.then(() => {
       throw new Error(`temporal server exited while starting:\n${this.logTail(2_000)}`);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { accessSync, appendFileSync, chownSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +66,7 @@ export interface PrivatePostgresOptions {
  */
 export class PrivatePostgres {
   private running = false;
+  private forgetExitHook: () => void = () => {};
 
   private constructor(
     /** Loopback port the server listens on, the same after every restart. */
@@ -93,6 +94,10 @@ export class PrivatePostgres {
     // The folder must belong to whoever runs the server (mkdtemp makes it 0700).
     if (osUser) chownSync(root, osUser.uid, osUser.gid);
     const cluster = new PrivatePostgres(await freePort(), root, pgCtl, osUser);
+    // pg_ctl daemonises the server: should this process end without destroy(), take it down too.
+    const onExit = () => cluster.destroySync();
+    process.once('exit', onExit);
+    cluster.forgetExitHook = () => process.off('exit', onExit);
     try {
       await cluster.exec(initdb, ['-D', cluster.dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-sync']);
       // A test database: durability is not what is tested, speed on a shared machine is.
@@ -156,6 +161,18 @@ export class PrivatePostgres {
       // Not running (or never initialised): nothing to stop.
     }
     this.running = false;
+    rmSync(this.root, { recursive: true, force: true });
+    this.forgetExitHook();
+  }
+
+  private destroySync(): void {
+    const args = ['stop', '-D', this.dataDir, '-m', 'immediate', '-w', '-t', '30'];
+    const [file, argv] = this.osUser ? ['runuser', ['-u', this.osUser.name, '--', this.pgCtl, ...args]] : [this.pgCtl, args];
+    try {
+      execFileSync(file, argv, { stdio: 'ignore', timeout: 30_000 });
+    } catch {
+      // Not running.
+    }
     rmSync(this.root, { recursive: true, force: true });
   }
 
