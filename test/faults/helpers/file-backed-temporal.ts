@@ -59,14 +59,33 @@ export class FileBackedTemporal {
     return this.child !== undefined;
   }
 
-  /** Starts the server on the same port and file; resolves once it answers gRPC. */
+  /**
+   * Starts the server on the same port and file; resolves once it answers gRPC.
+   * Its HTTP API and metrics ports are picked afresh on each attempt: another
+   * process on a busy machine can take one between the pick and the bind.
+   */
   async start(): Promise<void> {
     if (this.child) return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startOnce();
+        return;
+      } catch (error) {
+        if (attempt >= 3 || !/address already in use/.test(String(error))) throw error;
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
     const log = openSync(this.logFile, 'a');
-    const metricsPort = await freePort();
+    const [httpPort, metricsPort] = [await freePort(), await freePort()];
     const child = spawn(
       this.binary,
-      ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless', '--metrics-port', String(metricsPort), '--log-level', 'warn', '--db-filename', this.dbFile, ...devServerArgs()],
+      [
+        'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(this.port), '--headless',
+        '--http-port', String(httpPort), '--metrics-port', String(metricsPort),
+        '--log-level', 'warn', '--db-filename', this.dbFile, ...devServerArgs(),
+      ],
       { stdio: ['ignore', log, log] },
     );
     closeSync(log);
