@@ -5,7 +5,7 @@ import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video-messages.js';
 import { eventually } from '../helpers/system.js';
 import { createLocalEnv } from '../helpers/temporal.js';
-import { startFaultSystem, videosPerChat, within, type FaultSystem } from './helpers/fault-system.js';
+import { deliverUpdate, startFaultSystem, videosPerChat, within, type FaultSystem } from './helpers/fault-system.js';
 import { PrivatePostgres } from './helpers/private-postgres.js';
 
 /**
@@ -50,7 +50,7 @@ it(`delivers ${BEFORE + DURING} videos once each with PostgreSQL down for ${OUTA
 
   const send = async (chatId: number) => {
     const update = await telegram.makePhotoUpdate({ chatId, userId: chatId, width: 320, height: 240, caption: `a lighthouse in fog, take ${chatId}` });
-    expect((await telegram.pushUpdate(update)).status).toBe(200);
+    await deliverUpdate(telegram, update);
     return videoWorkflowId(chatId, update.message!.message_id);
   };
   const chats = Array.from({ length: BEFORE + DURING }, (_, i) => 41_000 + i);

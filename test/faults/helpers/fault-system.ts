@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { startStack, type Stack, type StackOptions } from '../../../src/dev/stack.js';
-import type { TelegramSimulator } from '../../../src/simulators/telegram.js';
+import type { TelegramSimulator, TgUpdate } from '../../../src/simulators/telegram.js';
 import type { WavespeedSimulator } from '../../../src/simulators/wavespeed.js';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../../helpers/encryption.js';
 import { TEST_ADMIN_TOKEN } from '../../helpers/system.js';
@@ -98,4 +98,15 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Pushes an update as Telegram does: redelivered every second after a non-2xx
+ * answer (a starved Temporal server can take over the gateway's 5 s to start a
+ * workflow, and the gateway then answers 503). Returns how many attempts it took.
+ */
+export async function deliverUpdate(telegram: TelegramSimulator, update: TgUpdate, attempts = 30): Promise<number> {
+  const result = await telegram.pushUpdate(update, { retries: attempts - 1, retryDelayMs: 1_000 });
+  if (result.status !== 200) throw new Error(`update ${update.update_id} not taken after ${result.attempts} attempts: last answer ${result.status} ${result.body.slice(0, 200)}`);
+  return result.attempts;
 }
