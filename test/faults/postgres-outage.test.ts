@@ -57,7 +57,7 @@ it(`delivers ${BEFORE + DURING} videos once each with PostgreSQL down for ${OUTA
   const early = await Promise.all(chats.slice(0, BEFORE).map(send));
   // All ten at WaveSpeed, their records written: the outage hits them waiting for the result.
   await eventually(
-    async () => (await prisma!.generation.count({ where: { id: { in: early }, status: 'submitted' } })) === BEFORE || undefined,
+    async () => (await prisma!.generation.count({ where: { id: { in: early }, status: { in: ['submitted', 'processing'] } } })) === BEFORE || undefined,
     60_000,
     `${BEFORE} generations submitted`,
   );
