@@ -19,6 +19,9 @@ import { createStatsService } from './services/stats.js';
 import type { FastifyInstance } from 'fastify';
 import type { UserFromGetMe } from 'grammy/types';
 
+/** How often a closing gateway closes the connections that have gone idle. */
+const IDLE_SWEEP_MS = 200;
+
 export interface RunningGateway {
   app: FastifyInstance;
   url: string;
@@ -94,7 +97,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     app,
     url,
     async close() {
-      await app.close();
+      // A connection busy when closing began stays open after its answer until its
+      // keep-alive times out (72 s): a shutdown during a Temporal outage, with
+      // webhooks waiting on their starts, would hang that long. Close them as they go idle.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await connection.close();
       await disconnect(prisma);
     },

@@ -1,0 +1,162 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { TelegramSimulator, TgUpdate } from '../../src/simulators/telegram.js';
+import { summarize, type Summary } from './stats.js';
+
+/** What the gateway is sent: Telegram redelivering updates it already took, new commands, new photos. */
+export type LoadRequestKind = 'redelivery' | 'command' | 'photo';
+
+/** An open-loop load: `rate` requests a second for `seconds`, after `warmupSeconds` at the same rate (not measured). */
+export interface GatewayLoadPlan {
+  rate: number;
+  seconds: number;
+  warmupSeconds: number;
+  /** Distinct users the new commands and photos come from. */
+  users: number;
+  /** Shares of each kind, summing to 1. */
+  mix: Record<LoadRequestKind, number>;
+  /** Updates taken before the load starts, whose redeliveries make up the `redelivery` share. */
+  redeliveryPool: number;
+}
+
+/** Figures of one run; heap figures are after a full garbage collection, in MiB. */
+export interface GatewayLoadResult {
+  sent: number;
+  seconds: number;
+  /** Requests answered per second over the measured part. */
+  answeredPerSecond: number;
+  /** HTTP status (0: no answer) → count, over the measured part. */
+  statuses: Record<number, number>;
+  byKind: Record<LoadRequestKind, number>;
+  latency: Summary;
+  /** How late the generator sent compared with its schedule (its own health, not the gateway's). */
+  sendLagMaxMs: number;
+  heapBeforeMiB: number;
+  heapAfterMiB: number;
+  rssBeforeMiB: number;
+  rssAfterMiB: number;
+  /** Heap after the warm-up, then every 5 s of the measured part. */
+  heapTimelineMiB: number[];
+}
+
+/** A full garbage collection, available without `--expose-gc` on the command line. */
+export function garbageCollector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+/**
+ * Pushes updates to the gateway's webhook through the Telegram simulator (as
+ * Telegram posts them, secret header included) on an open-loop schedule, and
+ * counts the answers. New updates are copies of the simulator's own updates
+ * with fresh `update_id`, chat, user and message ids: the simulator keeps no
+ * state per request, so the heap figures are the gateway's.
+ */
+export async function runGatewayLoad(telegram: TelegramSimulator, plan: GatewayLoadPlan, firstChatId = 5_000_000): Promise<GatewayLoadResult> {
+  const gc = garbageCollector();
+  const photoTemplate = await telegram.makePhotoUpdate({ chatId: firstChatId - 1, width: 64, height: 48, caption: 'a kite over the dunes' });
+  const commandTemplate = telegram.makeTextUpdate({ chatId: firstChatId - 1, text: '/help' });
+  let nextUpdateId = 1_000_000_000;
+  let nextMessageId = 1_000_000;
+  let userCursor = 0;
+  const fresh = (kind: 'command' | 'photo'): TgUpdate => {
+    const id = firstChatId + (userCursor++ % plan.users);
+    const template = kind === 'photo' ? photoTemplate : commandTemplate;
+    const message = template.message!;
+    return {
+      update_id: nextUpdateId++,
+      message: { ...message, message_id: nextMessageId++, from: { ...message.from!, id }, chat: { ...message.chat, id } },
+    };
+  };
+  const pool: TgUpdate[] = [];
+  for (let i = 0; i < plan.redeliveryPool; i++) {
+    const update = fresh(i % 2 ? 'photo' : 'command');
+    const first = await telegram.pushUpdate(update, { timeoutMs: 15_000 });
+    if (first.status !== 200) throw new Error(`seeding the redelivery pool: update ${update.update_id} answered ${first.status}`);
+    pool.push(update);
+  }
+
+  const kinds = Object.entries(plan.mix) as Array<[LoadRequestKind, number]>;
+  const pick = (i: number): LoadRequestKind => {
+    // A fixed interleaving (no randomness): request i's kind by its position in a 100-slot cycle.
+    let slot = ((i * 37) % 100) / 100;
+    for (const [kind, share] of kinds) {
+      if (slot < share) return kind;
+      slot -= share;
+    }
+    return kinds[kinds.length - 1]![0];
+  };
+
+  const warmup = Math.round(plan.rate * plan.warmupSeconds);
+  const total = warmup + Math.round(plan.rate * plan.seconds);
+  const statuses: Record<number, number> = {};
+  const byKind: Record<LoadRequestKind, number> = { redelivery: 0, command: 0, photo: 0 };
+  const latencies: number[] = [];
+  const heapTimelineMiB: number[] = [];
+  let sendLagMaxMs = 0;
+  let heapBefore = 0;
+  let rssBefore = 0;
+  const inFlight = new Set<Promise<void>>();
+
+  const send = (i: number, scheduled: number) => {
+    const kind = pick(i);
+    const update = kind === 'redelivery' ? pool[i % pool.length]! : fresh(kind);
+    const sent = performance.now();
+    if (i >= warmup) sendLagMaxMs = Math.max(sendLagMaxMs, sent - scheduled);
+    const request = telegram.pushUpdate(update, { timeoutMs: 15_000 }).then((result) => {
+      if (i < warmup) return;
+      statuses[result.status] = (statuses[result.status] ?? 0) + 1;
+      byKind[kind]++;
+      latencies.push(performance.now() - sent);
+    });
+    inFlight.add(request);
+    void request.finally(() => inFlight.delete(request));
+  };
+
+  const started = performance.now();
+  let measuredFrom = started;
+  let next = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      while (next < total && started + (next * 1000) / plan.rate <= now) {
+        if (next === warmup) {
+          gc();
+          const usage = process.memoryUsage();
+          heapBefore = usage.heapUsed;
+          rssBefore = usage.rss;
+          heapTimelineMiB.push(mib(heapBefore));
+          measuredFrom = performance.now();
+        } else if (next > warmup && (next - warmup) % (plan.rate * 5) === 0) {
+          heapTimelineMiB.push(mib(process.memoryUsage().heapUsed));
+        }
+        send(next, started + (next * 1000) / plan.rate);
+        next++;
+      }
+      if (next < total) setTimeout(tick, 2);
+      else resolve();
+    };
+    tick();
+  });
+  await Promise.all(inFlight);
+  const measuredMs = performance.now() - measuredFrom;
+  gc();
+  const after = process.memoryUsage();
+  const answered = Object.entries(statuses).reduce((n, [status, count]) => n + (Number(status) > 0 ? count : 0), 0);
+  return {
+    sent: total - warmup,
+    seconds: plan.seconds,
+    answeredPerSecond: Math.round((answered / measuredMs) * 1000 * 10) / 10,
+    statuses,
+    byKind,
+    latency: summarize(latencies),
+    sendLagMaxMs,
+    heapBeforeMiB: mib(heapBefore),
+    heapAfterMiB: mib(after.heapUsed),
+    rssBeforeMiB: mib(rssBefore),
+    rssAfterMiB: mib(after.rss),
+    heapTimelineMiB,
+  };
+}
