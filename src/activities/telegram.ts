@@ -2,11 +2,17 @@ import { InputFile } from 'grammy';
 import { TELEGRAM_LIMITS } from '../constants.js';
 import { TelegramRequestError, VideoUnavailableError } from '../errors.js';
 import { classifyTelegramError, isMessageNotModified } from '../integrations/telegram/errors.js';
+import { findRecordedDelivery, recordDelivery } from '../db/generations.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface SendVideoInput {
   chatId: number;
   videoUrl: string;
+  /**
+   * The generation the video is for: the delivery is recorded against it as soon
+   * as Telegram has it, and a retry that finds it recorded sends nothing.
+   */
+  generationId?: string;
   caption?: string;
   replyToMessageId?: number;
 }
@@ -26,7 +32,8 @@ export interface SendMessageInput {
 }
 
 export interface SentVideo {
-  messageId: number;
+  /** Absent when a retry found the delivery already recorded. */
+  messageId?: number;
   /** Telegram's file_id, to resend the same video for free; absent when a link was sent. */
   fileId?: string;
   /** `cache`: resent by the file_id of an earlier identical request's video. */
@@ -34,7 +41,7 @@ export interface SentVideo {
   bytes?: number;
 }
 
-export function createTelegramActivities({ telegram }: Pick<ActivityDeps, 'telegram'>) {
+export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps, 'telegram' | 'prisma'>) {
   const replyTo = (messageId?: number) =>
     messageId ? { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } } : {};
 
@@ -62,6 +69,31 @@ export function createTelegramActivities({ telegram }: Pick<ActivityDeps, 'teleg
       }),
     );
     return { messageId: msg.message_id, fileId: msg.video?.file_id, deliveredBy: 'upload', bytes: bytes ?? body.length };
+  }
+
+  /** By URL (Telegram fetches up to 20 MB), else uploaded (≤ 50 MB), else as a link. */
+  async function deliver(input: SendVideoInput): Promise<SentVideo> {
+    // Generated clips are a few MB: Telegram fetching the URL itself is one call.
+    try {
+      const msg = await telegram.sendMedia('sendVideo', input.chatId, (api) =>
+        api.sendVideo(input.chatId, input.videoUrl, {
+          caption: input.caption,
+          supports_streaming: true,
+          ...replyTo(input.replyToMessageId),
+        }),
+      );
+      return { messageId: msg.message_id, fileId: msg.video?.file_id, deliveredBy: 'url', bytes: msg.video?.file_size };
+    } catch (err) {
+      // Telegram could not fetch it (over 20 MB, or unreachable for it): look at it ourselves.
+      if (!(err instanceof TelegramRequestError)) throw err;
+    }
+    const bytes = await probeSize(input.videoUrl);
+    if (bytes !== undefined && bytes > TELEGRAM_LIMITS.videoUploadBytes) {
+      const text = `${input.caption ? `${input.caption}\n\n` : ''}Your video is too large for Telegram; download it here: ${input.videoUrl}`;
+      const msg = await telegram.call('sendMessage', input.chatId, (api) => api.sendMessage(input.chatId, text, replyTo(input.replyToMessageId)));
+      return { messageId: msg.message_id, deliveredBy: 'link', bytes };
+    }
+    return upload(input, bytes);
   }
 
   return {
@@ -120,27 +152,13 @@ export function createTelegramActivities({ telegram }: Pick<ActivityDeps, 'teleg
      * non-retryable `TelegramAmbiguousSendError`, and nothing is sent again.
      */
     async sendVideo(input: SendVideoInput): Promise<SentVideo> {
-      // Generated clips are a few MB: Telegram fetching the URL itself is one call.
-      try {
-        const msg = await telegram.sendMedia('sendVideo', input.chatId, (api) =>
-          api.sendVideo(input.chatId, input.videoUrl, {
-            caption: input.caption,
-            supports_streaming: true,
-            ...replyTo(input.replyToMessageId),
-          }),
-        );
-        return { messageId: msg.message_id, fileId: msg.video?.file_id, deliveredBy: 'url', bytes: msg.video?.file_size };
-      } catch (err) {
-        // Telegram could not fetch it (over 20 MB, or unreachable for it): look at it ourselves.
-        if (!(err instanceof TelegramRequestError)) throw err;
-      }
-      const bytes = await probeSize(input.videoUrl);
-      if (bytes !== undefined && bytes > TELEGRAM_LIMITS.videoUploadBytes) {
-        const text = `${input.caption ? `${input.caption}\n\n` : ''}Your video is too large for Telegram; download it here: ${input.videoUrl}`;
-        const msg = await telegram.call('sendMessage', input.chatId, (api) => api.sendMessage(input.chatId, text, replyTo(input.replyToMessageId)));
-        return { messageId: msg.message_id, deliveredBy: 'link', bytes };
-      }
-      return upload(input, bytes);
+      if (!input.generationId) return deliver(input);
+      // An earlier attempt reached Telegram but its completion never reached Temporal (an outage, a lost answer).
+      const recorded = await findRecordedDelivery(prisma, input.generationId);
+      if (recorded) return { fileId: recorded.telegramFileId, deliveredBy: recorded.deliveredBy as SentVideo['deliveredBy'] };
+      const sent = await deliver(input);
+      await recordDelivery(prisma, input.generationId, { telegramFileId: sent.fileId, deliveredBy: sent.deliveredBy, videoUrl: input.videoUrl });
+      return sent;
     },
 
     /**

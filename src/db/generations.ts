@@ -25,3 +25,28 @@ export async function recordRedrive(prisma: PrismaClient, event: DomainEventInpu
     await recordEvent(tx, event);
   });
 }
+
+/** A video `sendVideo` put in the chat, as it recorded it right after Telegram's answer. */
+export interface RecordedDelivery {
+  telegramFileId?: string;
+  deliveredBy: string;
+}
+
+/**
+ * The delivery `sendVideo` recorded for a generation, if any: a retried send
+ * whose first attempt reached Telegram (its completion lost on the way to
+ * Temporal) finds it and sends nothing.
+ */
+export async function findRecordedDelivery(prisma: PrismaClient, generationId: string): Promise<RecordedDelivery | undefined> {
+  const row = await prisma.generation.findUnique({ where: { id: generationId }, select: { deliveredBy: true, telegramFileId: true } });
+  if (!row?.deliveredBy) return undefined;
+  return { deliveredBy: row.deliveredBy, ...(row.telegramFileId ? { telegramFileId: row.telegramFileId } : {}) };
+}
+
+/** Records that the video is in the chat, before `sendVideo` returns; the outcome itself is `recordOutcome`'s. */
+export async function recordDelivery(prisma: PrismaClient, generationId: string, delivery: RecordedDelivery & { videoUrl: string }): Promise<void> {
+  await prisma.generation.updateMany({
+    where: { id: generationId },
+    data: { deliveredBy: delivery.deliveredBy, telegramFileId: delivery.telegramFileId ?? null, videoUrl: delivery.videoUrl },
+  });
+}

@@ -246,7 +246,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       let sent: { fileId?: string; deliveredBy: NonNullable<VideoOutcome['deliveredBy']> };
       try {
         sent = await sendVideo.executeWithOptions({ summary: `send the video to chat ${chatId}` }, [
-          { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId },
+          { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId, generationId },
         ]);
       } catch (err) {
         if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend || !patched(AMBIGUOUS_SEND)) throw err;
