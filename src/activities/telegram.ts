@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { InputFile } from 'grammy';
 import { TELEGRAM_LIMITS } from '../constants.js';
 import { TelegramRequestError, VideoUnavailableError } from '../errors.js';
@@ -40,6 +41,9 @@ export interface SentVideo {
   deliveredBy: 'url' | 'upload' | 'link' | 'cache';
   bytes?: number;
 }
+
+/** How often a video send heartbeats while Telegram fetches the video. */
+const HEARTBEAT_MS = 5_000;
 
 export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps, 'telegram' | 'prisma'>) {
   const replyTo = (messageId?: number) =>
@@ -94,6 +98,17 @@ export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps
       return { messageId: msg.message_id, deliveredBy: 'link', bytes };
     }
     return upload(input, bytes);
+  }
+
+  /** Sends the video unless an earlier attempt recorded it sent; records it as soon as Telegram has it. */
+  async function sendVideoOnce(input: SendVideoInput): Promise<SentVideo> {
+    if (!input.generationId) return deliver(input);
+    // An earlier attempt reached Telegram but its completion never reached Temporal (an outage, a lost answer).
+    const recorded = await findRecordedDelivery(prisma, input.generationId);
+    if (recorded) return { fileId: recorded.telegramFileId, deliveredBy: recorded.deliveredBy as SentVideo['deliveredBy'] };
+    const sent = await deliver(input);
+    await recordDelivery(prisma, input.generationId, { telegramFileId: sent.fileId, deliveredBy: sent.deliveredBy, videoUrl: input.videoUrl });
+    return sent;
   }
 
   return {
@@ -152,14 +167,17 @@ export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps
      * non-retryable `TelegramAmbiguousSendError`, and nothing is sent again.
      */
     async sendVideo(input: SendVideoInput): Promise<SentVideo> {
-      if (!input.generationId) return deliver(input);
-      // An earlier attempt reached Telegram but its completion never reached Temporal (an outage, a lost answer).
-      const recorded = await findRecordedDelivery(prisma, input.generationId);
-      if (recorded) return { fileId: recorded.telegramFileId, deliveredBy: recorded.deliveredBy as SentVideo['deliveredBy'] };
-      const sent = await deliver(input);
-      await recordDelivery(prisma, input.generationId, { telegramFileId: sent.fileId, deliveredBy: sent.deliveredBy, videoUrl: input.videoUrl });
-      return sent;
+      // Telegram may take minutes to fetch a large video: the beats say this attempt is alive, and their
+      // absence lets Temporal retry soon when its completion was lost (the retry then finds the record).
+      const ctx = Context.current();
+      const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+      try {
+        return await sendVideoOnce(input);
+      } finally {
+        clearInterval(beat);
+      }
     },
+
 
     /**
      * Resends a video Telegram already has, by its file_id: one call, nothing

@@ -31,5 +31,8 @@ export const MESSAGING: ActivityOptions = {
  */
 export const SENDING_VIDEO: ActivityOptions = {
   startToCloseTimeout: '10m',
+  // The attempt beats every 5 s: one whose completion was lost (Temporal down as it answered) is retried
+  // after 30 s, not 10 minutes, and the retry finds the delivery recorded.
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
 };
