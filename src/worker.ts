@@ -4,6 +4,7 @@ import { createActivities } from './activities/index.js';
 import { describeBootError, parseConfig, type Config } from './config.js';
 import { TASK_QUEUES } from './constants.js';
 import { createPrisma } from './db/client.js';
+import { budgetKey, TelegramBudget } from './integrations/telegram/budget.js';
 import { TelegramClient } from './integrations/telegram/client.js';
 import { WavespeedClient } from './integrations/wavespeed/client.js';
 import { createLogger, secretsOf, type Logger } from './observability/logger.js';
@@ -53,15 +54,22 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   // Lazy: connects on the first admission call, and a failed start has nothing to close but this.
   const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS);
+  // Every Bot API call of every worker takes its slot from this one budget, in the database.
+  const budget = new TelegramBudget({
+    prisma,
+    key: budgetKey(config.TELEGRAM_BOT_TOKEN),
+    ratePerSecond: config.TELEGRAM_RATE_PER_SECOND,
+    broadcastRatePerSecond: config.BROADCAST_RATE_PER_SECOND,
+    paidRatePerSecond: config.BROADCAST_PAID ? config.BROADCAST_RATE_PER_SECOND : undefined,
+  });
   const activities = createActivities({
     prisma,
-    telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, metrics }),
+    telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, metrics, budget }),
     wavespeed: new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT }),
     metrics,
     temporal: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
     config: {
       publicUrl: config.PUBLIC_URL,
-      broadcast: { ratePerSecond: config.BROADCAST_RATE_PER_SECOND, paid: config.BROADCAST_PAID },
       limits: {
         maxActive: config.USER_MAX_ACTIVE_GENERATIONS,
         excessPolicy: config.USER_EXCESS_POLICY,

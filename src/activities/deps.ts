@@ -31,8 +31,6 @@ export interface ActivityDeps {
     publicUrl: string;
     /** How often `keepChatAction` repeats the chat action (Telegram shows one for ≤ 5 s). */
     chatActionIntervalMs?: number;
-    /** Summary distribution: fleet-wide send ceiling (messages/s) and paid broadcasts. */
-    broadcast?: { ratePerSecond: number; paid: boolean };
     /** Per-user limits; default: 2 running, refuse beyond, 20 a day, no admins. */
     limits?: UserLimits;
     /** WaveSpeed prices, for the cost of each generation; default: the list prices. */

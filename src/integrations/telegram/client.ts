@@ -1,7 +1,13 @@
 import { Api } from 'grammy';
-import { TelegramFileTooLargeError, TelegramRequestError, TelegramUnavailableError } from '../../errors.js';
+import {
+  TelegramFileTooLargeError,
+  TelegramRateLimitError,
+  TelegramRequestError,
+  TelegramUnavailableError,
+} from '../../errors.js';
 import { TELEGRAM_LIMITS } from '../../constants.js';
 import type { WorkerMetrics } from '../../observability/metrics.js';
+import { isMessageSend, methodBudget, type ReservedSlot, type TelegramBudget, type TelegramPriority } from './budget.js';
 import { classifyTelegramError } from './errors.js';
 
 export interface TelegramClientOptions {
@@ -12,6 +18,22 @@ export interface TelegramClientOptions {
   timeoutSeconds?: number;
   /** Counts sent messages and 429s of every call made through {@link TelegramClient.api}. */
   metrics?: Pick<WorkerMetrics, 'telegramMessagesSent' | 'telegramRateLimited'>;
+  /**
+   * The bot's fleet-wide budget every {@link TelegramClient.call} takes its slot
+   * from. The worker always gives one; without it (tests and tools that send a
+   * handful of calls) calls are not paced.
+   */
+  budget?: TelegramBudget;
+}
+
+/** How {@link TelegramClient.call} paces a call. */
+export interface CallOptions {
+  /** Who the call serves; by default from the method (`editMessageText`: progress, `sendChatAction`: presence, else user). */
+  priority?: TelegramPriority;
+  /** The call carries `allow_paid_broadcast`: it counts at the paid rate, not against the ordinary ceiling. */
+  paid?: boolean;
+  /** A broadcast slot already reserved and taken ({@link TelegramBudget.reserveBroadcast}): nothing more is reserved. */
+  slot?: ReservedSlot;
 }
 
 /**
@@ -20,6 +42,11 @@ export interface TelegramClientOptions {
  */
 export class TelegramClient {
   readonly api: Api;
+
+  /** The fleet-wide budget calls are paced by (see {@link TelegramClientOptions.budget}). */
+  get budget(): TelegramBudget | undefined {
+    return this.options.budget;
+  }
 
   constructor(private readonly options: TelegramClientOptions) {
     this.api = new Api(options.token, {
@@ -39,14 +66,34 @@ export class TelegramClient {
   }
 
   /**
-   * Runs one Bot API call, translating failures. `chatId` names the chat in
-   * blocked / not-found errors.
+   * Runs one Bot API call in its slot of the fleet-wide budget, translating
+   * failures. `chatId` names the chat the call addresses (paced per chat when it
+   * puts a message there) and the chat in blocked / not-found errors. Throws
+   * `TelegramBudgetBusyError` without calling Telegram when no slot is to be had
+   * in time (a `presence` call: unless one is free right now). A 429 pauses the
+   * whole fleet for `retry_after` before it is thrown.
    */
-  async call<T>(method: string, chatId: number | undefined, fn: (api: Api) => Promise<T>): Promise<T> {
+  async call<T>(method: string, chatId: number | undefined, fn: (api: Api) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    const { budget } = this.options;
+    if (budget && !options.slot) {
+      const counts = methodBudget(method, chatId);
+      if (counts.paced) {
+        await budget.acquire(method, chatId, { priority: options.priority ?? counts.priority, perChat: counts.perChat, paid: options.paid });
+      }
+    }
     try {
       return await fn(this.api);
     } catch (err) {
-      throw classifyTelegramError(err, method, chatId);
+      const error = classifyTelegramError(err, method, chatId);
+      if (error instanceof TelegramRateLimitError && budget) {
+        try {
+          await budget.pause(error.retryAfterSeconds);
+        } catch (pauseError) {
+          // This process keeps the pause; the others learn of it from their own 429.
+          throw new TelegramRateLimitError(error.retryAfterSeconds, { cause: pauseError });
+        }
+      }
+      throw error;
     }
   }
 
@@ -75,9 +122,4 @@ export class TelegramClient {
     if (bytes.length > maxBytes) throw new TelegramFileTooLargeError(maxBytes, bytes.length);
     return bytes;
   }
-}
-
-/** Bot API methods that put a message in a chat (`sendChatAction` does not). */
-function isMessageSend(method: string): boolean {
-  return method.startsWith('send') && method !== 'sendChatAction';
 }
