@@ -129,6 +129,13 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
 async function main(): Promise<void> {
   const config = parseConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config), base: { service: 'worker' } });
+  // Nothing in the worker leaves a rejection unhandled on purpose: one is a bug, and the
+  // process stops as Node's default would, but through the logger, which scrubs secrets
+  // (Node would print the error as it is, a Bot API URL with the token included).
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'Unhandled promise rejection: the worker stops');
+    process.exit(1);
+  });
   try {
     const running = await startWorker(config, {}, { logger });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
