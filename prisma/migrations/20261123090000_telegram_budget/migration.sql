@@ -57,7 +57,8 @@ CREATE FUNCTION telegram_budget_reserve(
     chats BIGINT[],
     deferred BIGINT[],
     deferred_ms DOUBLE PRECISION,
-    paused_ms DOUBLE PRECISION
+    paused_ms DOUBLE PRECISION,
+    now_ms DOUBLE PRECISION
 ) LANGUAGE plpgsql AS $$
 DECLARE
     b telegram_budget%ROWTYPE;
@@ -68,6 +69,7 @@ DECLARE
     v_wait BIGINT[];
     v_ready TIMESTAMPTZ;
     v_n INTEGER := p_count;
+    v_end TIMESTAMPTZ;
 BEGIN
     SELECT * INTO b FROM telegram_budget WHERE id = p_key FOR UPDATE;
     IF NOT FOUND THEN
@@ -117,13 +119,17 @@ BEGIN
         UPDATE telegram_budget SET pruned_at = v_now WHERE id = p_key;
     END IF;
 
+    -- Times as milliseconds from now, and now by this server's clock (Unix ms): the caller
+    -- maps them onto its own clock.
+    v_end := clock_timestamp();
     RETURN QUERY SELECT
         v_n,
-        (EXTRACT(EPOCH FROM v_start - clock_timestamp()) * 1000)::DOUBLE PRECISION,
+        (EXTRACT(EPOCH FROM v_start - v_end) * 1000)::DOUBLE PRECISION,
         v_spacing * 1000,
         COALESCE(v_go, '{}'::BIGINT[]),
         COALESCE(v_wait, '{}'::BIGINT[]),
-        (EXTRACT(EPOCH FROM v_ready - clock_timestamp()) * 1000)::DOUBLE PRECISION,
-        COALESCE(EXTRACT(EPOCH FROM b.paused_until - clock_timestamp()) * 1000, 0)::DOUBLE PRECISION;
+        (EXTRACT(EPOCH FROM v_ready - v_end) * 1000)::DOUBLE PRECISION,
+        COALESCE(EXTRACT(EPOCH FROM b.paused_until - v_end) * 1000, 0)::DOUBLE PRECISION,
+        (EXTRACT(EPOCH FROM v_end) * 1000)::DOUBLE PRECISION;
 END
 $$;

@@ -122,6 +122,87 @@ interface ReserveRow {
   deferred: bigint[];
   deferred_ms: number | null;
   paused_ms: number;
+  now_ms: number;
+}
+
+/** One call's part of a reservation: its slot, or why it has none (the schedule's next free one, or its chat's). */
+interface OneSlot {
+  slot?: number;
+  start: number;
+  chatFreeAt?: number;
+}
+
+interface Waiting {
+  chatId: number | null;
+  horizonMs: number;
+  resolve: (slot: OneSlot) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Calls of one class and schedule waiting for their reservation. */
+interface Line {
+  waiting: Waiting[];
+  running: boolean;
+}
+
+/** Calls reserved together in one statement at most. */
+const MAX_BATCH = 500;
+
+/** A reservation's answer, in this process's time (`Date.now()` scale). */
+interface Reservation {
+  /** Slots reserved (0: none). */
+  reserved: number;
+  /** The first slot, or the next free one when none was reserved. */
+  start: number;
+  spacingMs: number;
+  chats: number[];
+  deferred: number[];
+  deferredUntil: number;
+}
+
+/** Samples the database's clock is read from: the fastest round trip of the last {@link CLOCK_WINDOW_MS}. */
+const CLOCK_WINDOW_MS = 30_000;
+/** A round trip this fast bounds the offset well enough: the 2% margin is 20 ms, at any rate. */
+const GOOD_RTT_MS = 4;
+/** Without such a sample, the clock is probed at most this often, up to {@link PROBES} reads each time. */
+const PROBE_EVERY_MS = 1_000;
+const PROBES = 5;
+
+/**
+ * Where the database's clock stands against this process's. Slots are times by
+ * the database's clock; mapping one with the query's start would put it early by
+ * whatever the query waited for (a pool connection, the row's lock, a connect),
+ * by its end late by the event loop's delays. As NTP does, each answer bounds the
+ * offset by its round trip and the fastest recent one is believed: on loopback
+ * that is right to a fraction of a millisecond.
+ */
+class DatabaseClock {
+  private samples: Array<{ at: number; rtt: number; offset: number }> = [];
+  private lastProbe = 0;
+
+  /** Records one answer: asked and received by our clock, `dbNow` by the database's. */
+  observe(asked: number, received: number, dbNow: number): void {
+    this.samples = this.samples.filter((s) => received - s.at < CLOCK_WINDOW_MS);
+    this.samples.push({ at: received, rtt: received - asked, offset: (asked + received) / 2 - dbNow });
+  }
+
+  /** Whether a recent answer came back fast enough to be believed. */
+  accurate(now: number): boolean {
+    return this.samples.some((s) => now - s.at < CLOCK_WINDOW_MS && s.rtt <= GOOD_RTT_MS);
+  }
+
+  /** Whether to ask the database for its time first: not {@link accurate}, and not asked lately. */
+  needsProbe(now: number): boolean {
+    if (now - this.lastProbe < PROBE_EVERY_MS || this.accurate(now)) return false;
+    this.lastProbe = now;
+    return true;
+  }
+
+  /** Our time of a moment `msFromNow` after the database's `dbNow`. */
+  local(dbNow: number, msFromNow: number): number {
+    const best = this.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a));
+    return dbNow + msFromNow + best.offset;
+  }
 }
 
 /**
@@ -137,6 +218,8 @@ interface ReserveRow {
  * second), one per quarter second of broadcast.
  */
 export class TelegramBudget {
+  /** This process's counts: statements made (reservations, pauses, clock probes), slots given up for lateness or a pause, calls refused busy. */
+  readonly stats = { statements: 0, slotsGivenUp: 0, busy: 0 };
   /** This process's own knowledge of a pause, so its slots reserved before it are not spent during it. */
   private localPauseUntil = 0;
   /** When this process last sent on each schedule: two reservations' slots never come closer than one spacing. */
@@ -145,6 +228,9 @@ export class TelegramBudget {
   private readonly paidSpacing: number | null;
   private readonly broadcastSpacing: number;
   private readonly chatSpacing: number;
+  private readonly clock = new DatabaseClock();
+  private probing: Promise<void> | undefined;
+  private readonly lines = new Map<string, Line>();
 
   constructor(private readonly options: TelegramBudgetOptions) {
     this.botSpacing = 1 / (options.ratePerSecond * SAFETY);
@@ -179,19 +265,20 @@ export class TelegramBudget {
     const { priority } = request;
     const schedule: Schedule = request.paid && this.paidSpacing !== null ? 'paid' : 'bot';
     const deadline = Date.now() + MAX_WAIT_MS[priority];
-    const busy = (at: number) => new TelegramBudgetBusyError(method, priority, at - Date.now());
+    const busy = (at: number) => {
+      this.stats.busy += 1;
+      return new TelegramBudgetBusyError(method, priority, at - Date.now());
+    };
     for (;;) {
       if (this.paused) {
         if (this.localPauseUntil > deadline) throw busy(this.localPauseUntil);
         await sleep(this.localPauseUntil - Date.now());
       }
-      const asked = Date.now();
       // Only a slot it can wait for: never past its deadline.
-      const horizon = Math.min(HORIZON_MS[priority], Math.max(0, deadline - asked));
-      const chats = request.perChat && chatId !== undefined ? [chatId] : null;
-      const row = await this.reserve(1, chats, horizon, priority === 'broadcast', schedule);
-      if (row.reserved > 0) {
-        const slot = new ReservedSlot(chatId ?? 0, asked + Math.max(0, row.start_ms), schedule);
+      const horizon = Math.min(HORIZON_MS[priority], Math.max(0, deadline - Date.now()));
+      const r = await this.reserveOne(request.perChat && chatId !== undefined ? chatId : null, priority, horizon, schedule);
+      if (r.slot !== undefined) {
+        const slot = new ReservedSlot(chatId ?? 0, r.slot, schedule);
         const at = this.sendTime(slot);
         if (at > Date.now()) await sleep(at - Date.now());
         if (this.take(slot, at)) return;
@@ -199,13 +286,12 @@ export class TelegramBudget {
         continue;
       }
       let next: number;
-      if (row.deferred.length > 0) {
-        next = asked + (row.deferred_ms ?? 0);
+      if (r.chatFreeAt !== undefined) {
+        next = r.chatFreeAt;
       } else {
-        const slotAt = asked + row.start_ms;
         // Come back when the schedule is within this class's horizon again.
-        if (slotAt > deadline) throw busy(slotAt - HORIZON_MS[priority]);
-        next = slotAt - HORIZON_MS[priority];
+        if (r.start > deadline) throw busy(r.start - HORIZON_MS[priority]);
+        next = r.start - HORIZON_MS[priority];
       }
       if (priority === 'presence' || next > deadline) throw busy(next);
       await sleep(Math.max(0, next - Date.now()));
@@ -221,13 +307,10 @@ export class TelegramBudget {
    */
   async reserveBroadcast(chatIds: number[], options: { paid: boolean }): Promise<BroadcastBlock> {
     const schedule: Schedule = options.paid && this.paidSpacing !== null ? 'paid' : 'bot';
-    const asked = Date.now();
-    const row = await this.reserve(chatIds.length, chatIds, HORIZON_MS.broadcast, true, schedule);
-    const start = asked + Math.max(0, row.start_ms);
-    const slots = row.chats.map((chatId, i) => new ReservedSlot(Number(chatId), start + i * row.spacing_ms, schedule));
-    const deferred = row.deferred.map(Number);
-    const block: BroadcastBlock = { slots, deferred, deferredUntil: asked + (row.deferred_ms ?? 0) };
-    if (slots.length === 0 && deferred.length === 0) block.retryAt = asked + row.start_ms - HORIZON_MS.broadcast;
+    const r = await this.reserve(chatIds.length, chatIds, HORIZON_MS.broadcast, true, schedule);
+    const slots = r.chats.map((chatId, i) => new ReservedSlot(chatId, r.start + i * r.spacingMs, schedule));
+    const block: BroadcastBlock = { slots, deferred: r.deferred, deferredUntil: r.deferredUntil };
+    if (slots.length === 0 && r.deferred.length === 0) block.retryAt = r.start - HORIZON_MS.broadcast;
     return block;
   }
 
@@ -248,7 +331,10 @@ export class TelegramBudget {
    * timer lateness never accumulates into drift.
    */
   take(slot: ReservedSlot, at: number): boolean {
-    if (this.paused || Date.now() - at > MAX_LATENESS_MS) return false;
+    if (this.paused || Date.now() - at > MAX_LATENESS_MS) {
+      this.stats.slotsGivenUp += 1;
+      return false;
+    }
     this.lastLocalSend[slot.schedule] = at;
     return true;
   }
@@ -256,10 +342,78 @@ export class TelegramBudget {
   /** Telegram said `retry_after`: nobody in the fleet sends before it has passed. */
   async pause(seconds: number): Promise<void> {
     this.localPauseUntil = Math.max(this.localPauseUntil, Date.now() + seconds * 1000);
+    this.stats.statements += 1;
     await this.options.prisma.$executeRaw`
       INSERT INTO telegram_budget (id, paused_until) VALUES (${this.options.key}, clock_timestamp() + make_interval(secs => ${seconds}::float8))
       ON CONFLICT (id) DO UPDATE
       SET paused_until = GREATEST(COALESCE(telegram_budget.paused_until, '-infinity'), EXCLUDED.paused_until), updated_at = clock_timestamp()`;
+  }
+
+  /**
+   * One call's reservation, made together with the others of this process that
+   * ask at the same moment (same class and schedule): a burst of a hundred videos
+   * costs one statement, not a hundred competing for the pool and the row's lock
+   * (which would also keep the event loop busy right when the first slots are due).
+   */
+  private reserveOne(chatId: number | null, priority: TelegramPriority, horizonMs: number, schedule: Schedule): Promise<OneSlot> {
+    const key = `${priority}:${schedule}:${chatId === null ? 'bot' : 'chat'}`;
+    let line = this.lines.get(key);
+    if (!line) {
+      line = { waiting: [], running: false };
+      this.lines.set(key, line);
+    }
+    const queue = line;
+    return new Promise<OneSlot>((resolve, reject) => {
+      queue.waiting.push({ chatId, horizonMs, resolve, reject });
+      if (!queue.running) {
+        queue.running = true;
+        // A microtask later, so that every call of this synchronous burst is in line.
+        queueMicrotask(() => void this.drain(queue, priority, schedule, chatId !== null));
+      }
+    });
+  }
+
+  /** Reserves for everyone in `line`, one statement at a time, until nobody waits. Never rejects. */
+  private async drain(line: Line, priority: TelegramPriority, schedule: Schedule, perChat: boolean): Promise<void> {
+    while (line.waiting.length > 0) {
+      // One request per chat per statement: a chat's second call goes in the next one.
+      const batch: Waiting[] = [];
+      const chats = new Set<number>();
+      line.waiting = line.waiting.filter((w) => {
+        if (batch.length >= MAX_BATCH || (w.chatId !== null && chats.has(w.chatId))) return true;
+        if (w.chatId !== null) chats.add(w.chatId);
+        batch.push(w);
+        return false;
+      });
+      try {
+        const horizon = Math.min(...batch.map((w) => w.horizonMs));
+        const r = await this.reserve(batch.length, perChat ? [...chats] : null, horizon, priority === 'broadcast', schedule);
+        const granted = perChat ? r.chats : batch.slice(0, r.reserved).map(() => null);
+        const slotOf = new Map(granted.map((c, i) => [c, r.start + i * r.spacingMs]));
+        batch.forEach((w, i) => {
+          const slot = perChat ? slotOf.get(w.chatId) : i < r.reserved ? r.start + i * r.spacingMs : undefined;
+          if (slot !== undefined) w.resolve({ slot, start: r.start });
+          else if (perChat && r.deferred.includes(w.chatId!)) w.resolve({ start: r.start, chatFreeAt: r.deferredUntil });
+          else w.resolve({ start: r.start });
+        });
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    }
+    line.running = false;
+  }
+
+  /**
+   * Quick reads of the database's clock until one comes back fast: the first ones
+   * of a process pay for a new connection and for warming up the query path.
+   */
+  private async probeClock(): Promise<void> {
+    for (let i = 0; i < PROBES && !this.clock.accurate(Date.now()); i++) {
+      const asked = Date.now();
+      this.stats.statements += 1;
+      const rows = await this.options.prisma.$queryRaw<Array<{ now_ms: number }>>`SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::float8 AS now_ms`;
+      this.clock.observe(asked, Date.now(), rows[0]!.now_ms);
+    }
   }
 
   private spacingMs(schedule: Schedule): number {
@@ -272,16 +426,29 @@ export class TelegramBudget {
    * all-sends one; paid sends on the latter only; broadcasts on their own too.
    * Learns of the fleet's pause from the answer.
    */
-  private async reserve(count: number, chatIds: number[] | null, horizonMs: number, isBroadcast: boolean, schedule: Schedule): Promise<ReserveRow> {
-    const asked = Date.now();
+  private async reserve(count: number, chatIds: number[] | null, horizonMs: number, isBroadcast: boolean, schedule: Schedule): Promise<Reservation> {
     const bot = schedule === 'bot' ? this.botSpacing : null;
     const broadcast = isBroadcast && schedule === 'bot' ? this.broadcastSpacing : null;
     const chats = chatIds === null ? null : chatIds.map(BigInt);
+    // Every reservation waits for a probe under way: mapped with its own slow answer, it would be off.
+    if (this.clock.needsProbe(Date.now())) this.probing ??= this.probeClock().finally(() => (this.probing = undefined));
+    if (this.probing) await this.probing;
+    const asked = Date.now();
+    this.stats.statements += 1;
     const rows = await this.options.prisma.$queryRaw<ReserveRow[]>`
       SELECT * FROM telegram_budget_reserve(${this.options.key}, ${count}::int, ${chats}::bigint[], ${bot}::float8,
         ${this.paidSpacing}::float8, ${broadcast}::float8, ${this.chatSpacing}::float8, ${horizonMs / 1000}::float8)`;
     const row = rows[0]!;
-    if (row.paused_ms > 0) this.localPauseUntil = Math.max(this.localPauseUntil, asked + row.paused_ms);
-    return row;
+    this.clock.observe(asked, Date.now(), row.now_ms);
+    const local = (ms: number) => this.clock.local(row.now_ms, ms);
+    if (row.paused_ms > 0) this.localPauseUntil = Math.max(this.localPauseUntil, local(row.paused_ms));
+    return {
+      reserved: row.reserved,
+      start: local(Math.max(0, row.start_ms)),
+      spacingMs: row.spacing_ms,
+      chats: row.chats.map(Number),
+      deferred: row.deferred.map(Number),
+      deferredUntil: local(row.deferred_ms ?? 0),
+    };
   }
 }
