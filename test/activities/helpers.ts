@@ -53,6 +53,8 @@ export interface ActivityWiring {
    * (default: the broadcast's rate, or 1,000 when paid). Without it, calls are not paced.
    */
   broadcast?: { ratePerSecond: number; paid: boolean; botRatePerSecond?: number };
+  /** A budget of the test's own (to read its stats), instead of the one `broadcast` describes. */
+  budget?: TelegramBudget;
   limits?: UserLimits;
   prices?: PriceTable;
 }
@@ -61,7 +63,7 @@ export interface ActivityWiring {
 export function buildActivities(wiring: ActivityWiring = {}): Activities {
   const prisma = wiring.prisma ?? noDatabase;
   const { broadcast } = wiring;
-  const budget = broadcast
+  const budget = wiring.budget ?? (broadcast
     ? new TelegramBudget({
         prisma,
         key: budgetKey(BOT_TOKEN),
@@ -69,7 +71,7 @@ export function buildActivities(wiring: ActivityWiring = {}): Activities {
         broadcastRatePerSecond: broadcast.ratePerSecond,
         paidRatePerSecond: broadcast.paid ? broadcast.ratePerSecond : undefined,
       })
-    : undefined;
+    : undefined);
   return createActivities({
     prisma,
     telegram: new TelegramClient({ token: BOT_TOKEN, apiRoot: wiring.telegramApiRoot ?? UNUSED_ROOT, timeoutSeconds: 10, budget }),

@@ -65,10 +65,20 @@ const HORIZON_MS: Record<TelegramPriority, number> = { user: 10_000, progress: 3
 const MAX_WAIT_MS: Record<TelegramPriority, number> = { user: 10_000, progress: 10_000, broadcast: 10_000, presence: 0 };
 /**
  * How late a call may leave after its slot. Late sends bunch up with punctual
- * ones; this bound, with the 2% margin, keeps any one-second window under the
- * ceiling. A later one gives its slot up and reserves anew.
+ * ones; this bound, with the 2% margin (20 ms of any second, at any rate), keeps
+ * any one-second window under the ceiling. A later one gives its slot up and
+ * reserves anew.
  */
-export const MAX_LATENESS_MS = 15;
+const MAX_LATENESS_MS = 15;
+/**
+ * The same for broadcast slots, a millisecond apart at 1,000/s: half the margin.
+ * The other half is for sends already on their way when Telegram (or the
+ * network, or the simulator) stalls: they arrive together after it, so no more
+ * than {@link inFlightSlack} broadcast sends beyond the usual are let out unanswered.
+ */
+const BROADCAST_MAX_LATENESS_MS = 10;
+/** Broadcast answers whose duration sizes the usual number in flight. */
+const LATENCY_SAMPLES = 128;
 
 type Schedule = 'bot' | 'paid';
 
@@ -80,7 +90,31 @@ export class ReservedSlot {
     /** Local time (`Date.now()` scale) the slot begins. */
     readonly at: number,
     readonly schedule: Schedule,
+    /** One of a broadcast block's: fast, uniform sends, paced by their answers too. */
+    readonly broadcast = false,
   ) {}
+}
+
+/** The median of the last {@link LATENCY_SAMPLES} broadcast answers' durations. */
+class Latency {
+  private readonly samples: number[] = [];
+  private next = 0;
+  private cached = 0;
+  private sinceSorted = 0;
+
+  observe(ms: number): void {
+    this.samples[this.next] = ms;
+    this.next = (this.next + 1) % LATENCY_SAMPLES;
+    if (++this.sinceSorted >= 16) {
+      const sorted = [...this.samples].sort((a, b) => a - b);
+      this.cached = sorted[sorted.length >> 1]!;
+      this.sinceSorted = 0;
+    }
+  }
+
+  get medianMs(): number {
+    return this.cached;
+  }
 }
 
 /** What {@link TelegramBudget.reserveBroadcast} got. */
@@ -231,6 +265,8 @@ export class TelegramBudget {
   private readonly clock = new DatabaseClock();
   private probing: Promise<void> | undefined;
   private readonly lines = new Map<string, Line>();
+  private broadcastsInFlight = 0;
+  private readonly latency = new Latency();
 
   constructor(private readonly options: TelegramBudgetOptions) {
     this.botSpacing = 1 / (options.ratePerSecond * SAFETY);
@@ -308,7 +344,7 @@ export class TelegramBudget {
   async reserveBroadcast(chatIds: number[], options: { paid: boolean }): Promise<BroadcastBlock> {
     const schedule: Schedule = options.paid && this.paidSpacing !== null ? 'paid' : 'bot';
     const r = await this.reserve(chatIds.length, chatIds, HORIZON_MS.broadcast, true, schedule);
-    const slots = r.chats.map((chatId, i) => new ReservedSlot(chatId, r.start + i * r.spacingMs, schedule));
+    const slots = r.chats.map((chatId, i) => new ReservedSlot(chatId, r.start + i * r.spacingMs, schedule, true));
     const block: BroadcastBlock = { slots, deferred: r.deferred, deferredUntil: r.deferredUntil };
     if (slots.length === 0 && r.deferred.length === 0) block.retryAt = r.start - HORIZON_MS.broadcast;
     return block;
@@ -331,12 +367,38 @@ export class TelegramBudget {
    * timer lateness never accumulates into drift.
    */
   take(slot: ReservedSlot, at: number): boolean {
-    if (this.paused || Date.now() - at > MAX_LATENESS_MS) {
+    const late = Date.now() - at > (slot.broadcast ? BROADCAST_MAX_LATENESS_MS : MAX_LATENESS_MS);
+    const crowded = slot.broadcast && this.broadcastsInFlight >= this.usualInFlight(slot.schedule) + this.inFlightSlack(slot.schedule);
+    if (this.paused || late || crowded) {
       this.stats.slotsGivenUp += 1;
       return false;
     }
     this.lastLocalSend[slot.schedule] = at;
     return true;
+  }
+
+  /**
+   * A call in `slot` goes out now; call what this returns once its answer (or
+   * error) is back. Counts broadcast sends in flight and how long they take.
+   */
+  sending(slot: ReservedSlot): () => void {
+    if (!slot.broadcast) return () => {};
+    this.broadcastsInFlight += 1;
+    const started = Date.now();
+    return () => {
+      this.broadcastsInFlight -= 1;
+      this.latency.observe(Date.now() - started);
+    };
+  }
+
+  /** Broadcast sends in flight at this rate and the usual answer time. */
+  private usualInFlight(schedule: Schedule): number {
+    return Math.ceil(this.latency.medianMs / this.spacingMs(schedule));
+  }
+
+  /** Half the margin's worth of sends (10 at 1,000/s), at least one. */
+  private inFlightSlack(schedule: Schedule): number {
+    return Math.max(1, Math.floor((1000 * (1 - SAFETY)) / 2 / this.spacingMs(schedule)));
   }
 
   /** Telegram said `retry_after`: nobody in the fleet sends before it has passed. */

@@ -81,8 +81,13 @@ export class TelegramClient {
         await budget.acquire(method, chatId, { priority: options.priority ?? counts.priority, perChat: counts.perChat, paid: options.paid });
       }
     }
+    const answered = options.slot && budget ? budget.sending(options.slot) : undefined;
     try {
-      return await fn(this.api);
+      try {
+        return await fn(this.api);
+      } finally {
+        answered?.();
+      }
     } catch (err) {
       const error = classifyTelegramError(err, method, chatId);
       if (error instanceof TelegramRateLimitError && budget) {
