@@ -73,6 +73,23 @@ function peakRssMb(pid: number | undefined): number {
   }
 }
 
+/** The Telegram budget's counters, summed over the workers' `/metrics`. */
+async function budgetFigures(workers: WorkerProcess[]): Promise<{ statements: number; givenUp: Record<string, number> }> {
+  let statements = 0;
+  const givenUp: Record<string, number> = {};
+  for (const w of workers) {
+    const text = await (await fetch(await w.metricsUrl)).text();
+    for (const [, name, labels, value] of text.matchAll(/^(telewan_telegram_budget_\w+_total)\{([^}]*)\} (\S+)$/gm)) {
+      if (name === 'telewan_telegram_budget_statements_total') statements += Number(value);
+      if (name === 'telewan_telegram_budget_slots_given_up_total') {
+        const reason = /reason="(\w+)"/.exec(labels!)?.[1] ?? '?';
+        givenUp[reason] = (givenUp[reason] ?? 0) + Number(value);
+      }
+    }
+  }
+  return { statements, givenUp };
+}
+
 async function seed(prisma: PrismaClient, n: number): Promise<number> {
   const source = await prisma.source.create({ data: { slug: `bench-${n}`, title: 'Bench' } });
   for (let from = 0; from < n; from += 10_000) {
@@ -101,6 +118,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
         BROADCAST_RATE_PER_SECOND: String(s.ceiling),
         BROADCAST_PAID: String(s.paid),
         PAYLOAD_ENCRYPTION_KEYS: BENCH_PAYLOAD_KEYS,
+        WORKER_METRICS_PORT: '0',
       },
       // Telegram's limits: ordinary sends at the scenario's limit, or ~30/s beside paid broadcasts at theirs.
       telegram: { globalRatePerSecond: s.paid ? 30 : s.simulatorLimit, paidBroadcastRatePerSecond: s.simulatorLimit, perChatRatePerSecond: 1 },
@@ -151,6 +169,8 @@ async function runScenario(s: Scenario): Promise<Figures> {
       runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     }
     if (result.sent !== s.subscribers) console.error(`${s.name}: only ${result.sent} of ${s.subscribers} sent`);
+    const budget = await budgetFigures(workers);
+    console.error(`${s.name}: budget statements ${budget.statements} (${(budget.statements / result.sent).toFixed(4)} per message), slots given up ${JSON.stringify(budget.givenUp)}`);
     return {
       name: s.name,
       peakWindow: peakWindow(calls.map((c) => c.at)),

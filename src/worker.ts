@@ -61,6 +61,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     ratePerSecond: config.TELEGRAM_RATE_PER_SECOND,
     broadcastRatePerSecond: config.BROADCAST_RATE_PER_SECOND,
     paidRatePerSecond: config.BROADCAST_PAID ? config.BROADCAST_RATE_PER_SECOND : undefined,
+    metrics,
   });
   const activities = createActivities({
     prisma,

@@ -4,6 +4,7 @@ import { toApplicationFailure } from '../../src/activities/failure.js';
 import { TelegramBudgetBusyError, TelegramRateLimitError } from '../../src/errors.js';
 import { budgetKey, methodBudget, TelegramBudget, type TelegramBudgetOptions } from '../../src/integrations/telegram/budget.js';
 import { TelegramClient } from '../../src/integrations/telegram/client.js';
+import { DatabaseClock } from '../../src/integrations/telegram/database-clock.js';
 import { TelegramSimulator } from '../../src/simulators/telegram.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { retryDelayMs } from '../activities/helpers.js';
@@ -221,5 +222,20 @@ describe('TelegramBudget', () => {
     expect(block.slots.map((s) => s.chatId)).toEqual([free]);
     expect(block.deferred).toEqual([busy]);
     expect(block.deferredUntil - Date.now()).toBeGreaterThan(800);
+  });
+});
+
+describe('DatabaseClock', () => {
+  it('believes the fastest recent round trip, however slow the others', () => {
+    const clock = new DatabaseClock();
+    // The database's clock runs 1,000 ms behind ours. A slow answer (40 ms, all of it
+    // waiting before the query ran) would put the offset 20 ms off; a 2 ms one, 1 ms at most.
+    clock.observe(10_000, 10_040, 9_040);
+    expect(clock.accurate(10_040)).toBe(false);
+    clock.observe(10_100, 10_102, 9_101);
+    expect(clock.accurate(10_102)).toBe(true);
+    expect(clock.local(9_200, 50)).toBe(10_250);
+    clock.observe(10_200, 10_260, 9_250);
+    expect(clock.local(9_200, 50)).toBe(10_250);
   });
 });

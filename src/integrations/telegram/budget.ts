@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TelegramBudgetBusyError } from '../../errors.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { WorkerMetrics } from '../../observability/metrics.js';
+import { DatabaseClock } from './database-clock.js';
 
 /**
  * Who a Bot API call serves, highest first: answers and videos to users, progress
@@ -141,6 +143,7 @@ export interface TelegramBudgetOptions {
   paidRatePerSecond?: number;
   /** Messages per second to one chat (Telegram: about 1). */
   perChatRatePerSecond?: number;
+  metrics?: Pick<WorkerMetrics, 'telegramBudgetStatements' | 'telegramBudgetSlotsGivenUp' | 'telegramBudgetBusy' | 'telegramBudgetWait'>;
 }
 
 /** The budget's row of a bot: its id, the token's public prefix. */
@@ -181,6 +184,8 @@ interface Line {
 
 /** Calls reserved together in one statement at most. */
 const MAX_BATCH = 500;
+/** Reads of the database's clock at most, when it has no recent fast one. */
+const PROBES = 5;
 
 /** A reservation's answer, in this process's time (`Date.now()` scale). */
 interface Reservation {
@@ -192,51 +197,6 @@ interface Reservation {
   chats: number[];
   deferred: number[];
   deferredUntil: number;
-}
-
-/** Samples the database's clock is read from: the fastest round trip of the last {@link CLOCK_WINDOW_MS}. */
-const CLOCK_WINDOW_MS = 30_000;
-/** A round trip this fast bounds the offset well enough: the 2% margin is 20 ms, at any rate. */
-const GOOD_RTT_MS = 4;
-/** Without such a sample, the clock is probed at most this often, up to {@link PROBES} reads each time. */
-const PROBE_EVERY_MS = 1_000;
-const PROBES = 5;
-
-/**
- * Where the database's clock stands against this process's. Slots are times by
- * the database's clock; mapping one with the query's start would put it early by
- * whatever the query waited for (a pool connection, the row's lock, a connect),
- * by its end late by the event loop's delays. As NTP does, each answer bounds the
- * offset by its round trip and the fastest recent one is believed: on loopback
- * that is right to a fraction of a millisecond.
- */
-class DatabaseClock {
-  private samples: Array<{ at: number; rtt: number; offset: number }> = [];
-  private lastProbe = 0;
-
-  /** Records one answer: asked and received by our clock, `dbNow` by the database's. */
-  observe(asked: number, received: number, dbNow: number): void {
-    this.samples = this.samples.filter((s) => received - s.at < CLOCK_WINDOW_MS);
-    this.samples.push({ at: received, rtt: received - asked, offset: (asked + received) / 2 - dbNow });
-  }
-
-  /** Whether a recent answer came back fast enough to be believed. */
-  accurate(now: number): boolean {
-    return this.samples.some((s) => now - s.at < CLOCK_WINDOW_MS && s.rtt <= GOOD_RTT_MS);
-  }
-
-  /** Whether to ask the database for its time first: not {@link accurate}, and not asked lately. */
-  needsProbe(now: number): boolean {
-    if (now - this.lastProbe < PROBE_EVERY_MS || this.accurate(now)) return false;
-    this.lastProbe = now;
-    return true;
-  }
-
-  /** Our time of a moment `msFromNow` after the database's `dbNow`. */
-  local(dbNow: number, msFromNow: number): number {
-    const best = this.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a));
-    return dbNow + msFromNow + best.offset;
-  }
 }
 
 /**
@@ -301,8 +261,10 @@ export class TelegramBudget {
     const { priority } = request;
     const schedule: Schedule = request.paid && this.paidSpacing !== null ? 'paid' : 'bot';
     const deadline = Date.now() + MAX_WAIT_MS[priority];
+    const asked = Date.now();
     const busy = (at: number) => {
       this.stats.busy += 1;
+      this.options.metrics?.telegramBudgetBusy.inc({ priority });
       return new TelegramBudgetBusyError(method, priority, at - Date.now());
     };
     for (;;) {
@@ -317,7 +279,10 @@ export class TelegramBudget {
         const slot = new ReservedSlot(chatId ?? 0, r.slot, schedule);
         const at = this.sendTime(slot);
         if (at > Date.now()) await sleep(at - Date.now());
-        if (this.take(slot, at)) return;
+        if (this.take(slot, at)) {
+          this.options.metrics?.telegramBudgetWait.observe({ priority }, (Date.now() - asked) / 1000);
+          return;
+        }
         if (priority === 'presence') throw busy(Date.now() + this.spacingMs(schedule));
         continue;
       }
@@ -371,6 +336,7 @@ export class TelegramBudget {
     const crowded = slot.broadcast && this.broadcastsInFlight >= this.usualInFlight(slot.schedule) + this.inFlightSlack(slot.schedule);
     if (this.paused || late || crowded) {
       this.stats.slotsGivenUp += 1;
+      this.options.metrics?.telegramBudgetSlotsGivenUp.inc({ reason: this.paused ? 'paused' : late ? 'late' : 'crowded' });
       return false;
     }
     this.lastLocalSend[slot.schedule] = at;
@@ -404,7 +370,7 @@ export class TelegramBudget {
   /** Telegram said `retry_after`: nobody in the fleet sends before it has passed. */
   async pause(seconds: number): Promise<void> {
     this.localPauseUntil = Math.max(this.localPauseUntil, Date.now() + seconds * 1000);
-    this.stats.statements += 1;
+    this.count('pause');
     await this.options.prisma.$executeRaw`
       INSERT INTO telegram_budget (id, paused_until) VALUES (${this.options.key}, clock_timestamp() + make_interval(secs => ${seconds}::float8))
       ON CONFLICT (id) DO UPDATE
@@ -472,10 +438,15 @@ export class TelegramBudget {
   private async probeClock(): Promise<void> {
     for (let i = 0; i < PROBES && !this.clock.accurate(Date.now()); i++) {
       const asked = Date.now();
-      this.stats.statements += 1;
+      this.count('clock');
       const rows = await this.options.prisma.$queryRaw<Array<{ now_ms: number }>>`SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::float8 AS now_ms`;
       this.clock.observe(asked, Date.now(), rows[0]!.now_ms);
     }
+  }
+
+  private count(kind: 'reserve' | 'pause' | 'clock'): void {
+    this.stats.statements += 1;
+    this.options.metrics?.telegramBudgetStatements.inc({ kind });
   }
 
   private spacingMs(schedule: Schedule): number {
@@ -496,7 +467,7 @@ export class TelegramBudget {
     if (this.clock.needsProbe(Date.now())) this.probing ??= this.probeClock().finally(() => (this.probing = undefined));
     if (this.probing) await this.probing;
     const asked = Date.now();
-    this.stats.statements += 1;
+    this.count('reserve');
     const rows = await this.options.prisma.$queryRaw<ReserveRow[]>`
       SELECT * FROM telegram_budget_reserve(${this.options.key}, ${count}::int, ${chats}::bigint[], ${bot}::float8,
         ${this.paidSpacing}::float8, ${broadcast}::float8, ${this.chatSpacing}::float8, ${horizonMs / 1000}::float8)`;
