@@ -101,3 +101,16 @@ describe.each([
     if (!paid) expect(duringBurst.length).toBeLessThan(5);
   });
 });
+
+it('paces progress edits like every other call: a fleet-wide pause holds them', async () => {
+  const chatId = 5_900_000 + nextUser++;
+  const budget = () => new TelegramBudget({ prisma: db.prisma, key: budgetKey(BOT_TOKEN), ratePerSecond: CEILING, broadcastRatePerSecond: 25 });
+  const acts = buildActivities({ telegramApiRoot: telegram.apiRoot, prisma: db.prisma, budget: budget() });
+  const { messageId } = await runActivity(acts.sendMessage, { chatId, text: 'step 1' });
+  // Another worker met a 429 with retry_after 1.
+  await budget().pause(1);
+  const paused = Date.now();
+  await runActivity(acts.updateProgress, { chatId, messageId, text: 'step 2' });
+  expect(telegram.callsTo('editMessageText')[0]!.at - paused).toBeGreaterThanOrEqual(950);
+  expect(telegram.messagesTo(chatId).at(-1)!.text).toBe('step 2');
+});
