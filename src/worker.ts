@@ -63,9 +63,12 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     paidRatePerSecond: config.BROADCAST_PAID ? config.BROADCAST_RATE_PER_SECOND : undefined,
     metrics,
   });
+  const telegram = new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, metrics, budget });
+  // While the workflows bundle; a worker starts whether Telegram answers or not.
+  void telegram.warmUp().catch((err: unknown) => logger.warn({ err }, 'Telegram or the database did not answer at start: the first calls will be slower'));
   const activities = createActivities({
     prisma,
-    telegram: new TelegramClient({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT, metrics, budget }),
+    telegram,
     wavespeed: new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT }),
     metrics,
     temporal: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),

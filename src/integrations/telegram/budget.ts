@@ -367,6 +367,11 @@ export class TelegramBudget {
     return Math.max(1, Math.floor((1000 * (1 - SAFETY)) / 2 / this.spacingMs(schedule)));
   }
 
+  /** Reads the database's clock until it is known well, before any slot depends on it. */
+  async warmUp(): Promise<void> {
+    await this.probeClock();
+  }
+
   /** Telegram said `retry_after`: nobody in the fleet sends before it has passed. */
   async pause(seconds: number): Promise<void> {
     this.localPauseUntil = Math.max(this.localPauseUntil, Date.now() + seconds * 1000);

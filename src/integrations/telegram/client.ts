@@ -103,6 +103,17 @@ export class TelegramClient {
   }
 
   /**
+   * The process's first Bot API call (`getMe`, not paced) and the budget's first
+   * reads of the database's clock, made before any slot is due: a process's first
+   * call pays for loading and connecting, tens of milliseconds that would make the
+   * first send of a burst late enough to bunch with the next. Fails like any call.
+   */
+  async warmUp(): Promise<void> {
+    await this.options.budget?.warmUp();
+    await this.call('getMe', undefined, (api) => api.getMe());
+  }
+
+  /**
    * Downloads a file the bot received. The download URL contains the bot token,
    * so it never leaves this function: not in errors, not in logs.
    */
