@@ -159,6 +159,11 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const limitedAt = calls.filter((c) => c.errorCode === 429).map((c) => c.at);
     if (limitedAt.length) console.error(`${s.name}: 429s at +${limitedAt.map((t) => ((t - accepted[0]!) / 1000).toFixed(2)).join(', ')} s`);
     const span = (accepted.at(-1)! - accepted[0]!) / 1000;
+    // Where the sustained rate goes: stretches with no accepted send longer than a few slots.
+    const gaps = accepted.slice(1).map((t, i) => t - accepted[i]!).filter((g) => g > Math.max(10, 5000 / s.ceiling));
+    const gapSeconds = gaps.reduce((a, g) => a + g, 0) / 1000;
+    if (process.env.BENCH_GAPS) console.error(accepted.slice(1).map((t, i) => [t - accepted[i]!, (accepted[i]! - accepted[0]!) / 1000] as const).filter(([g]) => g > 10).map(([g, at]) => `${g}@${at.toFixed(2)}`).join(' '));
+    console.error(`${s.name}: ${gaps.length} gaps between accepted sends over ${Math.max(10, 5000 / s.ceiling).toFixed(0)} ms, ${gapSeconds.toFixed(2)} s in all, the longest ${Math.max(0, ...gaps)} ms`);
     let events = 0;
     let runs = 0;
     let runId: string | undefined = handle.firstExecutionRunId;

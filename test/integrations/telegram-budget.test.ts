@@ -217,6 +217,17 @@ describe('TelegramBudget', () => {
     expect(answered.ms).toBeLessThan(600);
   });
 
+  it('frees the chat of a slot given up unused, so it need not wait a second for a message that never went', async () => {
+    const { budget } = worker();
+    const chatId = chat();
+    const [slot] = (await budget.reserveBroadcast([chatId], { paid: false })).slots;
+    // Woken 50 ms after its slot: given up.
+    expect(budget.take(slot!, slot!.at - 50)).toBe(false);
+    const again = await budget.reserveBroadcast([chatId], { paid: false });
+    expect(again.deferred).toEqual([]);
+    expect(again.slots.map((s) => s.chatId)).toEqual([chatId]);
+  });
+
   it('defers a chat that just got a message from a broadcast block', async () => {
     const { budget, client } = worker();
     const busy = chat();

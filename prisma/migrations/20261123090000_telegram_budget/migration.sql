@@ -41,6 +41,10 @@ ALTER TABLE "telegram_chat_slots" SET UNLOGGED;
 -- begin more than p_horizon seconds from now. p_chats (distinct, one per slot, or
 -- NULL for calls that put no message in a chat) get a per-chat slot each; a chat
 -- whose own slot is not free yet is left out and reported in `deferred`.
+--
+-- p_release (with p_release_next_us, the next_at each was given, in Unix
+-- microseconds) hands back chats' slots reserved earlier and not used: such a
+-- chat is free again from its lost slot on, unless someone has reserved it since.
 CREATE FUNCTION telegram_budget_reserve(
     p_key TEXT,
     p_count INTEGER,
@@ -49,12 +53,15 @@ CREATE FUNCTION telegram_budget_reserve(
     p_paid_spacing DOUBLE PRECISION,
     p_broadcast_spacing DOUBLE PRECISION,
     p_chat_spacing DOUBLE PRECISION,
-    p_horizon DOUBLE PRECISION
+    p_horizon DOUBLE PRECISION,
+    p_release BIGINT[],
+    p_release_next_us BIGINT[]
 ) RETURNS TABLE (
     reserved INTEGER,
     start_ms DOUBLE PRECISION,
     spacing_ms DOUBLE PRECISION,
     chats BIGINT[],
+    chats_next_us BIGINT[],
     deferred BIGINT[],
     deferred_ms DOUBLE PRECISION,
     paused_ms DOUBLE PRECISION,
@@ -66,6 +73,7 @@ DECLARE
     v_start TIMESTAMPTZ;
     v_spacing DOUBLE PRECISION := COALESCE(p_bot_spacing, p_paid_spacing);
     v_go BIGINT[];
+    v_next_us BIGINT[];
     v_wait BIGINT[];
     v_ready TIMESTAMPTZ;
     v_n INTEGER := p_count;
@@ -77,6 +85,11 @@ BEGIN
         SELECT * INTO b FROM telegram_budget WHERE id = p_key FOR UPDATE;
     END IF;
     v_now := clock_timestamp();
+    IF p_release IS NOT NULL THEN
+        UPDATE telegram_chat_slots s SET next_at = s.next_at - make_interval(secs => p_chat_spacing)
+          FROM unnest(p_release, p_release_next_us) AS r(chat_id, next_us)
+         WHERE s.chat_id = r.chat_id AND (EXTRACT(EPOCH FROM s.next_at) * 1000000)::BIGINT = r.next_us;
+    END IF;
     -- GREATEST ignores NULLs: the schedules this reservation is not on.
     v_start := GREATEST(v_now, b.paused_until,
         CASE WHEN p_bot_spacing IS NOT NULL THEN b.bot_next_at END,
@@ -94,10 +107,15 @@ BEGIN
           LEFT JOIN telegram_chat_slots s ON s.chat_id = c.id;
         v_n := COALESCE(cardinality(v_go), 0);
         IF v_n > 0 THEN
-            INSERT INTO telegram_chat_slots (chat_id, next_at)
-            SELECT g.id, v_start + make_interval(secs => (g.ord - 1) * v_spacing + p_chat_spacing)
-              FROM unnest(v_go) WITH ORDINALITY AS g(id, ord)
-            ON CONFLICT (chat_id) DO UPDATE SET next_at = EXCLUDED.next_at;
+            WITH given AS (
+                INSERT INTO telegram_chat_slots (chat_id, next_at)
+                SELECT g.id, v_start + make_interval(secs => (g.ord - 1) * v_spacing + p_chat_spacing)
+                  FROM unnest(v_go) WITH ORDINALITY AS g(id, ord)
+                ON CONFLICT (chat_id) DO UPDATE SET next_at = EXCLUDED.next_at
+                RETURNING chat_id, next_at
+            )
+            SELECT array_agg((EXTRACT(EPOCH FROM given.next_at) * 1000000)::BIGINT ORDER BY g.ord) INTO v_next_us
+              FROM unnest(v_go) WITH ORDINALITY AS g(id, ord) JOIN given ON given.chat_id = g.id;
         END IF;
     END IF;
 
@@ -127,6 +145,7 @@ BEGIN
         (EXTRACT(EPOCH FROM v_start - v_end) * 1000)::DOUBLE PRECISION,
         v_spacing * 1000,
         COALESCE(v_go, '{}'::BIGINT[]),
+        COALESCE(v_next_us, '{}'::BIGINT[]),
         COALESCE(v_wait, '{}'::BIGINT[]),
         (EXTRACT(EPOCH FROM v_ready - v_end) * 1000)::DOUBLE PRECISION,
         COALESCE(EXTRACT(EPOCH FROM b.paused_until - v_end) * 1000, 0)::DOUBLE PRECISION,

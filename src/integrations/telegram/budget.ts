@@ -94,6 +94,8 @@ export class ReservedSlot {
     readonly schedule: Schedule,
     /** One of a broadcast block's: fast, uniform sends, paced by their answers too. */
     readonly broadcast = false,
+    /** When the slot holds its chat's too: the chat's next free moment it set, in the database's microseconds. */
+    readonly chatNextUs?: bigint,
   ) {}
 }
 
@@ -156,6 +158,7 @@ interface ReserveRow {
   start_ms: number;
   spacing_ms: number;
   chats: bigint[];
+  chats_next_us: bigint[];
   deferred: bigint[];
   deferred_ms: number | null;
   paused_ms: number;
@@ -165,6 +168,7 @@ interface ReserveRow {
 /** One call's part of a reservation: its slot, or why it has none (the schedule's next free one, or its chat's). */
 interface OneSlot {
   slot?: number;
+  chatNextUs?: bigint;
   start: number;
   chatFreeAt?: number;
 }
@@ -195,6 +199,8 @@ interface Reservation {
   start: number;
   spacingMs: number;
   chats: number[];
+  /** What each of `chats` had its next free moment set to, for a release should its slot go unused. */
+  chatsNextUs: bigint[];
   deferred: number[];
   deferredUntil: number;
 }
@@ -226,6 +232,8 @@ export class TelegramBudget {
   private probing: Promise<void> | undefined;
   private readonly lines = new Map<string, Line>();
   private broadcastsInFlight = 0;
+  /** Chats' slots reserved and not used, handed back with the next statement. */
+  private releases: Array<{ chatId: number; nextUs: bigint }> = [];
   private readonly latency = new Latency();
 
   constructor(private readonly options: TelegramBudgetOptions) {
@@ -276,7 +284,7 @@ export class TelegramBudget {
       const horizon = Math.min(HORIZON_MS[priority], Math.max(0, deadline - Date.now()));
       const r = await this.reserveOne(request.perChat && chatId !== undefined ? chatId : null, priority, horizon, schedule);
       if (r.slot !== undefined) {
-        const slot = new ReservedSlot(chatId ?? 0, r.slot, schedule);
+        const slot = new ReservedSlot(chatId ?? 0, r.slot, schedule, false, r.chatNextUs);
         const at = this.sendTime(slot);
         if (at > Date.now()) await sleep(at - Date.now());
         if (this.take(slot, at)) {
@@ -309,7 +317,7 @@ export class TelegramBudget {
   async reserveBroadcast(chatIds: number[], options: { paid: boolean }): Promise<BroadcastBlock> {
     const schedule: Schedule = options.paid && this.paidSpacing !== null ? 'paid' : 'bot';
     const r = await this.reserve(chatIds.length, chatIds, HORIZON_MS.broadcast, true, schedule);
-    const slots = r.chats.map((chatId, i) => new ReservedSlot(chatId, r.start + i * r.spacingMs, schedule, true));
+    const slots = r.chats.map((chatId, i) => new ReservedSlot(chatId, r.start + i * r.spacingMs, schedule, true, r.chatsNextUs[i]));
     const block: BroadcastBlock = { slots, deferred: r.deferred, deferredUntil: r.deferredUntil };
     if (slots.length === 0 && r.deferred.length === 0) block.retryAt = r.start - HORIZON_MS.broadcast;
     return block;
@@ -335,6 +343,8 @@ export class TelegramBudget {
     const late = Date.now() - at > (slot.broadcast ? BROADCAST_MAX_LATENESS_MS : MAX_LATENESS_MS);
     const crowded = slot.broadcast && this.broadcastsInFlight >= this.usualInFlight(slot.schedule) + this.inFlightSlack(slot.schedule);
     if (this.paused || late || crowded) {
+      // Its chat need not wait a second for a message that never went: free again with the next statement.
+      if (slot.chatNextUs !== undefined) this.releases.push({ chatId: slot.chatId, nextUs: slot.chatNextUs });
       this.stats.slotsGivenUp += 1;
       this.options.metrics?.telegramBudgetSlotsGivenUp.inc({ reason: this.paused ? 'paused' : late ? 'late' : 'crowded' });
       return false;
@@ -422,10 +432,10 @@ export class TelegramBudget {
         const horizon = Math.min(...batch.map((w) => w.horizonMs));
         const r = await this.reserve(batch.length, perChat ? [...chats] : null, horizon, priority === 'broadcast', schedule);
         const granted = perChat ? r.chats : batch.slice(0, r.reserved).map(() => null);
-        const slotOf = new Map(granted.map((c, i) => [c, r.start + i * r.spacingMs]));
+        const slotOf = new Map(granted.map((c, i) => [c, { slot: r.start + i * r.spacingMs, chatNextUs: r.chatsNextUs[i] }]));
         batch.forEach((w, i) => {
-          const slot = perChat ? slotOf.get(w.chatId) : i < r.reserved ? r.start + i * r.spacingMs : undefined;
-          if (slot !== undefined) w.resolve({ slot, start: r.start });
+          const given = perChat ? slotOf.get(w.chatId) : i < r.reserved ? { slot: r.start + i * r.spacingMs } : undefined;
+          if (given !== undefined) w.resolve({ ...given, start: r.start });
           else if (perChat && r.deferred.includes(w.chatId!)) w.resolve({ start: r.start, chatFreeAt: r.deferredUntil });
           else w.resolve({ start: r.start });
         });
@@ -471,11 +481,15 @@ export class TelegramBudget {
     // Every reservation waits for a probe under way: mapped with its own slow answer, it would be off.
     if (this.clock.needsProbe(Date.now())) this.probing ??= this.probeClock().finally(() => (this.probing = undefined));
     if (this.probing) await this.probing;
+    const releases = this.releases.splice(0);
+    const released = releases.length > 0 ? releases.map((r) => BigInt(r.chatId)) : null;
+    const releasedNext = releases.length > 0 ? releases.map((r) => r.nextUs) : null;
     const asked = Date.now();
     this.count('reserve');
     const rows = await this.options.prisma.$queryRaw<ReserveRow[]>`
       SELECT * FROM telegram_budget_reserve(${this.options.key}, ${count}::int, ${chats}::bigint[], ${bot}::float8,
-        ${this.paidSpacing}::float8, ${broadcast}::float8, ${this.chatSpacing}::float8, ${horizonMs / 1000}::float8)`;
+        ${this.paidSpacing}::float8, ${broadcast}::float8, ${this.chatSpacing}::float8, ${horizonMs / 1000}::float8,
+        ${released}::bigint[], ${releasedNext}::bigint[])`;
     const row = rows[0]!;
     this.clock.observe(asked, Date.now(), row.now_ms);
     const local = (ms: number) => this.clock.local(row.now_ms, ms);
@@ -485,6 +499,7 @@ export class TelegramBudget {
       start: local(Math.max(0, row.start_ms)),
       spacingMs: row.spacing_ms,
       chats: row.chats.map(Number),
+      chatsNextUs: row.chats_next_us,
       deferred: row.deferred.map(Number),
       deferredUntil: local(row.deferred_ms ?? 0),
     };
