@@ -48,6 +48,59 @@ const FLUSH_SIZE = 100;
 const WRITE_RETRY_MS = 100;
 const WRITE_RETRY_MAX_MS = 5_000;
 
+/**
+ * Batches of one worker that send at once; the others, claimed and ready, wait
+ * their turn in arrival order. Batches then end one after the other, each leaving
+ * the schedule to one already waiting, instead of all ending together and leaving
+ * it empty while new ones start (a tenth of a second at 1,000/s). Two, so that one
+ * reserves its next block while the other sends.
+ */
+const SENDING_BATCHES = 2;
+
+/** A first-come, first-served semaphore of sending turns. */
+class Turns {
+  private free: number;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(count: number) {
+    this.free = count;
+  }
+
+  /**
+   * Waits for a turn, heartbeating every second; resolves to its release (safe to
+   * call twice). Rejects, giving its place up, when the activity is cancelled.
+   */
+  async take(ctx: Context): Promise<() => void> {
+    if (this.free > 0) {
+      this.free -= 1;
+    } else {
+      let wake!: () => void;
+      const turn = new Promise<boolean>((resolve) => (wake = () => resolve(true)));
+      this.queue.push(wake);
+      try {
+        while (!(await Promise.race([turn, ctx.sleep(1000).then(() => false)]))) ctx.heartbeat();
+      } catch (err) {
+        const place = this.queue.indexOf(wake);
+        if (place >= 0) this.queue.splice(place, 1);
+        else this.pass();
+        throw err;
+      }
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pass();
+    };
+  }
+
+  private pass(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+}
+
 interface Recipient {
   chatId: number;
   userId: number;
@@ -80,6 +133,7 @@ async function wait(ctx: Context, ms: number): Promise<void> {
 
 export function createDistributionActivities({ prisma, telegram }: Pick<ActivityDeps, 'prisma' | 'telegram'>) {
   const texts = new Map<number, string>();
+  const turns = new Turns(SENDING_BATCHES);
 
   function budgetOf(): TelegramBudget {
     const { budget } = telegram;
@@ -291,7 +345,9 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
         inFlight.add(p);
       };
 
+      let releaseTurn = () => {};
       try {
+        if (queue.length > 0) releaseTurn = await turns.take(ctx);
         while (queue.length > 0 || inFlight.size > 0) {
           if (broken) throw broken.error;
           if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
@@ -325,6 +381,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
         }
         if (broken) throw broken.error;
       } finally {
+        releaseTurn();
         // Whatever ends the loop, what Telegram accepted gets recorded.
         await Promise.allSettled(inFlight);
         await outcomes.close();
