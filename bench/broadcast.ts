@@ -13,6 +13,7 @@
  * ceiling, 429s, the worker process's peak RSS, history events per 1,000 recipients.
  */
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Api } from 'grammy';
 import { TASK_QUEUES } from '../src/constants.js';
 import { Client, Connection } from '@temporalio/client';
@@ -72,6 +73,23 @@ function peakRssMb(pid: number | undefined): number {
   }
 }
 
+/** The Telegram budget's counters, summed over the workers' `/metrics`. */
+async function budgetFigures(workers: WorkerProcess[]): Promise<{ statements: number; givenUp: Record<string, number> }> {
+  let statements = 0;
+  const givenUp: Record<string, number> = {};
+  for (const w of workers) {
+    const text = await (await fetch(await w.metricsUrl)).text();
+    for (const [, name, labels, value] of text.matchAll(/^(telewan_telegram_budget_\w+_total)\{([^}]*)\} (\S+)$/gm)) {
+      if (name === 'telewan_telegram_budget_statements_total') statements += Number(value);
+      if (name === 'telewan_telegram_budget_slots_given_up_total') {
+        const reason = /reason="(\w+)"/.exec(labels!)?.[1] ?? '?';
+        givenUp[reason] = (givenUp[reason] ?? 0) + Number(value);
+      }
+    }
+  }
+  return { statements, givenUp };
+}
+
 async function seed(prisma: PrismaClient, n: number): Promise<number> {
   const source = await prisma.source.create({ data: { slug: `bench-${n}`, title: 'Bench' } });
   for (let from = 0; from < n; from += 10_000) {
@@ -100,8 +118,10 @@ async function runScenario(s: Scenario): Promise<Figures> {
         BROADCAST_RATE_PER_SECOND: String(s.ceiling),
         BROADCAST_PAID: String(s.paid),
         PAYLOAD_ENCRYPTION_KEYS: BENCH_PAYLOAD_KEYS,
+        WORKER_METRICS_PORT: '0',
       },
-      telegram: { globalRatePerSecond: s.simulatorLimit, paidBroadcastRatePerSecond: s.simulatorLimit, perChatRatePerSecond: 1 },
+      // Telegram's limits: ordinary sends at the scenario's limit, or ~30/s beside paid broadcasts at theirs.
+      telegram: { globalRatePerSecond: s.paid ? 30 : s.simulatorLimit, paidBroadcastRatePerSecond: s.simulatorLimit, perChatRatePerSecond: 1 },
     });
     cleanup.add('stack', () => stack.stop());
     const prisma = createPrisma(databaseUrl);
@@ -118,6 +138,9 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const client = new Client({ connection, dataConverter: benchDataConverter() });
     const cpu = new CpuMeter({ worker: workers[0]?.child.pid, 'simulators+gateway': process.pid, temporal: temporal.process.pid });
     cpu.start();
+    // The simulator must not be the bottleneck it measures: its stalls bunch the sends it counts.
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
     const started = Date.now();
     const handle = await client.workflow.start('distributeSummary', {
       taskQueue: TASK_QUEUES.broadcast,
@@ -126,13 +149,21 @@ async function runScenario(s: Scenario): Promise<Figures> {
     });
     const result = (await handle.result()) as DistributionCounts;
     const seconds = (Date.now() - started) / 1000;
+    loop.disable();
     console.error(`${s.name}: CPU ${formatCpu(cpu.stop())} (100% = one core)`);
+    const ms = (ns: number) => (ns / 1e6).toFixed(0);
+    console.error(`${s.name}: simulator event-loop delay p99 ${ms(loop.percentile(99))} ms, max ${ms(loop.max)} ms`);
 
     const calls = stack.telegram!.callsTo('sendMessage');
     const accepted = calls.filter((c) => c.ok).map((c) => c.at).sort((a, b) => a - b);
     const limitedAt = calls.filter((c) => c.errorCode === 429).map((c) => c.at);
     if (limitedAt.length) console.error(`${s.name}: 429s at +${limitedAt.map((t) => ((t - accepted[0]!) / 1000).toFixed(2)).join(', ')} s`);
     const span = (accepted.at(-1)! - accepted[0]!) / 1000;
+    // Where the sustained rate goes: stretches with no accepted send longer than a few slots.
+    const gaps = accepted.slice(1).map((t, i) => t - accepted[i]!).filter((g) => g > Math.max(10, 5000 / s.ceiling));
+    const gapSeconds = gaps.reduce((a, g) => a + g, 0) / 1000;
+    if (process.env.BENCH_GAPS) console.error(accepted.slice(1).map((t, i) => [t - accepted[i]!, (accepted[i]! - accepted[0]!) / 1000] as const).filter(([g]) => g > 10).map(([g, at]) => `${g}@${at.toFixed(2)}`).join(' '));
+    console.error(`${s.name}: ${gaps.length} gaps between accepted sends over ${Math.max(10, 5000 / s.ceiling).toFixed(0)} ms, ${gapSeconds.toFixed(2)} s in all, the longest ${Math.max(0, ...gaps)} ms`);
     let events = 0;
     let runs = 0;
     let runId: string | undefined = handle.firstExecutionRunId;
@@ -143,6 +174,8 @@ async function runScenario(s: Scenario): Promise<Figures> {
       runId = history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
     }
     if (result.sent !== s.subscribers) console.error(`${s.name}: only ${result.sent} of ${s.subscribers} sent`);
+    const budget = await budgetFigures(workers);
+    console.error(`${s.name}: budget statements ${budget.statements} (${(budget.statements / result.sent).toFixed(4)} per message), slots given up ${JSON.stringify(budget.givenUp)}`);
     return {
       name: s.name,
       peakWindow: peakWindow(calls.map((c) => c.at)),

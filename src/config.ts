@@ -77,7 +77,15 @@ export const configSchema = z.object({
   /** Bearer token for the operators' API (`/api/*`). Unset: the API answers 503. */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 
-  /** Fleet-wide ceiling on Telegram sends for summary distribution, messages per second. */
+  /**
+   * Fleet-wide ceiling on the bot's ordinary Bot API calls per second: answers, videos,
+   * progress edits, chat actions and free broadcasts together, every worker together.
+   */
+  TELEGRAM_RATE_PER_SECOND: z.coerce.number().positive().max(1000).default(30),
+  /**
+   * Fleet-wide ceiling on summary messages per second: within TELEGRAM_RATE_PER_SECOND,
+   * or with BROADCAST_PAID the paid-broadcast rate that all sends together stay under.
+   */
   BROADCAST_RATE_PER_SECOND: z.coerce.number().positive().max(1000).default(25),
   /** Use Telegram's paid broadcasts (`allow_paid_broadcast`, 0.1 Stars a message, up to ~1,000/s). */
   BROADCAST_PAID: z

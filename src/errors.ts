@@ -22,9 +22,25 @@ export abstract class TelewanError extends Error {
 export class TelegramRateLimitError extends TelewanError {
   readonly retryable = true;
   override readonly retryAfterMs: number;
-  constructor(readonly retryAfterSeconds: number) {
-    super(`Telegram rate limit: retry after ${retryAfterSeconds}s`);
+  constructor(readonly retryAfterSeconds: number, options?: { cause?: unknown }) {
+    super(`Telegram rate limit: retry after ${retryAfterSeconds}s`, options);
     this.retryAfterMs = retryAfterSeconds * 1000;
+  }
+}
+
+/**
+ * The bot's fleet-wide Telegram budget (`src/integrations/telegram/budget.ts`)
+ * has no slot for this call soon enough, so nothing was sent to Telegram. Thrown
+ * at once for best-effort calls (`presence`: a chat action skips its beat), and
+ * for the others when their slot would be further ahead than they may wait
+ * while holding an activity slot. Retryable after `retryAfterMs`.
+ */
+export class TelegramBudgetBusyError extends TelewanError {
+  readonly retryable = true;
+  override readonly retryAfterMs: number;
+  constructor(readonly method: string, readonly priority: string, retryAfterMs: number) {
+    super(`Telegram budget busy: no ${priority} slot for ${method} within its wait, next in ${Math.round(retryAfterMs)} ms`);
+    this.retryAfterMs = Math.max(1, Math.ceil(retryAfterMs));
   }
 }
 
@@ -168,6 +184,7 @@ export class VideoUnavailableError extends TelewanError {
 /** Names of the error classes, as they appear in `ApplicationFailure.type`. */
 export const ErrorType = {
   TelegramRateLimit: 'TelegramRateLimitError',
+  TelegramBudgetBusy: 'TelegramBudgetBusyError',
   BotBlocked: 'BotBlockedError',
   ChatNotFound: 'ChatNotFoundError',
   TelegramRequest: 'TelegramRequestError',

@@ -4,6 +4,7 @@ import { createActivities } from './activities/index.js';
 import { describeBootError, parseConfig, type Config } from './config.js';
 import { TASK_QUEUES, WAVESPEED_LINE_DEFAULTS } from './constants.js';
 import { createPrisma } from './db/client.js';
+import { budgetKey, TelegramBudget } from './integrations/telegram/budget.js';
 import { TelegramClient } from './integrations/telegram/client.js';
 import { WavespeedClient } from './integrations/wavespeed/client.js';
 import { createLogger, secretsOf, type Logger } from './observability/logger.js';
@@ -53,20 +54,32 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   // Lazy: connects on the first admission call, and a failed start has nothing to close but this.
   const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS);
+  // Every Bot API call of every worker takes its slot from this one budget, in the database.
+  const budget = new TelegramBudget({
+    prisma,
+    key: budgetKey(config.TELEGRAM_BOT_TOKEN),
+    ratePerSecond: config.TELEGRAM_RATE_PER_SECOND,
+    broadcastRatePerSecond: config.BROADCAST_RATE_PER_SECOND,
+    paidRatePerSecond: config.BROADCAST_PAID ? config.BROADCAST_RATE_PER_SECOND : undefined,
+    metrics,
+  });
+  const telegram = new TelegramClient({
+    token: config.TELEGRAM_BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    mediaTimeoutSeconds: config.TELEGRAM_MEDIA_TIMEOUT_SECONDS,
+    metrics,
+    budget,
+  });
+  // While the workflows bundle; a worker starts whether Telegram answers or not.
+  void telegram.warmUp().catch((err: unknown) => logger.warn({ err }, 'Telegram or the database did not answer at start: the first calls will be slower'));
   const activities = createActivities({
     prisma,
-    telegram: new TelegramClient({
-      token: config.TELEGRAM_BOT_TOKEN,
-      apiRoot: config.TELEGRAM_API_ROOT,
-      mediaTimeoutSeconds: config.TELEGRAM_MEDIA_TIMEOUT_SECONDS,
-      metrics,
-    }),
+    telegram,
     wavespeed: new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT }),
     metrics,
     temporal: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
     config: {
       publicUrl: config.PUBLIC_URL,
-      broadcast: { ratePerSecond: config.BROADCAST_RATE_PER_SECOND, paid: config.BROADCAST_PAID },
       limits: {
         maxActive: config.USER_MAX_ACTIVE_GENERATIONS,
         excessPolicy: config.USER_EXCESS_POLICY,
@@ -134,6 +147,13 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
 async function main(): Promise<void> {
   const config = parseConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config), base: { service: 'worker' } });
+  // Nothing in the worker leaves a rejection unhandled on purpose: one is a bug, and the
+  // process stops as Node's default would, but through the logger, which scrubs secrets
+  // (Node would print the error as it is, a Bot API URL with the token included).
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'Unhandled promise rejection: the worker stops');
+    process.exit(1);
+  });
   try {
     const running = await startWorker(config, {}, { logger });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -7,8 +7,8 @@ import {
   TelegramRateLimitError,
   TelewanError,
 } from '../errors.js';
+import type { ReservedSlot, TelegramBudget } from '../integrations/telegram/budget.js';
 import type { ActivityDeps } from './deps.js';
-import { SendLimiter } from './send-limiter.js';
 
 /** What a distribution needs to know before it starts. */
 export interface DistributionPlan {
@@ -40,16 +40,66 @@ const MAX_CLAIMS = 5;
 const MAX_TRANSIENT_RETRIES = 3;
 /** 429s one message may meet before it is given up for this run. */
 const MAX_RATE_LIMITED = 20;
-/**
- * How late a send may leave after its slot. Late sends bunch up with punctual
- * ones; this bound, with the limiter's 2% margin, keeps any one-second window
- * under the ceiling.
- */
-const MAX_LATENESS_MS = 15;
 /** Outcomes are written at least this often… */
 const FLUSH_MS = 10;
 /** …or as soon as this many wait. */
 const FLUSH_SIZE = 100;
+/** First pause after a failed outcome write, doubling up to {@link WRITE_RETRY_MAX_MS}. */
+const WRITE_RETRY_MS = 100;
+const WRITE_RETRY_MAX_MS = 5_000;
+
+/**
+ * Batches of one worker that send at once; the others, claimed and ready, wait
+ * their turn in arrival order. Batches then end one after the other, each leaving
+ * the schedule to one already waiting, instead of all ending together and leaving
+ * it empty while new ones start (a tenth of a second at 1,000/s). Two, so that one
+ * reserves its next block while the other sends.
+ */
+const SENDING_BATCHES = 2;
+
+/** A first-come, first-served semaphore of sending turns. */
+class Turns {
+  private free: number;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(count: number) {
+    this.free = count;
+  }
+
+  /**
+   * Waits for a turn, heartbeating every second; resolves to its release (safe to
+   * call twice). Rejects, giving its place up, when the activity is cancelled.
+   */
+  async take(ctx: Context): Promise<() => void> {
+    if (this.free > 0) {
+      this.free -= 1;
+    } else {
+      let wake!: () => void;
+      const turn = new Promise<boolean>((resolve) => (wake = () => resolve(true)));
+      this.queue.push(wake);
+      try {
+        while (!(await Promise.race([turn, ctx.sleep(1000).then(() => false)]))) ctx.heartbeat();
+      } catch (err) {
+        const place = this.queue.indexOf(wake);
+        if (place >= 0) this.queue.splice(place, 1);
+        else this.pass();
+        throw err;
+      }
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pass();
+    };
+  }
+
+  private pass(): void {
+    const next = this.queue.shift();
+    if (next) next();
+    else this.free += 1;
+  }
+}
 
 interface Recipient {
   chatId: number;
@@ -81,11 +131,15 @@ async function wait(ctx: Context, ms: number): Promise<void> {
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
 }
 
-export function createDistributionActivities({ prisma, telegram, config }: Pick<ActivityDeps, 'prisma' | 'telegram' | 'config'>) {
-  const rate = config.broadcast?.ratePerSecond ?? 25;
-  const paid = config.broadcast?.paid ?? false;
-  const limiter = new SendLimiter(prisma, paid ? 'telegram-paid' : 'telegram', rate);
+export function createDistributionActivities({ prisma, telegram }: Pick<ActivityDeps, 'prisma' | 'telegram'>) {
   const texts = new Map<number, string>();
+  const turns = new Turns(SENDING_BATCHES);
+
+  function budgetOf(): TelegramBudget {
+    const { budget } = telegram;
+    if (!budget) throw new Error('summary distribution needs the fleet-wide Telegram budget (TelegramClientOptions.budget)');
+    return budget;
+  }
 
   async function textOf(summaryId: number): Promise<string> {
     let text = texts.get(summaryId);
@@ -102,6 +156,8 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
     status: 'sent' | 'blocked' | 'not_found' | 'failed';
     telegramMessageId?: number;
     error?: string;
+    /** A 403: the user to mark blocked, and why. */
+    blocked?: { userId: number; reason: string };
   }
 
   /**
@@ -109,19 +165,40 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
    * one per message (at 1,000 messages a second, per-row updates alone would
    * take a core). A message Telegram accepted stays unrecorded for at most
    * {@link FLUSH_MS} plus one statement: the only window in which a crash can
-   * lead to a second send.
+   * lead to a second send. A failed write (a connection reset, a failover, an
+   * outage) is retried, heartbeating, until it succeeds or the activity is
+   * cancelled: it never rejects on its own, so nothing is left unhandled, and
+   * {@link close} reports outcomes that could not be written.
    */
-  function recorder(summaryId: number) {
+  function recorder(summaryId: number, ctx: Context) {
     let pending: Outcome[] = [];
     let timer: NodeJS.Timeout | undefined;
     let writing: Promise<void> = Promise.resolve();
+    let lost: unknown;
+    const write = async (batch: Outcome[]): Promise<void> => {
+      for (let pause = WRITE_RETRY_MS; ; pause = Math.min(2 * pause, WRITE_RETRY_MAX_MS)) {
+        try {
+          await writeOutcomes(summaryId, batch);
+          return;
+        } catch (err) {
+          if (ctx.cancellationSignal.aborted) throw err;
+          ctx.heartbeat();
+          // Rejects when the activity is cancelled: the outcomes are then lost.
+          await ctx.sleep(pause).catch(() => {
+            throw err;
+          });
+        }
+      }
+    };
     const flush = (): Promise<void> => {
       clearTimeout(timer);
       timer = undefined;
       const batch = pending;
       pending = [];
       if (batch.length === 0) return writing;
-      writing = writing.then(() => writeOutcomes(summaryId, batch));
+      writing = writing.then(() => write(batch)).catch((err: unknown) => {
+        lost ??= err;
+      });
       return writing;
     };
     return {
@@ -130,10 +207,15 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
         if (pending.length >= FLUSH_SIZE) void flush();
         else timer ??= setTimeout(() => void flush(), FLUSH_MS);
       },
-      flush,
+      /** Writes what waits; rejects with the last write's error if some outcomes could not be written. */
+      async close(): Promise<void> {
+        await flush();
+        if (lost !== undefined) throw lost;
+      },
     };
   }
 
+  /** One group of outcomes: the rows, then the users who blocked the bot. Safe to repeat. */
   async function writeOutcomes(summaryId: number, outcomes: Outcome[]): Promise<void> {
     await prisma.$executeRaw`
       UPDATE deliveries AS d
@@ -149,11 +231,15 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
         ${outcomes.map((o) => o.error ?? null)}::text[]
       ) AS v(chat_id, status, message_id, error)
       WHERE d.summary_id = ${summaryId} AND d.chat_id = v.chat_id`;
+    for (const { blocked } of outcomes) {
+      if (blocked) await markUserBlocked(prisma, blocked.userId, `telegram-403-${blocked.reason}`);
+    }
   }
 
   return {
     /** Counts the reachable subscribers and sizes the batches. */
     async prepareDistribution(input: { summaryId: number }): Promise<DistributionPlan> {
+      const rate = budgetOf().broadcastRatePerSecond;
       const summary = await prisma.summary.findUniqueOrThrow({ where: { id: input.summaryId }, include: { source: true } });
       const total = await prisma.subscription.count({ where: { sourceId: summary.sourceId, user: { blocked: false } } });
       return { sourceId: summary.sourceId, sourceSlug: summary.source.slug, total, batchSize: Math.max(1, Math.min(500, Math.ceil(rate))) };
@@ -184,12 +270,19 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
      * Sends the summary to the subscribers in a range, each at most once: a
      * delivery row is claimed before the send and completed right after, so a
      * retried batch, a re-run workflow or a restarted worker skips whoever was
-     * already served. Paces every send through the fleet-wide {@link SendLimiter};
-     * a 429 pauses the whole fleet for `retry_after`. Blocked users are marked and
-     * skipped; a chat that keeps failing ends as failed without stopping the rest.
+     * already served. Every send takes a broadcast slot of the fleet-wide
+     * Telegram budget (a quarter second of them per statement, after whatever
+     * users' answers and videos hold); a 429 pauses the whole fleet for
+     * `retry_after`. Blocked users are marked and skipped; a chat that keeps
+     * failing ends as failed without stopping the rest. A failing database fails
+     * the activity (Temporal retries it) once every outcome Telegram accepted is
+     * written, waiting out the outage.
      */
     async deliverSummaryBatch(input: { summaryId: number; sourceId: number } & RecipientRange): Promise<BatchCounts> {
       const ctx = Context.current();
+      const budget = budgetOf();
+      const paid = budget.paidBroadcasts;
+      const blockSize = Math.max(1, Math.ceil(budget.broadcastRatePerSecond / 4));
       const text = await textOf(input.summaryId);
       const subscribers = await prisma.subscription.findMany({
         where: { sourceId: input.sourceId, userId: { gt: BigInt(input.afterUserId), lte: BigInt(input.upToUserId) }, user: { blocked: false } },
@@ -206,7 +299,7 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
         WHERE deliveries.status = 'sending'
         RETURNING chat_id, attempts`;
 
-      const outcomes = recorder(input.summaryId);
+      const outcomes = recorder(input.summaryId, ctx);
       const queue: Recipient[] = [];
       for (const row of claimed) {
         const chatId = Number(row.chat_id);
@@ -215,20 +308,24 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
       }
 
       const inFlight = new Set<Promise<void>>();
-      const sendOne = async (r: Recipient): Promise<void> => {
+      /** What broke a send's own bookkeeping: it ends the batch. */
+      let broken: { error: unknown } | undefined;
+      const sendOne = async (r: Recipient, slot: ReservedSlot): Promise<void> => {
         try {
-          const msg = await telegram.call('sendMessage', r.chatId, (api) =>
-            api.sendMessage(r.chatId, text, paid ? { allow_paid_broadcast: true } : {}),
+          const msg = await telegram.call(
+            'sendMessage',
+            r.chatId,
+            (api) => api.sendMessage(r.chatId, text, paid ? { allow_paid_broadcast: true } : {}),
+            { priority: 'broadcast', paid, slot },
           );
           outcomes.add({ chatId: r.chatId, status: 'sent', telegramMessageId: msg.message_id });
         } catch (err) {
+          // The client has paused the fleet for a 429 already.
           if (err instanceof TelegramRateLimitError) {
-            await limiter.pause(err.retryAfterSeconds);
             if (++r.limited > MAX_RATE_LIMITED) outcomes.add({ chatId: r.chatId, status: 'failed', error: 'rate limited' });
             else queue.push(r);
           } else if (err instanceof BotBlockedError) {
-            outcomes.add({ chatId: r.chatId, status: 'blocked', error: err.reason });
-            await markUserBlocked(prisma, r.userId, `telegram-403-${err.reason}`);
+            outcomes.add({ chatId: r.chatId, status: 'blocked', error: err.reason, blocked: { userId: r.userId, reason: err.reason } });
           } else if (err instanceof ChatNotFoundError) {
             outcomes.add({ chatId: r.chatId, status: 'not_found' });
           } else if (err instanceof TelewanError && err.retryable && ++r.transient <= MAX_TRANSIENT_RETRIES) {
@@ -239,9 +336,20 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
           }
         }
       };
+      const launch = (r: Recipient, slot: ReservedSlot): void => {
+        const p: Promise<void> = sendOne(r, slot)
+          .catch((error: unknown) => {
+            broken ??= { error };
+          })
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      };
 
+      let releaseTurn = () => {};
       try {
+        if (queue.length > 0) releaseTurn = await turns.take(ctx);
         while (queue.length > 0 || inFlight.size > 0) {
+          if (broken) throw broken.error;
           if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
           const now = Date.now();
           const ready = queue.filter((r) => r.notBefore <= now);
@@ -251,30 +359,32 @@ export function createDistributionActivities({ prisma, telegram, config }: Pick<
             await Promise.race([...inFlight, wait(ctx, Number.isFinite(nextAt) ? nextAt - now : 50)]);
             continue;
           }
-          // About a quarter second of slots at a time, so a fleet-wide pause leaks little.
-          const block = ready.slice(0, Math.max(1, Math.ceil(rate / 4)));
-          for (const r of block) queue.splice(queue.indexOf(r), 1);
-          const start = await limiter.reserve(block.length);
-          for (const [i, r] of block.entries()) {
-            const slot = start + i * limiter.intervalMs;
-            const at = limiter.sendTime(slot);
+          const block = new Map(ready.slice(0, blockSize).map((r) => [r.chatId, r]));
+          const reserved = await budget.reserveBroadcast([...block.keys()], { paid });
+          if (reserved.retryAt !== undefined) {
+            // Users' answers and videos hold the schedule: come back when they have gone.
+            await wait(ctx, reserved.retryAt - Date.now());
+            continue;
+          }
+          for (const chatId of reserved.deferred) block.get(chatId)!.notBefore = reserved.deferredUntil;
+          for (const slot of reserved.slots) {
+            const at = budget.sendTime(slot);
             await wait(ctx, at - Date.now());
-            // Telegram asked us to wait (these slots predate the pause), or this process fell
-            // behind its slots: catching up would burst past the ceiling, so reserve anew.
-            if (limiter.paused || Date.now() - slot > MAX_LATENESS_MS) {
-              queue.push(...block.slice(i));
-              break;
-            }
-            limiter.sending(at);
-            const p: Promise<void> = sendOne(r).finally(() => inFlight.delete(p));
-            inFlight.add(p);
+            // Telegram asked us to wait (this slot predates the pause), or this process fell behind
+            // the slot: the recipient stays queued for a later one.
+            if (!budget.take(slot, at)) continue;
+            const r = block.get(slot.chatId)!;
+            queue.splice(queue.indexOf(r), 1);
+            launch(r, slot);
           }
           ctx.heartbeat({ queued: queue.length });
         }
+        if (broken) throw broken.error;
       } finally {
+        releaseTurn();
         // Whatever ends the loop, what Telegram accepted gets recorded.
         await Promise.allSettled(inFlight);
-        await outcomes.flush();
+        await outcomes.close();
       }
 
       const statuses = await prisma.delivery.groupBy({

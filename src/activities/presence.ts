@@ -1,4 +1,4 @@
-import { TelegramRateLimitError } from '../errors.js';
+import { TelegramBudgetBusyError, TelegramRateLimitError } from '../errors.js';
 import type { ActivityDeps } from './deps.js';
 
 /** Chat actions sent at once within one beat. */
@@ -35,7 +35,8 @@ export function createPresenceActivities({ telegram }: Pick<ActivityDeps, 'teleg
             beat.shown += 1;
           } catch (err) {
             beat.skipped += 1;
-            if (err instanceof TelegramRateLimitError) pressed = true;
+            // No free slot in the bot's budget right now (chat actions go last), or Telegram said slow down.
+            if (err instanceof TelegramBudgetBusyError || err instanceof TelegramRateLimitError) pressed = true;
           }
         }
       };

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { InputFile } from 'grammy';
 import { TELEGRAM_LIMITS } from '../constants.js';
 import { TelegramRequestError, VideoUnavailableError } from '../errors.js';
-import { classifyTelegramError, isMessageNotModified } from '../integrations/telegram/errors.js';
+import { isMessageNotModified } from '../integrations/telegram/errors.js';
 import { findRecordedDelivery, recordDelivery } from '../db/generations.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -144,10 +144,10 @@ export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps
     /** Replaces the text of the progress message. An identical edit counts as done. */
     async updateProgress(input: { chatId: number; messageId: number; text: string }): Promise<void> {
       try {
-        await telegram.api.editMessageText(input.chatId, input.messageId, input.text);
+        await telegram.call('editMessageText', input.chatId, (api) => api.editMessageText(input.chatId, input.messageId, input.text));
       } catch (err) {
         if (isMessageNotModified(err)) return;
-        throw classifyTelegramError(err, 'editMessageText', input.chatId);
+        throw err;
       }
     },
 

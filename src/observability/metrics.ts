@@ -82,6 +82,35 @@ export function createWorkerMetrics(options: MetricsOptions = {}) {
       labelNames: ['method'] as const,
       registers,
     }),
+    /** `kind` reserve (one per reservation, however many slots), pause, clock (a read of the database's clock). */
+    telegramBudgetStatements: new Counter({
+      name: 'telewan_telegram_budget_statements_total',
+      help: "Database statements of the fleet-wide Telegram budget",
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    /** `reason` late (woken too late), paused (a 429 came since), crowded (too many broadcast sends unanswered). */
+    telegramBudgetSlotsGivenUp: new Counter({
+      name: 'telewan_telegram_budget_slots_given_up_total',
+      help: 'Reserved Telegram slots not used, their calls reserving anew',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    /** Calls refused `TelegramBudgetBusyError` without reaching Telegram, by priority. */
+    telegramBudgetBusy: new Counter({
+      name: 'telewan_telegram_budget_busy_total',
+      help: 'Bot API calls refused for want of a slot soon enough',
+      labelNames: ['priority'] as const,
+      registers,
+    }),
+    /** From asking for a slot to making the call, by priority (broadcast blocks not included). */
+    telegramBudgetWait: new Histogram({
+      name: 'telewan_telegram_budget_wait_seconds',
+      help: 'Time a Bot API call waited for its slot of the fleet-wide budget',
+      labelNames: ['priority'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
     resultCacheLookups: new Counter({
       name: 'telewan_result_cache_lookups_total',
       help: 'Lookups of a cached generation result',

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { TelegramSimulator } from '../../src/simulators/telegram.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { budgetKey } from '../../src/integrations/telegram/budget.js';
 import { BOT_TOKEN, buildActivities, runActivity } from './helpers.js';
 
 let db: TestDatabase;
@@ -24,7 +25,8 @@ afterAll(async () => {
 beforeEach(async () => {
   telegram.reset();
   // A fresh schedule for every test: nothing carried over from the last one's pace.
-  await db.prisma.sendLimiter.deleteMany();
+  await db.prisma.telegramBudget.deleteMany();
+  await db.prisma.telegramChatSlot.deleteMany();
 });
 
 /** A source with `n` subscribers and a summary of it. */
@@ -118,8 +120,8 @@ describe('deliverSummaryBatch', () => {
     const counts = await runActivity(activities().deliverSummaryBatch, range);
     expect(counts.sent).toBe(5);
     for (const id of userIds) expect(sentTo(id)).toBe(1);
-    const limiter = await db.prisma.sendLimiter.findUniqueOrThrow({ where: { id: 'telegram' } });
-    expect(limiter.pausedUntil!.getTime()).toBeGreaterThan(started + 1_900);
+    const budget = await db.prisma.telegramBudget.findUniqueOrThrow({ where: { id: budgetKey(BOT_TOKEN) } });
+    expect(budget.pausedUntil!.getTime()).toBeGreaterThan(started + 1_900);
     // Apart from sends already on the wire when the 429 came back, nothing went out before retry_after.
     const sends = telegram.callsTo('sendMessage');
     const limitedAt = sends.find((c) => c.errorCode === 429)!.at;
@@ -146,9 +148,14 @@ describe('deliverSummaryBatch', () => {
 
   it('asks for paid broadcasts in paid mode', async () => {
     const { range } = await seed(2);
+    const started = Date.now();
     await runActivity(activities(500, true).deliverSummaryBatch, range);
     expect(telegram.callsTo('sendMessage').every((c) => c.params.allow_paid_broadcast === true)).toBe(true);
-    expect(await db.prisma.sendLimiter.findUnique({ where: { id: 'telegram-paid' } })).not.toBeNull();
+    // On the paid schedule, not the ordinary one.
+    const budget = await db.prisma.telegramBudget.findUniqueOrThrow({ where: { id: budgetKey(BOT_TOKEN) } });
+    expect(budget.paidNextAt.getTime()).toBeGreaterThan(started);
+    // The ordinary schedule is still where the row's creation put it, like pruned_at.
+    expect(budget.botNextAt).toEqual(budget.prunedAt);
   });
 
   it('marks the summary sent and records summary.distributed once', async () => {

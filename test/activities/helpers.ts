@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import type { UserLimits } from '../../src/activities/deps.js';
 import { createActivities, type Activities } from '../../src/activities/index.js';
 import type { PrismaClient } from '../../src/db/client.js';
+import { budgetKey, TelegramBudget } from '../../src/integrations/telegram/budget.js';
 import { TelegramClient } from '../../src/integrations/telegram/client.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
 import type { PriceTable } from '../../src/pricing.js';
@@ -48,20 +49,40 @@ export interface ActivityWiring {
   wavespeedKey?: string;
   prisma?: PrismaClient;
   temporal?: Client;
-  broadcast?: { ratePerSecond: number; paid: boolean };
+  /**
+   * Paces the Telegram client with a fleet-wide budget in `prisma` (its own instance:
+   * a second `buildActivities` is a second worker): summary broadcasts at
+   * `ratePerSecond` (the paid rate when `paid`), within `botRatePerSecond`
+   * (default: the broadcast's rate, or 1,000 when paid). Without it, calls are not paced.
+   */
+  broadcast?: { ratePerSecond: number; paid: boolean; botRatePerSecond?: number };
+  /** A budget of the test's own (to read its stats), instead of the one `broadcast` describes. */
+  budget?: TelegramBudget;
   limits?: UserLimits;
   prices?: PriceTable;
 }
 
 /** Activities wired the way `src/worker.ts` wires them, against the given peers. */
 export function buildActivities(wiring: ActivityWiring = {}): Activities {
+  const prisma = wiring.prisma ?? noDatabase;
+  const { broadcast } = wiring;
+  const budget = wiring.budget ?? (broadcast
+    ? new TelegramBudget({
+        prisma,
+        key: budgetKey(BOT_TOKEN),
+        ratePerSecond: broadcast.botRatePerSecond ?? (broadcast.paid ? 1000 : broadcast.ratePerSecond),
+        broadcastRatePerSecond: broadcast.ratePerSecond,
+        paidRatePerSecond: broadcast.paid ? broadcast.ratePerSecond : undefined,
+      })
+    : undefined);
   return createActivities({
-    prisma: wiring.prisma ?? noDatabase,
+    prisma,
     telegram: new TelegramClient({
       token: BOT_TOKEN,
       apiRoot: wiring.telegramApiRoot ?? UNUSED_ROOT,
       timeoutSeconds: wiring.telegramTimeoutSeconds ?? 10,
       ...(wiring.telegramMediaTimeoutSeconds === undefined ? {} : { mediaTimeoutSeconds: wiring.telegramMediaTimeoutSeconds }),
+      budget,
     }),
     wavespeed: new WavespeedClient({ apiKey: wiring.wavespeedKey ?? WAVESPEED_KEY, apiRoot: wiring.wavespeedApiRoot ?? UNUSED_ROOT, timeoutMs: 10_000 }),
     temporal: wiring.temporal ?? noTemporal,

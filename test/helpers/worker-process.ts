@@ -8,6 +8,8 @@ export interface WorkerProcess {
   child: ChildProcess;
   /** Resolves once the worker polls its task queue. */
   ready: Promise<void>;
+  /** Where it serves `GET /metrics`, once it has logged it (give `WORKER_METRICS_PORT: '0'` to run several). */
+  metricsUrl: Promise<string>;
   exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -35,10 +37,18 @@ export function spawnWorker(stackEnv: Readonly<Record<string, string | undefined
     child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${output.slice(-2000)}`)));
   });
   ready.catch(() => undefined);
+  // Registered after `ready`'s listener, which collects the output.
+  const metricsUrl = new Promise<string>((resolve) => {
+    child.stdout!.on('data', () => {
+      const url = /"metricsUrl":"([^"]+)"/.exec(output)?.[1];
+      if (url) resolve(url);
+    });
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     ready,
+    metricsUrl,
     exited,
     async kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (child.exitCode !== null || child.signalCode !== null) return;

@@ -1,6 +1,7 @@
 import { Api, GrammyError, HttpError } from 'grammy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TelegramSimulator, type TelegramSimulatorOptions } from '../../src/simulators/telegram.js';
+import { SendRateLimiter } from '../../src/simulators/telegram/rate-limits.js';
 
 const TOKEN = '424242:limits';
 const running: TelegramSimulator[] = [];
@@ -56,14 +57,16 @@ describe('flood control', () => {
     await Promise.all(Array.from({ length: 5 }, () => api.sendChatAction(3000, 'upload_video')));
   });
 
-  it('measures paid broadcasts against the paid rate', async () => {
+  it('measures paid broadcasts against the paid rate, and ordinary sends against the ordinary one', async () => {
     const { api } = await setup({ globalRatePerSecond: 5, paidBroadcastRatePerSecond: 1000 });
     const paid = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => api.sendMessage(4000 + i, 'paid', { allow_paid_broadcast: true })),
     );
     expect(grammyErrors(paid)).toHaveLength(0);
-    const free = await api.sendMessage(4100, 'free').catch((e: unknown) => e);
-    expect((free as GrammyError).error_code).toBe(429);
+    // A paid broadcast does not use up the ordinary sends' share.
+    const free = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => api.sendMessage(4100 + i, 'free')));
+    expect(free.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+    expect(grammyErrors(free).map((e) => e.error_code)).toEqual([429]);
   });
 
   it('limits groups to 20 messages per minute', async () => {
@@ -79,6 +82,29 @@ describe('flood control', () => {
     await Promise.all(Array.from({ length: 40 }, (_, i) => api.sendMessage(5000, `m${i}`)));
     expect(sim.messagesTo(5000).map((m) => m.message_id)).toHaveLength(40);
     expect(new Set(sim.messagesTo(5000).map((m) => m.message_id)).size).toBe(40);
+  });
+});
+
+describe('paid and ordinary sends sharing a bot', () => {
+  const limits = { globalRatePerSecond: 30, perChatRatePerSecond: 1, groupRatePerMinute: 20, paidBroadcastRatePerSecond: 1000 };
+
+  it('lets ordinary sends through at their own 30 a second while a paid broadcast runs at 1,000', () => {
+    const limiter = new SendRateLimiter(limits);
+    const t0 = 1_000_000;
+    for (let i = 0; i < 970; i++) expect(limiter.admit(10_000 + i, true, t0 + i)).toBeUndefined();
+    // Amid the broadcast's second: 30 ordinary sends pass, the 31st waits.
+    for (let i = 0; i < 30; i++) expect(limiter.admit(20_000 + i, false, t0 + 970 + i)).toBeUndefined();
+    expect(limiter.admit(20_100, false, t0 + 999)).toBe(1);
+  });
+
+  it('counts ordinary sends against the paid rate', () => {
+    const limiter = new SendRateLimiter({ ...limits, paidBroadcastRatePerSecond: 50 });
+    const t0 = 1_000_000;
+    for (let i = 0; i < 30; i++) expect(limiter.admit(30_000 + i, false, t0 + i)).toBeUndefined();
+    for (let i = 0; i < 20; i++) expect(limiter.admit(31_000 + i, true, t0 + 100 + i)).toBeUndefined();
+    expect(limiter.admit(31_100, true, t0 + 200)).toBe(1);
+    // A second after the first sends, there is room again.
+    expect(limiter.admit(31_101, true, t0 + 1000)).toBeUndefined();
   });
 });
 

@@ -15,7 +15,8 @@ beforeAll(async () => {
   sys = await startTestSystem({
     worker: false,
     telegram: { globalRatePerSecond: 1000, perChatRatePerSecond: 1 },
-    env: { BROADCAST_RATE_PER_SECOND: String(RATE) },
+    // The bot-wide ceiling as the simulator's: the broadcast is the only traffic.
+    env: { BROADCAST_RATE_PER_SECOND: String(RATE), TELEGRAM_RATE_PER_SECOND: '1000' },
   });
 }, 120_000);
 

@@ -1,7 +1,14 @@
 import { Api, HttpError } from 'grammy';
-import { TelegramAmbiguousSendError, TelegramFileTooLargeError, TelegramRequestError, TelegramUnavailableError } from '../../errors.js';
+import {
+  TelegramAmbiguousSendError,
+  TelegramFileTooLargeError,
+  TelegramRateLimitError,
+  TelegramRequestError,
+  TelegramUnavailableError,
+} from '../../errors.js';
 import { TELEGRAM_LIMITS, TELEGRAM_MEDIA_TIMEOUT_SECONDS } from '../../constants.js';
 import type { WorkerMetrics } from '../../observability/metrics.js';
+import { isMessageSend, methodBudget, type ReservedSlot, type TelegramBudget, type TelegramPriority } from './budget.js';
 import { classifyTelegramError, isAmbiguousSendFailure } from './errors.js';
 
 export interface TelegramClientOptions {
@@ -14,6 +21,22 @@ export interface TelegramClientOptions {
   mediaTimeoutSeconds?: number;
   /** Counts sent messages and 429s of every call made through {@link TelegramClient.api}. */
   metrics?: Pick<WorkerMetrics, 'telegramMessagesSent' | 'telegramRateLimited'>;
+  /**
+   * The bot's fleet-wide budget every {@link TelegramClient.call} takes its slot
+   * from. The worker always gives one; without it (tests and tools that send a
+   * handful of calls) calls are not paced.
+   */
+  budget?: TelegramBudget;
+}
+
+/** How {@link TelegramClient.call} paces a call. */
+export interface CallOptions {
+  /** Who the call serves; by default from the method (`editMessageText`: progress, `sendChatAction`: presence, else user). */
+  priority?: TelegramPriority;
+  /** The call carries `allow_paid_broadcast`: it counts at the paid rate, not against the ordinary ceiling. */
+  paid?: boolean;
+  /** A broadcast slot already reserved and taken ({@link TelegramBudget.reserveBroadcast}): nothing more is reserved. */
+  slot?: ReservedSlot;
 }
 
 /**
@@ -24,6 +47,11 @@ export class TelegramClient {
   readonly api: Api;
   /** The same bot, with a timeout that lets Telegram fetch or take a whole video. */
   private readonly mediaApi: Api;
+
+  /** The fleet-wide budget calls are paced by (see {@link TelegramClientOptions.budget}). */
+  get budget(): TelegramBudget | undefined {
+    return this.options.budget;
+  }
 
   constructor(private readonly options: TelegramClientOptions) {
     this.api = new Api(options.token, {
@@ -55,7 +83,8 @@ export class TelegramClient {
    * `TelegramAmbiguousSendError`, so nothing resends it blindly. Other failures
    * are translated as by {@link call}.
    */
-  async sendMedia<T>(method: string, chatId: number, fn: (api: Api) => Promise<T>): Promise<T> {
+  async sendMedia<T>(method: string, chatId: number, fn: (api: Api) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    const answered = await this.pace(method, chatId, options);
     try {
       return await fn(this.mediaApi);
     } catch (err) {
@@ -65,20 +94,71 @@ export class TelegramClient {
         const detail = inner instanceof Error && /timed out/i.test(inner.message) ? 'no answer in time' : 'the answer was lost';
         throw new TelegramAmbiguousSendError(method, chatId, detail);
       }
-      throw classifyTelegramError(err, method, chatId);
+      throw await this.failed(err, method, chatId);
+    } finally {
+      answered?.();
     }
   }
 
   /**
-   * Runs one Bot API call, translating failures. `chatId` names the chat in
-   * blocked / not-found errors.
+   * Runs one Bot API call in its slot of the fleet-wide budget, translating
+   * failures. `chatId` names the chat the call addresses (paced per chat when it
+   * puts a message there) and the chat in blocked / not-found errors. Throws
+   * `TelegramBudgetBusyError` without calling Telegram when no slot is to be had
+   * in time (a `presence` call: unless one is free right now). A 429 pauses the
+   * whole fleet for `retry_after` before it is thrown.
    */
-  async call<T>(method: string, chatId: number | undefined, fn: (api: Api) => Promise<T>): Promise<T> {
+  async call<T>(method: string, chatId: number | undefined, fn: (api: Api) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    const answered = await this.pace(method, chatId, options);
     try {
-      return await fn(this.api);
+      try {
+        return await fn(this.api);
+      } finally {
+        answered?.();
+      }
     } catch (err) {
-      throw classifyTelegramError(err, method, chatId);
+      throw await this.failed(err, method, chatId);
     }
+  }
+
+  /** Takes the call's slot of the budget (unless it brings one); returns what to call once Telegram answered. */
+  private async pace(method: string, chatId: number | undefined, options: CallOptions): Promise<(() => void) | undefined> {
+    const { budget } = this.options;
+    if (!budget) return undefined;
+    if (!options.slot) {
+      const counts = methodBudget(method, chatId);
+      if (counts.paced) {
+        await budget.acquire(method, chatId, { priority: options.priority ?? counts.priority, perChat: counts.perChat, paid: options.paid });
+      }
+      return undefined;
+    }
+    return budget.sending(options.slot);
+  }
+
+  /** The named error for a failed call; a 429 first pauses the whole fleet for `retry_after`. */
+  private async failed(err: unknown, method: string, chatId: number | undefined): Promise<Error> {
+    const error = classifyTelegramError(err, method, chatId);
+    const { budget } = this.options;
+    if (error instanceof TelegramRateLimitError && budget) {
+      try {
+        await budget.pause(error.retryAfterSeconds);
+      } catch (pauseError) {
+        // This process keeps the pause; the others learn of it from their own 429.
+        return new TelegramRateLimitError(error.retryAfterSeconds, { cause: pauseError });
+      }
+    }
+    return error;
+  }
+
+  /**
+   * The process's first Bot API call (`getMe`, not paced) and the budget's first
+   * reads of the database's clock, made before any slot is due: a process's first
+   * call pays for loading and connecting, tens of milliseconds that would make the
+   * first send of a burst late enough to bunch with the next. Fails like any call.
+   */
+  async warmUp(): Promise<void> {
+    await this.options.budget?.warmUp();
+    await this.call('getMe', undefined, (api) => api.getMe());
   }
 
   /**
@@ -106,9 +186,4 @@ export class TelegramClient {
     if (bytes.length > maxBytes) throw new TelegramFileTooLargeError(maxBytes, bytes.length);
     return bytes;
   }
-}
-
-/** Bot API methods that put a message in a chat (`sendChatAction` does not). */
-function isMessageSend(method: string): boolean {
-  return method.startsWith('send') && method !== 'sendChatAction';
 }

@@ -45,9 +45,11 @@ export function classifyTelegramError(err: unknown, method: string, chatId?: num
   return new TelegramUnavailableError(method, err instanceof Error ? err.name : 'unknown error');
 }
 
-/** True for Telegram's answer to an edit that changes nothing, which is success. */
+/** True for Telegram's answer to an edit that changes nothing, which is success: as grammY threw it, or classified. */
 export function isMessageNotModified(err: unknown): boolean {
-  return err instanceof GrammyError && err.error_code === 400 && /message is not modified/i.test(err.description);
+  const notModified = /message is not modified/i;
+  if (err instanceof TelegramRequestError) return notModified.test(err.description);
+  return err instanceof GrammyError && err.error_code === 400 && notModified.test(err.description);
 }
 
 /**

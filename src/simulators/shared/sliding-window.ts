@@ -14,8 +14,10 @@ export class SlidingWindow {
     return this.events.length - this.head;
   }
 
+  /** Records an event; also drops the expired ones, so a window nobody reads stays a window long. */
   record(now: number): void {
     this.events.push(now);
+    this.prune(now);
   }
 
   /**
