@@ -8,6 +8,7 @@ import {
   TelewanError,
 } from '../errors.js';
 import type { ReservedSlot, TelegramBudget } from '../integrations/telegram/budget.js';
+import { summaryText } from '../domain/summary-text.js';
 import type { ActivityDeps } from './deps.js';
 
 /** What a distribution needs to know before it starts. */
@@ -107,10 +108,6 @@ interface Recipient {
   transient: number;
   limited: number;
   notBefore: number;
-}
-
-function summaryText(summary: { title: string; text: string; videoUrl: string | null }): string {
-  return [summary.title, summary.text, summary.videoUrl].filter(Boolean).join('\n\n');
 }
 
 /**
