@@ -4,9 +4,16 @@ import type { Params } from '../params.js';
 import type { TgMessage } from '../types.js';
 
 /** A new message from the bot in `chatId`, with the next message id of that chat. */
+/** The bot as a message's `from`, one object per bot for all its messages. */
+const senders = new WeakMap<BotContext['bot'], NonNullable<TgMessage['from']>>();
+
 export function newBotMessage(ctx: BotContext, chatId: number | string): TgMessage {
-  const { id, is_bot, first_name, username } = ctx.bot;
-  const from = username === undefined ? { id, is_bot, first_name } : { id, is_bot, first_name, username };
+  let from = senders.get(ctx.bot);
+  if (!from) {
+    const { id, is_bot, first_name, username } = ctx.bot;
+    from = username === undefined ? { id, is_bot, first_name } : { id, is_bot, first_name, username };
+    senders.set(ctx.bot, from);
+  }
   return {
     message_id: ctx.chats.nextMessageId(chatId),
     from,
