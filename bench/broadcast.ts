@@ -12,7 +12,6 @@
  * Figures: sustained rate (first to last accepted send) as a fraction of the
  * ceiling, 429s, the worker process's peak RSS, history events per 1,000 recipients.
  */
-import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Api } from 'grammy';
 import { TASK_QUEUES } from '../src/constants.js';
@@ -23,6 +22,7 @@ import { TelegramSimulator } from '../src/simulators/telegram.js';
 import { summaryWorkflowId } from '../src/workflows/ids.js';
 import type { DistributionCounts } from '../src/workflows/distribution-messages.js';
 import { spawnWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
+import { peakRssMb, peakWindow } from './lib/measure.js';
 import { numericFlags } from './lib/args.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
 import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, createBenchDatabase, machineInfo, printMachine, startTemporal } from './lib/infra.js';
@@ -51,26 +51,6 @@ interface Figures {
   eventsPer1000: number;
   runs: number;
   seconds: number;
-}
-
-function peakWindow(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let peak = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= 1000) j++;
-    peak = Math.max(peak, i - j + 1);
-  }
-  return peak;
-}
-
-/** Peak resident memory of a process, from /proc (VmHWM). */
-function peakRssMb(pid: number | undefined): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** The Telegram budget's counters, summed over the workers' `/metrics`. */
