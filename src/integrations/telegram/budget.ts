@@ -136,6 +136,7 @@ export interface BroadcastBlock {
   retryAt?: number;
 }
 
+/** A bot's limits as the budget paces them; every worker of the fleet must be given the same. */
 export interface TelegramBudgetOptions {
   prisma: PrismaClient;
   /** The bot's row; one budget per bot, shared by every worker (e.g. `telegram:<bot id>`). */
