@@ -9,6 +9,7 @@
  * and the seed's original approach as baseline: one message, then 50 ms, in a loop.
  *
  * Flags: --subscribers 3000 --paidSubscribers 100000 --baseline 600 --workers 1
+ * (`BENCH_GAPS=1` also lists every gap over 10 ms between accepted sends, with when it began)
  * Figures: sustained rate (first to last accepted send) as a fraction of the
  * ceiling, 429s, the worker process's peak RSS, history events per 1,000 recipients.
  */

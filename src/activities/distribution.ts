@@ -117,13 +117,16 @@ interface Recipient {
  * a zombie attempt from sending beside its retry.
  */
 async function wait(ctx: Context, ms: number): Promise<void> {
-  // Timers are not finer than a couple of milliseconds: closer slots go now.
-  if (ms > 2) {
+  if (ms > 20) {
     const until = Date.now() + ms;
     for (let left = ms; left > 0; left = until - Date.now()) {
       await ctx.sleep(Math.min(left, 1000));
       if (left > 1000) ctx.heartbeat();
     }
+  } else if (ms > 0) {
+    // A slot a millisecond or two away: never early (early sends bunch with the ones before),
+    // on a plain timer (a thousand a second at the paid rate).
+    await new Promise((resolve) => setTimeout(resolve, ms));
   }
   if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
 }
@@ -269,8 +272,8 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
      * retried batch, a re-run workflow or a restarted worker skips whoever was
      * already served. Every send takes a broadcast slot of the fleet-wide
      * Telegram budget (a quarter second of them per statement, after whatever
-     * users' answers and videos hold); a 429 pauses the whole fleet for
-     * `retry_after`. Blocked users are marked and skipped; a chat that keeps
+     * users' answers and videos hold; two batches of a worker send at once, the
+     * others wait their turn); a 429 pauses the whole fleet for `retry_after`. Blocked users are marked and skipped; a chat that keeps
      * failing ends as failed without stopping the rest. A failing database fails
      * the activity (Temporal retries it) once every outcome Telegram accepted is
      * written, waiting out the outage.
@@ -367,8 +370,8 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
           for (const slot of reserved.slots) {
             const at = budget.sendTime(slot);
             await wait(ctx, at - Date.now());
-            // Telegram asked us to wait (this slot predates the pause), or this process fell behind
-            // the slot: the recipient stays queued for a later one.
+            // Telegram asked us to wait (this slot predates the pause), or sending now would bunch
+            // (this process fell behind the slot, or Telegram's answers lag): the recipient stays queued.
             if (!budget.take(slot, at)) continue;
             const r = block.get(slot.chatId)!;
             queue.splice(queue.indexOf(r), 1);

@@ -78,12 +78,18 @@ const MAX_LATENESS_MS = 15;
  * network, or the simulator) stalls, which arrive together after it. Both eat
  * the same 2% margin (20 ms), so a broadcast send goes only while its lateness
  * plus the sends unanswered beyond the usual (in time at this rate) stay under
- * 14 ms of it: the rest is for the clock's mapping, millisecond timestamps and
- * the other workers' calls. (Measured: with 18 ms, a loaded machine met a 429.)
+ * 10 ms of it: the rest is for the sends in flight when a stall begins, the
+ * clock's mapping, millisecond timestamps and the other workers' calls.
+ * (Measured in `bench:broadcast`'s paid scenario: with 14 ms, peaks of 1,001–1,002
+ * and a 429 in most runs; with 10, peaks of 993–994 and none.)
  */
-const BROADCAST_TOLERANCE_MS = 14;
-/** Broadcast answers whose duration sizes the usual number in flight. */
-const LATENCY_SAMPLES = 128;
+const BROADCAST_TOLERANCE_MS = 10;
+/**
+ * Broadcast answers whose median duration sizes the usual number in flight: two
+ * seconds' worth at 1,000/s, so that the stalls this guards against (which slow
+ * the answers they delay) do not move it, while a slower network does within seconds.
+ */
+const LATENCY_SAMPLES = 2048;
 
 type Schedule = 'bot' | 'paid';
 
@@ -112,7 +118,7 @@ class Latency {
   observe(ms: number): void {
     this.samples[this.next] = ms;
     this.next = (this.next + 1) % LATENCY_SAMPLES;
-    if (++this.sinceSorted >= 16) {
+    if (++this.sinceSorted >= 128) {
       const sorted = [...this.samples].sort((a, b) => a - b);
       this.cached = sorted[sorted.length >> 1]!;
       this.sinceSorted = 0;
@@ -136,6 +142,7 @@ export interface BroadcastBlock {
   retryAt?: number;
 }
 
+/** A bot's limits as the budget paces them; every worker of the fleet must be given the same. */
 export interface TelegramBudgetOptions {
   prisma: PrismaClient;
   /** The bot's row; one budget per bot, shared by every worker (e.g. `telegram:<bot id>`). */
@@ -217,8 +224,9 @@ interface Reservation {
  * are paid, the paid rate counting every send. Priorities are horizons (see
  * {@link HORIZON_MS}): lower classes yield to higher ones by themselves. A 429's
  * `retry_after` ({@link pause}) stops every class on every worker until it has
- * passed. Cost: one statement per paced call (about 0.5 ms at 30 calls a
- * second), one per quarter second of broadcast.
+ * passed. Cost: one statement per paced call (about 1 ms of PostgreSQL CPU,
+ * 3 % of a core at 30 calls a second; `npm run bench:budget`), one per quarter
+ * second of broadcast.
  */
 export class TelegramBudget {
   /** This process's counts: statements made (reservations, pauses, clock probes), slots given up for lateness or a pause, calls refused busy. */
@@ -371,9 +379,9 @@ export class TelegramBudget {
     };
   }
 
-  /** Broadcast sends in flight at this rate and the usual answer time. */
+  /** Broadcast sends in flight at this rate and the usual answer time (0.06 at 30/s with 2 ms answers: one unanswered is 32 ms behind). */
   private usualInFlight(schedule: Schedule): number {
-    return Math.ceil(this.latency.medianMs / this.spacingMs(schedule));
+    return this.latency.medianMs / this.spacingMs(schedule);
   }
 
   /** Reads the database's clock until it is known well, before any slot depends on it. */
