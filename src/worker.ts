@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { configureImageDecoder } from './activities/images.js';
 import { createActivities } from './activities/index.js';
 import { describeBootError, parseConfig, type Config } from './config.js';
 import { TASK_QUEUES, WAVESPEED_LINE_DEFAULTS } from './constants.js';
@@ -12,9 +13,9 @@ import { createWorkerMetrics, type WorkerMetrics } from './observability/metrics
 import { startMetricsServer } from './observability/metrics-server.js';
 import { installTemporalRuntime, PinoTemporalLogger } from './observability/temporal-runtime.js';
 import { requireSearchAttributes } from './temporal/require-search-attributes.js';
-import { encryptedDataConverter, failureConverterPath } from './temporal/encryption.js';
+import { encryptedDataConverter } from './temporal/encryption.js';
 import { queueTuning, workerTuning } from './temporal/worker-tuning.js';
-import { workflowsPath } from './temporal/workflows-path.js';
+import { buildWorkflowBundle } from './temporal/workflow-bundle.js';
 
 export interface RunningWorker {
   /** One worker per task queue: media (videos, commands), transfer (their slow activities) and broadcast (summaries). */
@@ -50,6 +51,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     logger,
   });
   logger.info({ metricsUrl: metricsServer.url, sdkMetrics: telemetry.sdkMetricsUrl !== undefined }, 'Worker metrics served');
+  configureImageDecoder();
   const prisma = createPrisma(config.DATABASE_URL);
   // Lazy: connects on the first admission call, and a failed start has nothing to close but this.
   const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
@@ -98,15 +100,15 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     releaseLogger();
   };
   let connection: NativeConnection | undefined;
+  let removeBundle: () => Promise<void> = async () => undefined;
   let workers: Worker[];
   try {
     connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     await requireSearchAttributes(connection.operatorService, config.TEMPORAL_NAMESPACE);
-    const workflowBundle = await bundleWorkflowCode({
-      workflowsPath: workflowsPath(),
-      failureConverterPath: failureConverterPath(),
-      logger: new PinoTemporalLogger(() => logger),
-    });
+    // Built in a child process: webpack's memory never stays in the worker's RSS.
+    const built = await buildWorkflowBundle(new PinoTemporalLogger(() => logger));
+    removeBundle = built.cleanup;
+    const workflowBundle = built.bundle;
     const common = { connection, namespace: config.TEMPORAL_NAMESPACE, activities, dataConverter, ...workerTuning };
     const tuning = queueTuning({
       mediaActivities: config.WORKER_MEDIA_ACTIVITY_SLOTS,
@@ -122,6 +124,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     ];
   } catch (err) {
     await connection?.close();
+    await removeBundle();
     await release();
     throw err;
   }
@@ -130,6 +133,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     .then(() => undefined)
     .finally(async () => {
       await open.close();
+      await removeBundle();
       await release();
     });
   return {

@@ -9,6 +9,18 @@ const MAX_SIDE = 1024;
 const JPEG_QUALITY = 85;
 const SHARP_FORMATS: Readonly<Record<string, string>> = { 'image/jpeg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp' };
 
+/**
+ * How the worker's image decoder runs: no operation cache (each photo is decoded
+ * once, so libvips's 50 MB cache only held dead pixels in the worker's RSS) and
+ * one libvips thread an image (the transfer queue already resizes several photos
+ * at once; more threads each kept their own malloc arena). Called once by the
+ * worker at start.
+ */
+export function configureImageDecoder(): void {
+  sharp.cache(false);
+  sharp.concurrency(1);
+}
+
 /** A user's picture as WaveSpeed gets it, and the MD5 the result cache keys it by. */
 export interface NormalisedImage {
   jpeg: Buffer;

@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleWorkflowCode, type Logger as TemporalLogger } from '@temporalio/worker';
+import { failureConverterPath } from './encryption.js';
+import { workflowsPath } from './workflows-path.js';
+
+/** The workflow bundle as the worker loads it: from a file, or from memory when it had to be built here. */
+export type WorkflowBundle = { codePath: string } | { code: string };
+
+/** Builds the bundle in this process (webpack): what {@link buildWorkflowBundle} falls back to. */
+export function bundleHere(logger?: TemporalLogger): Promise<{ code: string }> {
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger });
+}
+
+/**
+ * Builds the workflow bundle in a short-lived child process and hands back the
+ * file it wrote.
+ *
+ * Webpack needs some 150–250 MB to bundle the workflows, and a Node process
+ * does not give that memory back to the system once its heap has grown: built
+ * in the worker, it stayed in the worker's RSS for the process's whole life,
+ * beside the thousands of workflows the cache holds. Built apart, the worker
+ * only ever reads the finished file. If the child cannot run (no `tsx`, a
+ * read-only temporary folder), the bundle is built here as before.
+ */
+export async function buildWorkflowBundle(logger: TemporalLogger): Promise<{ bundle: WorkflowBundle; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'telewan-workflows-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const codePath = join(dir, 'workflows.js');
+  try {
+    await runChild(codePath);
+    return { bundle: { codePath }, cleanup };
+  } catch (err) {
+    await cleanup();
+    logger.warn('Could not build the workflow bundle in a child process; building it in the worker', { error: String(err) });
+    return { bundle: await bundleHere(logger), cleanup: async () => undefined };
+  }
+}
+
+function runChild(codePath: string): Promise<void> {
+  const cli = fileURLToPath(new URL(`./workflow-bundle-cli.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
+  // Resolved from here, not from the working directory the worker was started in.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', tsx, cli, codePath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-2000);
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`the bundler exited with ${signal ?? code}: ${stderr.trim() || 'no output'}`)),
+    );
+  });
+}
