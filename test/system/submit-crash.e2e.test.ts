@@ -46,9 +46,9 @@ it('a worker killed -9 mid-submit costs one prediction: the retry adopts it from
   const outcome = (await sys.temporal.client.workflow.getHandle(workflowId).result()) as VideoOutcome;
   const killToVideoMs = Date.now() - killedAt;
 
-  expect(outcome).toMatchObject({ status: 'completed', predictionId, resultVia: 'callback' });
   expect(wavespeed.stats.submitted).toBe(1);
   expect(wavespeed.predictions.size).toBe(1);
+  expect(outcome).toMatchObject({ status: 'completed', predictionId, resultVia: 'callback' });
   expect(telegram.messagesTo(chatId).filter((m) => m.video)).toHaveLength(1);
   expect(await sys.db.prisma.generation.findUniqueOrThrow({ where: { id: workflowId } })).toMatchObject({ status: 'completed', predictionId });
   // The retried attempt came after the heartbeat timeout (10 s), not the 2 min start-to-close timeout.
