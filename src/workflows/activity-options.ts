@@ -36,3 +36,17 @@ export const SENDING_VIDEO: ActivityOptions = {
   heartbeatTimeout: '30s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
 };
+
+/**
+ * `submitGeneration`, the paid call. An attempt writes a marker before its POST, so
+ * a retry after a crash or a lost completion never submits again (it fails as
+ * ambiguous and the workflow adopts the prediction from the webhook). It beats
+ * every 2 s while WaveSpeed has the POST: an attempt whose worker died is
+ * retried after 10 s, not its 2 minute start-to-close timeout.
+ */
+export const SUBMITTING: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  heartbeatTimeout: '10s',
+  scheduleToCloseTimeout: '15m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
+};

@@ -1,6 +1,6 @@
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { MESSAGING, RECORDING, SENDING_VIDEO } from './activity-options.js';
+import { MESSAGING, RECORDING, SENDING_VIDEO, SUBMITTING } from './activity-options.js';
 import { UNKNOWN_PREDICTION } from './admission-messages.js';
 import { ErrorType } from '../errors.js';
 import { activityFailureType } from './failures.js';
@@ -29,11 +29,7 @@ const { registerRequest, recordPhase, recordOutcome, storeResult, releaseClaim }
 
 const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
 
-const { submitGeneration } = proxyActivities<Activities>({
-  startToCloseTimeout: '2m',
-  scheduleToCloseTimeout: '15m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
-});
+const { submitGeneration } = proxyActivities<Activities>(SUBMITTING);
 
 /**
  * Downloads, resizes and uploads photos: on their own queue, so they never take

@@ -47,6 +47,8 @@ export interface ActivityWiring {
   telegramMediaTimeoutSeconds?: number;
   wavespeedApiRoot?: string;
   wavespeedKey?: string;
+  /** How long a WaveSpeed call may wait for its answer; default 10 s. */
+  wavespeedTimeoutMs?: number;
   prisma?: PrismaClient;
   temporal?: Client;
   /**
@@ -84,7 +86,7 @@ export function buildActivities(wiring: ActivityWiring = {}): Activities {
       ...(wiring.telegramMediaTimeoutSeconds === undefined ? {} : { mediaTimeoutSeconds: wiring.telegramMediaTimeoutSeconds }),
       budget,
     }),
-    wavespeed: new WavespeedClient({ apiKey: wiring.wavespeedKey ?? WAVESPEED_KEY, apiRoot: wiring.wavespeedApiRoot ?? UNUSED_ROOT, timeoutMs: 10_000 }),
+    wavespeed: new WavespeedClient({ apiKey: wiring.wavespeedKey ?? WAVESPEED_KEY, apiRoot: wiring.wavespeedApiRoot ?? UNUSED_ROOT, timeoutMs: wiring.wavespeedTimeoutMs ?? 10_000 }),
     temporal: wiring.temporal ?? noTemporal,
     config: {
       publicUrl: PUBLIC_URL,
@@ -95,9 +97,18 @@ export function buildActivities(wiring: ActivityWiring = {}): Activities {
   });
 }
 
-/** A fresh activity context inside workflow {@link WORKFLOW_ID} (a cancelled one stays cancelled). */
-export function activityEnv(): MockActivityEnvironment {
-  return new MockActivityEnvironment({ workflowExecution: { workflowId: WORKFLOW_ID, runId: 'r' } }, { logger: silent });
+let activities = 0;
+
+/**
+ * A fresh activity context inside workflow {@link WORKFLOW_ID} (a cancelled one
+ * stays cancelled): a new activity id each time, unless `info` names one (an
+ * `activityId` and `attempt` make a retry of an earlier activity).
+ */
+export function activityEnv(info: { activityId?: string; attempt?: number } = {}): MockActivityEnvironment {
+  return new MockActivityEnvironment(
+    { workflowExecution: { workflowId: WORKFLOW_ID, runId: 'r' }, activityId: `activity-${++activities}`, ...info },
+    { logger: silent },
+  );
 }
 
 /** `env.run`, keeping the activity's argument and result types. */

@@ -8,6 +8,7 @@ import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
 import type { PredictionStatus } from '../../src/integrations/wavespeed/types.js';
 import { TelegramSimulator } from '../../src/simulators/telegram.js';
 import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import {
   BOT_TOKEN,
   buildActivities,
@@ -28,13 +29,17 @@ describe('WaveSpeed activities against the simulators', () => {
   const telegram = new TelegramSimulator({ token: BOT_TOKEN, rateLimitMode: 'off' });
   const wavespeed = new WavespeedSimulator({ apiKey: WAVESPEED_KEY, latencyMs: 450, processingAfterMs: 150 });
   let activities: Activities;
+  /** submitGeneration's markers live there. */
+  let db: TestDatabase;
 
   beforeAll(async () => {
+    db = await createTestDatabase();
     await Promise.all([telegram.start(), wavespeed.start()]);
-    activities = buildActivities({ telegramApiRoot: telegram.apiRoot, wavespeedApiRoot: wavespeed.url });
+    activities = buildActivities({ telegramApiRoot: telegram.apiRoot, wavespeedApiRoot: wavespeed.url, prisma: db.prisma });
   });
   afterAll(async () => {
     await Promise.all([telegram.stop(), wavespeed.stop()]);
+    await db?.drop();
   });
   beforeEach(() => {
     telegram.reset();
@@ -210,7 +215,7 @@ describe('WaveSpeed activities against the simulators', () => {
     it('turns a refused API key into a retryable WavespeedAuthError that does not show the key', async () => {
       const imageUrl = await stagedImageUrl();
       const wrongKey = 'ws-wrong-key-do-not-log';
-      const misconfigured = buildActivities({ telegramApiRoot: telegram.apiRoot, wavespeedApiRoot: wavespeed.url, wavespeedKey: wrongKey });
+      const misconfigured = buildActivities({ telegramApiRoot: telegram.apiRoot, wavespeedApiRoot: wavespeed.url, wavespeedKey: wrongKey, prisma: db.prisma });
 
       const failure = await failureOf(runActivity(misconfigured.submitGeneration, { model: MODEL, imageUrl, prompt: 'a dog' }));
 
