@@ -13,17 +13,17 @@
  * Figures: sustained rate (first to last accepted send) as a fraction of the
  * ceiling, 429s, the worker process's peak RSS, history events per 1,000 recipients.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Api } from 'grammy';
 import { TASK_QUEUES } from '../src/constants.js';
 import { Client, Connection } from '@temporalio/client';
 import { createPrisma, type PrismaClient } from '../src/db/client.js';
-import { startStack } from '../src/dev/stack.js';
+import { SANDBOX_TOKEN, startStack } from '../src/dev/stack.js';
 import { TelegramSimulator } from '../src/simulators/telegram.js';
 import { summaryWorkflowId } from '../src/workflows/ids.js';
 import type { DistributionCounts } from '../src/workflows/distribution-messages.js';
 import { spawnWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { peakRssMb, peakWindow } from './lib/measure.js';
+import { startTelegramProcess } from './lib/telegram-process.js';
 import { numericFlags } from './lib/args.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
 import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, createBenchDatabase, machineInfo, printMachine, startTemporal } from './lib/infra.js';
@@ -88,9 +88,20 @@ async function runScenario(s: Scenario): Promise<Figures> {
   const cleanup = new Cleanup();
   try {
     const [temporal, databaseUrl] = await Promise.all([startTemporal(cleanup), createBenchDatabase(cleanup)]);
+    // In a process of its own: its collections must not show as gaps in what it counts.
+    const telegram = await startTelegramProcess({
+      token: SANDBOX_TOKEN,
+      control: true,
+      // Telegram's limits: ordinary sends at the scenario's limit, or ~30/s beside paid broadcasts at theirs.
+      globalRatePerSecond: s.paid ? 30 : s.simulatorLimit,
+      paidBroadcastRatePerSecond: s.simulatorLimit,
+      perChatRatePerSecond: 1,
+    });
+    cleanup.add('telegram simulator', () => telegram.stop());
     const stack = await startStack({
       sandbox: true,
       worker: false,
+      telegramApiRoot: telegram.apiRoot,
       env: {
         DATABASE_URL: databaseUrl,
         TEMPORAL_ADDRESS: temporal.address,
@@ -101,8 +112,6 @@ async function runScenario(s: Scenario): Promise<Figures> {
         PAYLOAD_ENCRYPTION_KEYS: BENCH_PAYLOAD_KEYS,
         WORKER_METRICS_PORT: '0',
       },
-      // Telegram's limits: ordinary sends at the scenario's limit, or ~30/s beside paid broadcasts at theirs.
-      telegram: { globalRatePerSecond: s.paid ? 30 : s.simulatorLimit, paidBroadcastRatePerSecond: s.simulatorLimit, perChatRatePerSecond: 1 },
     });
     cleanup.add('stack', () => stack.stop());
     const prisma = createPrisma(databaseUrl);
@@ -117,11 +126,8 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const connection = await Connection.connect({ address: temporal.address });
     cleanup.add('client', () => connection.close());
     const client = new Client({ connection, dataConverter: benchDataConverter() });
-    const cpu = new CpuMeter({ worker: workers[0]?.child.pid, 'simulators+gateway': process.pid, temporal: temporal.process.pid });
+    const cpu = new CpuMeter({ worker: workers[0]?.child.pid, telegram: telegram.pid, 'gateway+wavespeed': process.pid, temporal: temporal.process.pid });
     cpu.start();
-    // The simulator must not be the bottleneck it measures: its stalls bunch the sends it counts.
-    const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
     const started = Date.now();
     const handle = await client.workflow.start('distributeSummary', {
       taskQueue: TASK_QUEUES.broadcast,
@@ -130,14 +136,13 @@ async function runScenario(s: Scenario): Promise<Figures> {
     });
     const result = (await handle.result()) as DistributionCounts;
     const seconds = (Date.now() - started) / 1000;
-    loop.disable();
     console.error(`${s.name}: CPU ${formatCpu(cpu.stop())} (100% = one core)`);
-    const ms = (ns: number) => (ns / 1e6).toFixed(0);
-    console.error(`${s.name}: simulator event-loop delay p99 ${ms(loop.percentile(99))} ms, max ${ms(loop.max)} ms`);
+    // The simulator must not be the bottleneck it measures: its stalls bunch the sends it counts.
+    const sent = await telegram.report('sendMessage');
+    console.error(`${s.name}: simulator event-loop delay p99 ${sent.loopDelayP99Ms.toFixed(0)} ms, max ${sent.loopDelayMaxMs.toFixed(0)} ms`);
 
-    const calls = stack.telegram!.callsTo('sendMessage');
-    const accepted = calls.filter((c) => c.ok).map((c) => c.at).sort((a, b) => a - b);
-    const limitedAt = calls.filter((c) => c.errorCode === 429).map((c) => c.at);
+    const accepted = [...sent.acceptedAt].sort((a, b) => a - b);
+    const limitedAt = sent.rateLimitedAt;
     if (limitedAt.length) console.error(`${s.name}: 429s at +${limitedAt.map((t) => ((t - accepted[0]!) / 1000).toFixed(2)).join(', ')} s`);
     const span = (accepted.at(-1)! - accepted[0]!) / 1000;
     // Where the sustained rate goes: stretches with no accepted send longer than a few slots.
@@ -159,12 +164,12 @@ async function runScenario(s: Scenario): Promise<Figures> {
     console.error(`${s.name}: budget statements ${budget.statements} (${(budget.statements / result.sent).toFixed(4)} per message), slots given up ${JSON.stringify(budget.givenUp)}`);
     return {
       name: s.name,
-      peakWindow: peakWindow(calls.map((c) => c.at)),
+      peakWindow: peakWindow(sent.at),
       recipients: result.sent,
       ceiling: s.ceiling,
       sustained: (accepted.length - 1) / span,
       overall: result.sent / seconds,
-      rateLimited: stack.telegram!.stats.rateLimited,
+      rateLimited: sent.rateLimited,
       peakRssMb: Math.max(...workers.map((w) => peakRssMb(w.child.pid))),
       eventsPer1000: (events / result.sent) * 1000,
       runs,

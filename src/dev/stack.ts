@@ -13,6 +13,12 @@ export interface StackOptions {
   /** Run against simulated Telegram and WaveSpeed (when no real tokens are configured). */
   sandbox: boolean;
   telegram?: Partial<TelegramSimulatorOptions>;
+  /**
+   * In sandbox mode, a Telegram simulator already running elsewhere (a process of
+   * its own, so what it measures is not slowed by the stack's own work): its API
+   * root. No simulator is started here and `Stack.telegram` is unset.
+   */
+  telegramApiRoot?: string;
   wavespeed?: Partial<WavespeedSimulatorOptions>;
   /** Start a worker in this process (default true). */
   worker?: boolean;
@@ -57,9 +63,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     env.WAVESPEED_API_KEY ??= SANDBOX_API_KEY;
     // Simulated data only; a throwaway key unless the caller brings one.
     env.PAYLOAD_ENCRYPTION_KEYS ??= generateEncryptionKeyEntry('sandbox');
-    telegram = new TelegramSimulator({ token: env.TELEGRAM_BOT_TOKEN, control: true, ...options.telegram });
+    if (options.telegramApiRoot) env.TELEGRAM_API_ROOT = options.telegramApiRoot;
+    else {
+      telegram = new TelegramSimulator({ token: env.TELEGRAM_BOT_TOKEN, control: true, ...options.telegram });
+      env.TELEGRAM_API_ROOT = await telegram.start();
+    }
     wavespeed = new WavespeedSimulator({ apiKey: env.WAVESPEED_API_KEY, ...options.wavespeed });
-    env.TELEGRAM_API_ROOT = await telegram.start();
     env.WAVESPEED_API_ROOT = await wavespeed.start();
   }
   // Stacks on a free gateway port (tests, benchmarks) run side by side: so do their workers' metrics.
