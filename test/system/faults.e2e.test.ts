@@ -9,8 +9,8 @@ import { startTestSystem, type TestSystem } from '../helpers/system.js';
 let sys: TestSystem;
 
 beforeAll(async () => {
-  // A video send waits 2 s for Telegram's answer here, so a delayed answer outlasts it quickly.
-  sys = await startTestSystem({ env: { TELEGRAM_MEDIA_TIMEOUT_SECONDS: '2' } });
+  // A video send (and a message send) waits 2 s for Telegram's answer here, so a delayed answer outlasts it quickly.
+  sys = await startTestSystem({ env: { TELEGRAM_MEDIA_TIMEOUT_SECONDS: '2', TELEGRAM_SEND_TIMEOUT_SECONDS: '2' } });
 }, 120_000);
 
 afterAll(async () => {
@@ -83,5 +83,21 @@ describe('lost answers, end to end', () => {
       cacheHit: true,
       cachedFrom: first.workflowId,
     });
+  });
+
+  it('Telegram answers the progress message after the client gave up: one progress message, the video still arrives', { timeout: 90_000 }, async () => {
+    // Past the 30 s an attempt has: the progress message used to be sent again on the retry.
+    sys.telegram!.delayNext('sendMessage', 35_000);
+
+    const { chatId, workflowId, outcome } = await photoToVideo('the candle flickers');
+
+    const messages = sys.telegram!.messagesTo(chatId);
+    expect(messages.filter((m) => m.text === PROGRESS.received)).toHaveLength(1);
+    expect(sys.telegram!.callsTo('sendMessage').filter((c) => c.chatId === chatId && c.ok)).toHaveLength(1);
+    expect(messages.filter((m) => m.video)).toHaveLength(1);
+    expect(outcome).toMatchObject({ status: 'completed', deliveredBy: 'url' });
+    // Its id never came back: nothing edits it, and the row has none.
+    expect(messages.find((m) => m.text === PROGRESS.received)?.edits).toEqual([]);
+    expect(await sys.db.prisma.generation.findUniqueOrThrow({ where: { id: workflowId } })).toMatchObject({ status: 'completed', progressMessageId: null });
   });
 });
