@@ -159,7 +159,8 @@ export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps
      * a retry after a lost completion returns it without sending another.
      */
     async sendMessage(input: SendMessageInput): Promise<{ messageId: number }> {
-      if (input.progressOf) {
+      // Only a retry can follow an attempt whose completion was lost: the first attempt spends no query.
+      if (input.progressOf && Context.current().info.attempt > 1) {
         const recorded = await findProgressMessage(prisma, input.progressOf);
         if (recorded !== undefined) return { messageId: recorded };
       }
