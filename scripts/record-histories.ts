@@ -27,6 +27,8 @@ const scenarios: Array<{
   cancelAfterSubmit?: boolean;
   /** WaveSpeed accepts the submission and loses its answer: the workflow adopts the prediction from its webhook. */
   loseSubmitAnswer?: boolean;
+  /** Telegram takes this call and answers it after the client gave up (`TELEGRAM_*_TIMEOUT_SECONDS` below): it is not sent again. */
+  answerLate?: 'sendMessage' | 'sendVideo';
   subscribers?: number;
   admission?: boolean;
 }> = [
@@ -41,7 +43,15 @@ const scenarios: Array<{
   { name: 'summary-small', subscribers: 5 },
   { name: 'summary-multi-batch', subscribers: 60 },
   { name: 'video-lost-answer', caption: 'the tide comes in', loseSubmitAnswer: true },
+  // The progress message's answer comes late: the request goes on without it.
+  { name: 'video-progress-lost-answer', caption: 'the flag waves', answerLate: 'sendMessage' },
+  // The cached video (video-callback's, recorded in the same run) is resent and its answer comes late.
+  { name: 'video-cache-hit-lost-answer', caption: 'the waves roll in', seed: 1, answerLate: 'sendVideo' },
 ];
+
+/** What a late answer outlasts: the client's timeouts for the recording, short so that it gives up soon. */
+const SEND_TIMEOUT_SECONDS = 3;
+const LATE_ANSWER_MS = 8_000;
 
 const OUT_DIR = 'test/replay/encrypted';
 
@@ -55,7 +65,9 @@ async function main(): Promise<void> {
   if (existing.length && !values.overwrite) throw new Error(`${existing.join(', ')} exist: rename them to keep replaying them, or pass --overwrite`);
   await mkdir(OUT_DIR, { recursive: true });
 
-  const sys = await startTestSystem();
+  const sys = await startTestSystem({
+    env: { TELEGRAM_SEND_TIMEOUT_SECONDS: String(SEND_TIMEOUT_SECONDS), TELEGRAM_MEDIA_TIMEOUT_SECONDS: String(SEND_TIMEOUT_SECONDS) },
+  });
   try {
     let chatId = 9100;
     for (const scenario of scenarios) {
@@ -73,6 +85,7 @@ async function main(): Promise<void> {
         workflowId = commandWorkflowId(chatId, update.message!.message_id);
       } else {
         if (scenario.loseSubmitAnswer) sys.wavespeed!.loseNextSubmitAnswers(1, 'reset');
+        if (scenario.answerLate) telegram.delayNext(scenario.answerLate, LATE_ANSWER_MS);
         const update = await telegram.makePhotoUpdate({ chatId, userId: chatId, caption: scenario.caption!, seed: scenario.seed });
         await telegram.pushUpdate(update);
         workflowId = videoWorkflowId(chatId, update.message!.message_id);

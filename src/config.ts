@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   TELEGRAM_MEDIA_TIMEOUT_SECONDS,
+  TELEGRAM_SEND_TIMEOUT_SECONDS,
   DEFAULT_WAVESPEED_MAX_CONCURRENCY,
   POLLING_DEFAULTS,
   USER_LIMIT_DEFAULTS,
@@ -48,6 +49,11 @@ export const configSchema = z.object({
   TELEGRAM_API_ROOT: z.string().url().default('https://api.telegram.org'),
   /** How long a video send waits for Telegram's answer (Telegram fetches up to 20 MB by URL first). */
   TELEGRAM_MEDIA_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(600).default(TELEGRAM_MEDIA_TIMEOUT_SECONDS),
+  /**
+   * How long a message send waits for Telegram's answer. At most 19: with the budget's 10 s wait for a
+   * slot it must end within the 30 s attempt, so a slow answer is the client's ambiguous failure, never a timeout retried blindly.
+   */
+  TELEGRAM_SEND_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(19).default(TELEGRAM_SEND_TIMEOUT_SECONDS),
   TELEGRAM_WEBHOOK_SECRET: secretToken,
 
   WAVESPEED_API_KEY: z.string().min(1),

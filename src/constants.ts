@@ -75,6 +75,14 @@ export const TELEGRAM_LIMITS = {
 export const TELEGRAM_MEDIA_TIMEOUT_SECONDS = 180;
 
 /**
+ * How long a message send (`sendMessage`, not a broadcast) waits for Telegram's
+ * answer. With the budget's longest wait for a slot (10 s) it stays under the
+ * 30 s its activity attempt has, so a slow answer ends as the client's
+ * ambiguous failure, never as a Temporal timeout retried blindly.
+ */
+export const TELEGRAM_SEND_TIMEOUT_SECONDS = 15;
+
+/**
  * WaveSpeed's list prices in US dollars per video, by model and video length in
  * seconds (wavespeed.ai model pages, November 2026). `WAVESPEED_PRICES`
  * overrides them. Resolution is part of the model (480p, 720p, Kling's 1080p).

@@ -69,6 +69,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     token: config.TELEGRAM_BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
     mediaTimeoutSeconds: config.TELEGRAM_MEDIA_TIMEOUT_SECONDS,
+    sendTimeoutSeconds: config.TELEGRAM_SEND_TIMEOUT_SECONDS,
     metrics,
     budget,
   });

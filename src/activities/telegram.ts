@@ -3,7 +3,7 @@ import { InputFile } from 'grammy';
 import { TELEGRAM_LIMITS } from '../constants.js';
 import { TelegramRequestError, VideoUnavailableError } from '../errors.js';
 import { isMessageNotModified } from '../integrations/telegram/errors.js';
-import { findRecordedDelivery, recordDelivery } from '../db/generations.js';
+import { findProgressMessage, findRecordedDelivery, recordDelivery, recordProgressMessage } from '../db/generations.js';
 import type { ActivityDeps } from './deps.js';
 
 export interface SendVideoInput {
@@ -30,6 +30,22 @@ export interface SendMessageInput {
   replyToMessageId?: number;
   /** Inline buttons, one per row. */
   buttons?: InlineButton[];
+  /**
+   * The message is this generation's progress message: its id is recorded on
+   * the generation as soon as Telegram answers, and a retry that finds it
+   * recorded sends nothing and returns it.
+   */
+  progressOf?: string;
+}
+
+export interface SendCachedVideoInput {
+  chatId: number;
+  /** Telegram's file_id of the stored video. */
+  fileId: string;
+  /** The generation the video is resent for: recorded as for {@link SendVideoInput.generationId}. */
+  generationId?: string;
+  caption?: string;
+  replyToMessageId?: number;
 }
 
 export interface SentVideo {
@@ -94,7 +110,7 @@ export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps
     const bytes = await probeSize(input.videoUrl);
     if (bytes !== undefined && bytes > TELEGRAM_LIMITS.videoUploadBytes) {
       const text = `${input.caption ? `${input.caption}\n\n` : ''}Your video is too large for Telegram; download it here: ${input.videoUrl}`;
-      const msg = await telegram.call('sendMessage', input.chatId, (api) => api.sendMessage(input.chatId, text, replyTo(input.replyToMessageId)));
+      const msg = await telegram.send('sendMessage', input.chatId, (api) => api.sendMessage(input.chatId, text, replyTo(input.replyToMessageId)));
       return { messageId: msg.message_id, deliveredBy: 'link', bytes };
     }
     return upload(input, bytes);
@@ -111,15 +127,50 @@ export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps
     return sent;
   }
 
+  /** Runs `send` beating every {@link HEARTBEAT_MS}: a retry after a lost completion then comes soon. */
+  async function beating<T>(send: () => Promise<T>): Promise<T> {
+    const ctx = Context.current();
+    const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+    try {
+      return await send();
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  async function resendCached(input: SendCachedVideoInput): Promise<SentVideo> {
+    const msg = await telegram.sendMedia('sendVideo', input.chatId, (api) =>
+      api.sendVideo(input.chatId, input.fileId, {
+        caption: input.caption,
+        supports_streaming: true,
+        ...replyTo(input.replyToMessageId),
+      }),
+    );
+    return { messageId: msg.message_id, fileId: msg.video?.file_id ?? input.fileId, deliveredBy: 'cache', bytes: msg.video?.file_size };
+  }
+
   return {
-    /** Sends a text message, with inline buttons (one per row) when given; returns its message id. */
+    /**
+     * Sends a text message, with inline buttons (one per row) when given; returns
+     * its message id. An answer lost after the request went out (no answer within
+     * the send timeout, a reset, a 5xx) may have put it in the chat: it fails with
+     * the non-retryable `TelegramAmbiguousSendError`, and nothing is sent again.
+     * A progress message (`progressOf`) is recorded on its generation at once, so
+     * a retry after a lost completion returns it without sending another.
+     */
     async sendMessage(input: SendMessageInput): Promise<{ messageId: number }> {
+      // Only a retry can follow an attempt whose completion was lost: the first attempt spends no query.
+      if (input.progressOf && Context.current().info.attempt > 1) {
+        const recorded = await findProgressMessage(prisma, input.progressOf);
+        if (recorded !== undefined) return { messageId: recorded };
+      }
       const markup = input.buttons?.length
         ? { reply_markup: { inline_keyboard: input.buttons.map((b) => [{ text: b.text, callback_data: b.data }]) } }
         : {};
-      const msg = await telegram.call('sendMessage', input.chatId, (api) =>
+      const msg = await telegram.send('sendMessage', input.chatId, (api) =>
         api.sendMessage(input.chatId, input.text, { ...replyTo(input.replyToMessageId), ...markup }),
       );
+      if (input.progressOf) await recordProgressMessage(prisma, input.progressOf, msg.message_id);
       return { messageId: msg.message_id };
     },
 
@@ -169,29 +220,26 @@ export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps
     async sendVideo(input: SendVideoInput): Promise<SentVideo> {
       // Telegram may take minutes to fetch a large video: the beats say this attempt is alive, and their
       // absence lets Temporal retry soon when its completion was lost (the retry then finds the record).
-      const ctx = Context.current();
-      const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
-      try {
-        return await sendVideoOnce(input);
-      } finally {
-        clearInterval(beat);
-      }
+      return beating(() => sendVideoOnce(input));
     },
-
 
     /**
      * Resends a video Telegram already has, by its file_id: one call, nothing
      * fetched or uploaded. A refused file_id fails as `TelegramRequestError`.
+     * As for `sendVideo`, an answer lost after the request went out fails with
+     * the non-retryable `TelegramAmbiguousSendError`, and with a `generationId`
+     * the delivery is recorded as soon as Telegram answers, so a retry after a
+     * lost completion finds it and sends nothing.
      */
-    async sendCachedVideo(input: { chatId: number; fileId: string; caption?: string; replyToMessageId?: number }): Promise<SentVideo> {
-      const msg = await telegram.call('sendVideo', input.chatId, (api) =>
-        api.sendVideo(input.chatId, input.fileId, {
-          caption: input.caption,
-          supports_streaming: true,
-          ...replyTo(input.replyToMessageId),
-        }),
-      );
-      return { messageId: msg.message_id, fileId: msg.video?.file_id ?? input.fileId, deliveredBy: 'cache', bytes: msg.video?.file_size };
+    async sendCachedVideo(input: SendCachedVideoInput): Promise<SentVideo> {
+      return beating(async () => {
+        if (!input.generationId) return resendCached(input);
+        const recorded = await findRecordedDelivery(prisma, input.generationId);
+        if (recorded) return { fileId: recorded.telegramFileId ?? input.fileId, deliveredBy: 'cache' };
+        const sent = await resendCached(input);
+        await recordDelivery(prisma, input.generationId, { telegramFileId: sent.fileId, deliveredBy: sent.deliveredBy });
+        return sent;
+      });
     },
   };
 }

@@ -43,10 +43,32 @@ export async function findRecordedDelivery(prisma: PrismaClient, generationId: s
   return { deliveredBy: row.deliveredBy, ...(row.telegramFileId ? { telegramFileId: row.telegramFileId } : {}) };
 }
 
-/** Records that the video is in the chat, before `sendVideo` returns; the outcome itself is `recordOutcome`'s. */
-export async function recordDelivery(prisma: PrismaClient, generationId: string, delivery: RecordedDelivery & { videoUrl: string }): Promise<void> {
+/**
+ * Records that the video is in the chat, before `sendVideo` (or `sendCachedVideo`,
+ * which has no URL) returns; the outcome itself is `recordOutcome`'s.
+ */
+export async function recordDelivery(prisma: PrismaClient, generationId: string, delivery: RecordedDelivery & { videoUrl?: string }): Promise<void> {
   await prisma.generation.updateMany({
     where: { id: generationId },
-    data: { deliveredBy: delivery.deliveredBy, telegramFileId: delivery.telegramFileId ?? null, videoUrl: delivery.videoUrl },
+    data: {
+      deliveredBy: delivery.deliveredBy,
+      telegramFileId: delivery.telegramFileId ?? null,
+      ...(delivery.videoUrl === undefined ? {} : { videoUrl: delivery.videoUrl }),
+    },
   });
+}
+
+/**
+ * The id of the generation's progress message, as `sendMessage` recorded it
+ * right after Telegram's answer: a retried send whose first attempt's
+ * completion was lost finds it and sends nothing.
+ */
+export async function findProgressMessage(prisma: PrismaClient, generationId: string): Promise<number | undefined> {
+  const row = await prisma.generation.findUnique({ where: { id: generationId }, select: { progressMessageId: true } });
+  return row?.progressMessageId ?? undefined;
+}
+
+/** Records the progress message's id, before `sendMessage` returns it. */
+export async function recordProgressMessage(prisma: PrismaClient, generationId: string, messageId: number): Promise<void> {
+  await prisma.generation.updateMany({ where: { id: generationId }, data: { progressMessageId: messageId } });
 }

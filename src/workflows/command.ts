@@ -1,4 +1,4 @@
-import { ActivityFailure, getExternalWorkflowHandle, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { activityFailureType } from './failures.js';
 import { MESSAGING } from './activity-options.js';
@@ -71,6 +71,9 @@ const { answerCallbackQuery } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
+/** A reply Telegram may have delivered (`TelegramAmbiguousSendError`) is not sent again: the command ends answered. */
+const AMBIGUOUS_REPLY = 'ambiguous-command-reply-not-resent';
+
 /**
  * Answers one bot command or button press. Started by the gateway with an id
  * taken from the message (or the callback query), so Telegram's redelivery
@@ -86,7 +89,12 @@ export async function botCommand(input: BotCommandInput): Promise<void> {
       { chatId, text: reply.text, replyToMessageId: input.messageId, ...(reply.buttons?.length ? { buttons: reply.buttons } : {}) },
     ]);
   } catch (err) {
-    if (activityFailureType(err) !== ErrorType.BotBlocked) throw err;
+    const type = activityFailureType(err);
+    if (type === ErrorType.TelegramAmbiguousSend && patched(AMBIGUOUS_REPLY)) {
+      log.warn('Telegram lost the answer to the reply; not sending it again', { command: input.command, chatId });
+      return;
+    }
+    if (type !== ErrorType.BotBlocked) throw err;
     await markUserBlocked({ userId: input.user.userId, reason: 'telegram-403' });
   }
 }

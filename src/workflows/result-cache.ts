@@ -1,11 +1,12 @@
-import { proxyActivities, sleep, type CancellationScope } from '@temporalio/workflow';
+import { isCancellation, log, patched, proxyActivities, sleep, type CancellationScope } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { activityFailureType } from './failures.js';
-import { MESSAGING, RECORDING } from './activity-options.js';
+import { MESSAGING, RECORDING, SENDING_VIDEO } from './activity-options.js';
 import { TASK_QUEUES } from '../constants.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
 import { ErrorType } from '../errors.js';
-import { PROGRESS } from './texts.js';
+import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT } from './texts.js';
+import { tellUser } from './video-steps.js';
 import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages.js';
 
 const { recordOutcome } = proxyActivities<Activities>(RECORDING);
@@ -20,11 +21,17 @@ const { claimResult, forgetResult } = proxyActivities<Activities>(cacheOptions);
 /** Downloads and decodes the photo: a slow activity, on the transfer queue. */
 const { fingerprintImage } = proxyActivities<Activities>({ ...cacheOptions, taskQueue: TASK_QUEUES.transfer });
 
-const { sendCachedVideo } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '15m',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
-});
+/** A resend by file_id is a video send like any other: the same timeouts, beats and no blind retry. */
+const { sendCachedVideo } = proxyActivities<Activities>(SENDING_VIDEO);
+
+/**
+ * The cached video is resent as `sendVideo` sends: its delivery recorded on the
+ * generation (a retry after a lost completion sends nothing), and one Telegram
+ * may have delivered (`TelegramAmbiguousSendError`) is not sent again: the
+ * request completes `unconfirmed` and the user is told to send the photo again
+ * if the video did not arrive.
+ */
+const CACHED_VIDEO_ONCE = 'cached-video-sent-once';
 
 /** A follower looks at the leader's claim after 1 s, then every ×1.5 up to 5 s. */
 const WAIT_INITIAL_MS = 1_000;
@@ -43,6 +50,8 @@ export interface CacheContext {
   generationId: string;
   req: VideoRequest;
   progress: VideoProgress;
+  /** The progress message, when there is one (a follower's; none when Telegram lost the answer to it). */
+  progressMessageId?: number;
 }
 
 /**
@@ -69,12 +78,13 @@ export async function serveFromCache(ctx: CacheContext): Promise<VideoOutcome | 
  * leads and gets its identity back.
  */
 export async function waitForIdentical(
-  ctx: CacheContext & { progressMessageId: number; presence: CancellationScope },
+  ctx: CacheContext & { presence: CancellationScope },
   pending: PendingResult,
 ): Promise<VideoOutcome | ResultIdentity> {
   const chatId = ctx.req.user.chatId;
+  const messageId = ctx.progressMessageId;
   ctx.progress.phase = 'waiting-for-identical';
-  await updateProgress({ chatId, messageId: ctx.progressMessageId, text: PROGRESS.processing });
+  if (messageId !== undefined) await updateProgress({ chatId, messageId, text: PROGRESS.processing });
   let delay = WAIT_INITIAL_MS;
   for (;;) {
     await sleep(delay);
@@ -88,25 +98,46 @@ export async function waitForIdentical(
       continue;
     }
     ctx.presence.cancel();
-    await updateProgress({ chatId, messageId: ctx.progressMessageId, text: PROGRESS.completed });
+    // An unconfirmed resend has told the user already.
+    if (messageId !== undefined && state.deliveredBy !== 'unconfirmed') await updateProgress({ chatId, messageId, text: PROGRESS.completed });
     return state;
   }
 }
 
 /** One look at the cache: the hit resent and recorded, the claim's state, or `refused` (a stale file_id, now forgotten). */
-async function claimOrResend({ generationId, req, progress }: CacheContext, pending: Omit<PendingResult, 'kind'>): Promise<VideoOutcome | PendingResult | 'refused'> {
+async function claimOrResend({ generationId, req, progress, progressMessageId }: CacheContext, pending: Omit<PendingResult, 'kind'>): Promise<VideoOutcome | PendingResult | 'refused'> {
   const { identity, image } = pending;
   const claim = await claimResult({ ...identity, generationId, leaseMs: req.deadlineMs + LEASE_MARGIN_MS });
   if (claim.kind !== 'hit') return { ...pending, kind: claim.kind };
   const { telegramFileId, generationId: cachedFrom } = claim.video;
-  let sent;
+  const once = patched(CACHED_VIDEO_ONCE);
+  let sent: { fileId?: string; deliveredBy: NonNullable<VideoOutcome['deliveredBy']> };
   try {
-    sent = await sendCachedVideo({ chatId: req.user.chatId, fileId: telegramFileId, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId });
+    sent = await sendCachedVideo({
+      chatId: req.user.chatId,
+      fileId: telegramFileId,
+      caption: req.prompt.slice(0, 1000),
+      replyToMessageId: req.messageId,
+      ...(once ? { generationId } : {}),
+    });
   } catch (err) {
-    // Telegram no longer accepts the file_id: forget it and generate afresh.
-    if (activityFailureType(err) !== ErrorType.TelegramRequest) throw err;
-    await forgetResult({ ...identity, telegramFileId });
-    return 'refused';
+    const type = activityFailureType(err);
+    if (once && type === ErrorType.TelegramAmbiguousSend) {
+      // Most likely in the chat: sending it again could put it there twice.
+      log.warn('Telegram lost the answer to the cached video; not sending it again', { generationId });
+      sent = { fileId: telegramFileId, deliveredBy: 'unconfirmed' };
+      try {
+        await tellUser(req, UNCONFIRMED_CACHED_DELIVERY_TEXT, progressMessageId);
+      } catch (tellError) {
+        if (isCancellation(tellError)) throw tellError;
+        log.warn('Could not tell the user about the unconfirmed cached video', { generationId, error: String(tellError) });
+      }
+    } else {
+      // Telegram no longer accepts the file_id: forget it and generate afresh.
+      if (type !== ErrorType.TelegramRequest) throw err;
+      await forgetResult({ ...identity, telegramFileId });
+      return 'refused';
+    }
   }
   progress.phase = 'completed';
   progress.cachedFrom = cachedFrom;

@@ -43,6 +43,14 @@ export function unconfirmedDeliveryText(videoUrl: string): string {
   return `✅ Your video is ready and was sent above. If it did not arrive, download it here: ${videoUrl}`;
 }
 
+/**
+ * Shown when Telegram took a cached video (resent by file_id) and did not say
+ * whether it was delivered: there is no link to give, but the same photo and
+ * caption again resend it at once, for free.
+ */
+export const UNCONFIRMED_CACHED_DELIVERY_TEXT =
+  '✅ Your video was sent above. If it did not arrive, send the same photo with the same caption again to get it.';
+
 /** What a request waiting for a free WaveSpeed slot shows, at its place in line. */
 export function queuedText(place: { position: number; paused: boolean }): string {
   if (place.paused) {

@@ -1,4 +1,4 @@
-import { CancellationScope, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { activityFailureType } from './failures.js';
 import { tellUser } from './video-steps.js';
@@ -11,6 +11,12 @@ import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages
 const { admitRequest, recordOutcome, markUserBlocked } = proxyActivities<Activities>(RECORDING);
 
 const { sendMessage } = proxyActivities<Activities>(MESSAGING);
+
+/**
+ * A "you are queued" message Telegram may have delivered is not sent again: the
+ * request waits for its slot without it (its outcome is then a reply).
+ */
+const AMBIGUOUS_QUEUED_MESSAGE = 'ambiguous-queued-message-not-resent';
 
 /** How often a queued request asks again for a slot. */
 export const QUEUE_RECHECK_MS = 15_000;
@@ -47,7 +53,12 @@ export async function admitUnderLimits(
     const limit = admission.limit;
     try {
       admission = await work.run(async () => {
-        queuedMessageId = (await sendMessage({ chatId: req.user.chatId, text: userQueuedText(limit), replyToMessageId: req.messageId })).messageId;
+        try {
+          queuedMessageId = (await sendMessage({ chatId: req.user.chatId, text: userQueuedText(limit), replyToMessageId: req.messageId })).messageId;
+        } catch (err) {
+          if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend || !patched(AMBIGUOUS_QUEUED_MESSAGE)) throw err;
+          log.warn('Telegram lost the answer to the queued message; waiting without it', { generationId });
+        }
         const giveUpAt = Date.now() + QUEUE_MAX_WAIT_MS;
         const scope = CancellationScope.current();
         let latest: Admission;

@@ -1,4 +1,4 @@
-import { condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import { condition, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { activityFailureCause, activityFailureType } from './failures.js';
 import { ErrorType } from '../errors.js';
@@ -80,7 +80,14 @@ export async function adoptFromCallback(viaCallback: ReadonlySet<string>, deadli
   return predictionId;
 }
 
-/** Shows `text` in the progress message, or replies with it when there is none; false when the user has blocked the bot. */
+/** A reply whose answer Telegram lost is most likely in the chat: it counts as told, and is not sent again. */
+const AMBIGUOUS_REPLY_TOLD = 'ambiguous-reply-counts-as-told';
+
+/**
+ * Shows `text` in the progress message, or replies with it when there is none;
+ * false when the user has blocked the bot. A reply Telegram may have delivered
+ * (`TelegramAmbiguousSendError`) counts as told.
+ */
 export async function tellUser(req: VideoRequest, text: string, progressMessageId: number | undefined): Promise<boolean> {
   const chatId = req.user.chatId;
   try {
@@ -88,7 +95,12 @@ export async function tellUser(req: VideoRequest, text: string, progressMessageI
     else await sendMessage({ chatId, text, replyToMessageId: req.messageId });
     return true;
   } catch (err) {
-    if (activityFailureType(err) !== ErrorType.BotBlocked) throw err;
+    const type = activityFailureType(err);
+    if (type === ErrorType.TelegramAmbiguousSend && patched(AMBIGUOUS_REPLY_TOLD)) {
+      log.warn('Telegram lost the answer to a reply; not sending it again', { chatId });
+      return true;
+    }
+    if (type !== ErrorType.BotBlocked) throw err;
     return false;
   }
 }

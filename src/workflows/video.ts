@@ -21,7 +21,7 @@ import {
   type VideoRequest,
 } from './video-messages.js';
 
-import { TERMINAL, VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully } from './video-steps.js';
+import { TERMINAL, VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully, tellUser } from './video-steps.js';
 
 export * from './video-messages.js';
 
@@ -101,6 +101,14 @@ const AMBIGUOUS_SUBMIT = 'ambiguous-submit-adopts-callback';
 const AMBIGUOUS_SEND = 'ambiguous-send-gives-link';
 /** Once the video is in the chat, a failing record or edit after it is logged, never turned into a failure the user sees. */
 const DELIVERED_STAYS_DELIVERED = 'delivered-stays-delivered';
+/**
+ * The progress message is sent once: its id is recorded on the generation as
+ * Telegram answers (a retry after a lost completion finds it and sends
+ * nothing), and one Telegram may have delivered without saying so is not sent
+ * again: the request carries on without a message to edit, and the video
+ * still goes out.
+ */
+const PROGRESS_MESSAGE_ONCE = 'progress-message-sent-once';
 const { keepChatAction: keepChatActionAbandoned } = proxyActivities<Activities>({
   ...chatActionOptions,
   cancellationType: ActivityCancellationType.ABANDON,
@@ -169,11 +177,22 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       const pending = patched(RESULT_CACHE) ? await serveFromCache({ generationId, req, progress }) : undefined;
       if (pending && 'status' in pending) return pending;
       if (pending?.kind === 'leader') leading = pending.identity;
-      progressMessageId = (
-        await sendMessage.executeWithOptions({ summary: `progress message to chat ${chatId}` }, [
-          { chatId, text: PROGRESS.received, replyToMessageId: req.messageId },
-        ])
-      ).messageId;
+      const progressOnce = patched(PROGRESS_MESSAGE_ONCE);
+      try {
+        progressMessageId = (
+          await sendMessage.executeWithOptions({ summary: `progress message to chat ${chatId}` }, [
+            { chatId, text: PROGRESS.received, replyToMessageId: req.messageId, ...(progressOnce ? { progressOf: generationId } : {}) },
+          ])
+        ).messageId;
+      } catch (err) {
+        if (!progressOnce || activityFailureType(err) !== ErrorType.TelegramAmbiguousSend) throw err;
+        // Most likely in the chat, under an id we do not know: the request goes on with nothing to edit.
+        log.warn('Telegram lost the answer to the progress message; going on without it', { generationId });
+      }
+      /** Edits the progress message, when there is one. */
+      const showProgress = async (text: string): Promise<void> => {
+        if (progressMessageId !== undefined) await updateProgress({ chatId, messageId: progressMessageId, text });
+      };
       if (!patched(FLEET_PRESENCE)) {
         // Best effort: the chat action must never fail the request.
         const keepChatAction = patched(ABANDON_CHAT_ACTION) ? keepChatActionAbandoned : keepChatActionCancelled;
@@ -194,7 +213,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         const admitted = await permit.acquire(async (place) => {
           toldPlace = true;
           progress.queuePosition = place.position;
-          await updateProgress({ chatId, messageId: progressMessageId!, text: queuedText(place) });
+          await showProgress(queuedText(place));
         });
         progress.queuePosition = undefined;
         if (admitted === 'busy') throw new VideoFailed('busy');
@@ -217,12 +236,12 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       progress.predictionId = predictionId;
       const cacheHit = leading ? { cacheHit: false } : {};
       await recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
-      if (toldPlace || !patched(EDIT_ONLY_WHEN_CHANGED)) await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.submitted });
+      if (toldPlace || !patched(EDIT_ONLY_WHEN_CHANGED)) await showProgress(PROGRESS.submitted);
 
       waitDeadlineAt ??= Date.now() + req.deadlineMs;
       const result = await awaitResult(predictionId, req, progress, results, waitDeadlineAt, async () => {
         await recordPhase({ generationId, status: 'processing' });
-        await updateProgress({ chatId, messageId: progressMessageId!, text: PROGRESS.processing });
+        await showProgress(PROGRESS.processing);
       });
       progress.resultVia ??= viaCallback.has(predictionId) ? 'callback' : 'poll';
       // The prediction has ended at WaveSpeed: its slot is free for the next request,
@@ -238,7 +257,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       progress.phase = 'sending';
       // The chat already shows "sending video…"; editing the progress message first
       // only delayed the video by a round trip.
-      if (!patched(SEND_VIDEO_AT_ONCE)) await updateProgress({ chatId, messageId: progressMessageId, text: PROGRESS.sending });
+      if (!patched(SEND_VIDEO_AT_ONCE)) await showProgress(PROGRESS.sending);
       let sent: { fileId?: string; deliveredBy: NonNullable<VideoOutcome['deliveredBy']> };
       try {
         sent = await sendVideo.executeWithOptions({ summary: `send the video to chat ${chatId}` }, [
@@ -270,8 +289,11 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
           deliveredBy: delivered.deliveredBy,
           inferenceMs: result.inferenceMs,
         });
-        const text = delivered.deliveredBy === 'unconfirmed' ? unconfirmedDeliveryText(videoUrl) : PROGRESS.completed;
-        await updateProgress({ chatId, messageId, text });
+        const unconfirmedVideo = delivered.deliveredBy === 'unconfirmed';
+        const text = unconfirmedVideo ? unconfirmedDeliveryText(videoUrl) : PROGRESS.completed;
+        if (messageId !== undefined) await updateProgress({ chatId, messageId, text });
+        // No progress message to carry the link: a reply does; a video that surely arrived needs no word.
+        else if (unconfirmedVideo) await tellUser(req, text, undefined);
       };
       if (patched(DELIVERED_STAYS_DELIVERED)) {
         // The user has the video: nothing after it may say otherwise, and a cancel now changes nothing.

@@ -45,6 +45,8 @@ export interface ActivityWiring {
   telegramTimeoutSeconds?: number;
   /** How long a video send may wait for Telegram's answer; default the client's. */
   telegramMediaTimeoutSeconds?: number;
+  /** How long a message send may wait for Telegram's answer; default the client's. */
+  telegramSendTimeoutSeconds?: number;
   wavespeedApiRoot?: string;
   wavespeedKey?: string;
   /** How long a WaveSpeed call may wait for its answer; default 10 s. */
@@ -84,6 +86,7 @@ export function buildActivities(wiring: ActivityWiring = {}): Activities {
       apiRoot: wiring.telegramApiRoot ?? UNUSED_ROOT,
       timeoutSeconds: wiring.telegramTimeoutSeconds ?? 10,
       ...(wiring.telegramMediaTimeoutSeconds === undefined ? {} : { mediaTimeoutSeconds: wiring.telegramMediaTimeoutSeconds }),
+      ...(wiring.telegramSendTimeoutSeconds === undefined ? {} : { sendTimeoutSeconds: wiring.telegramSendTimeoutSeconds }),
       budget,
     }),
     wavespeed: new WavespeedClient({ apiKey: wiring.wavespeedKey ?? WAVESPEED_KEY, apiRoot: wiring.wavespeedApiRoot ?? UNUSED_ROOT, timeoutMs: wiring.wavespeedTimeoutMs ?? 10_000 }),

@@ -91,30 +91,30 @@ describe('Telegram activities against the simulator', () => {
       expectNoSecrets(failure);
     });
 
-    it('maps a JSON 500 to a retryable TelegramUnavailableError without a fixed delay', async () => {
+    it('maps a JSON 500 to a non-retryable TelegramAmbiguousSendError: Telegram may have sent it, so it is not sent again', async () => {
       const chatId = freshChat();
       telegram.failNext('sendMessage', { errorCode: 500, description: 'Internal Server Error' });
 
       const failure = await failureOf(runActivity(activities.sendMessage, { chatId, text: 'hello' }));
 
-      expect(failure.type).toBe('TelegramUnavailableError');
-      expect(failure.nonRetryable).toBe(false);
-      expect(retryDelayMs(failure)).toBeUndefined();
+      expect(failure.type).toBe('TelegramAmbiguousSendError');
+      expect(failure.nonRetryable).toBe(true);
       expectNoSecrets(failure);
     });
 
-    it('maps the front end\'s HTML 502 page to a retryable TelegramUnavailableError without leaking the token', async () => {
+    it('maps the front end\'s HTML 502 page to a non-retryable TelegramAmbiguousSendError without leaking the token', async () => {
       telegram.configure({ serverErrorRate: 1 });
       const chatId = freshChat();
       // Random 5xx are half JSON 500, half nginx HTML 502: go on until a 502 was answered.
       for (let i = 0; i < 40 && !telegram.calls.some((c) => c.errorCode === 502); i++) {
         const failure = await failureOf(runActivity(activities.sendMessage, { chatId, text: `try ${i}` }));
-        expect(failure.type).toBe('TelegramUnavailableError');
-        expect(failure.nonRetryable).toBe(false);
+        expect(failure.type).toBe('TelegramAmbiguousSendError');
+        expect(failure.nonRetryable).toBe(true);
         expectNoSecrets(failure);
       }
       expect(telegram.calls.some((c) => c.errorCode === 502)).toBe(true);
     });
+
     it('maps an unreachable Bot API to a retryable TelegramUnavailableError without leaking the token', async () => {
       const offline = buildActivities({ telegramApiRoot: UNUSED_ROOT });
 

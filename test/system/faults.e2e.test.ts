@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import { PROGRESS, unconfirmedDeliveryText } from '../../src/workflows/texts.js';
+import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT, unconfirmedDeliveryText } from '../../src/workflows/texts.js';
 import type { VideoOutcome } from '../../src/workflows/video-messages.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
 
@@ -9,8 +9,8 @@ import { startTestSystem, type TestSystem } from '../helpers/system.js';
 let sys: TestSystem;
 
 beforeAll(async () => {
-  // A video send waits 2 s for Telegram's answer here, so a delayed answer outlasts it quickly.
-  sys = await startTestSystem({ env: { TELEGRAM_MEDIA_TIMEOUT_SECONDS: '2' } });
+  // A video send (and a message send) waits 2 s for Telegram's answer here, so a delayed answer outlasts it quickly.
+  sys = await startTestSystem({ env: { TELEGRAM_MEDIA_TIMEOUT_SECONDS: '2', TELEGRAM_SEND_TIMEOUT_SECONDS: '2' } });
 }, 120_000);
 
 afterAll(async () => {
@@ -19,9 +19,9 @@ afterAll(async () => {
 
 let nextChat = 9100;
 
-async function photoToVideo(caption: string): Promise<{ chatId: number; workflowId: string; outcome: VideoOutcome }> {
+async function photoToVideo(caption: string, seed?: number): Promise<{ chatId: number; workflowId: string; outcome: VideoOutcome }> {
   const chatId = nextChat++;
-  const update = await sys.telegram!.makePhotoUpdate({ chatId, userId: chatId, caption });
+  const update = await sys.telegram!.makePhotoUpdate({ chatId, userId: chatId, caption, ...(seed === undefined ? {} : { seed }) });
   expect((await sys.telegram!.pushUpdate(update)).status).toBe(200);
   const workflowId = videoWorkflowId(chatId, update.message!.message_id);
   const outcome = (await sys.temporal.client.workflow.getHandle(workflowId).result()) as VideoOutcome;
@@ -59,5 +59,45 @@ describe('lost answers, end to end', () => {
     expect(messages.map((m) => m.text)).toContain(unconfirmedDeliveryText(videoUrl));
     expect(messages.map((m) => m.text)).not.toContain(PROGRESS.completed);
     expect(await sys.db.prisma.generation.findUniqueOrThrow({ where: { id: workflowId } })).toMatchObject({ status: 'completed', deliveredBy: 'unconfirmed' });
+  });
+
+  it('Telegram answers a cached video\'s resend after the client gave up: one video in the chat, not resent, the user told', { timeout: 90_000 }, async () => {
+    const caption = 'the kite climbs the wind';
+    const first = await photoToVideo(caption, 77);
+    expect(first.outcome).toMatchObject({ status: 'completed', deliveredBy: 'url' });
+    const submitted = sys.wavespeed!.stats.submitted;
+    // Past the 30 s an attempt of the resend used to have: a blind retry would have sent it twice.
+    sys.telegram!.delayNext('sendVideo', 35_000);
+
+    const { chatId, workflowId, outcome } = await photoToVideo(caption, 77);
+
+    const messages = sys.telegram!.messagesTo(chatId);
+    expect(messages.filter((m) => m.video)).toHaveLength(1);
+    expect(sys.telegram!.callsTo('sendVideo').filter((c) => c.chatId === chatId && c.ok)).toHaveLength(1);
+    expect(outcome).toMatchObject({ status: 'completed', deliveredBy: 'unconfirmed', cachedFrom: first.workflowId });
+    expect(sys.wavespeed!.stats.submitted).toBe(submitted);
+    expect(messages.map((m) => m.text).filter(Boolean)).toEqual([UNCONFIRMED_CACHED_DELIVERY_TEXT]);
+    expect(await sys.db.prisma.generation.findUniqueOrThrow({ where: { id: workflowId } })).toMatchObject({
+      status: 'completed',
+      deliveredBy: 'unconfirmed',
+      cacheHit: true,
+      cachedFrom: first.workflowId,
+    });
+  });
+
+  it('Telegram answers the progress message after the client gave up: one progress message, the video still arrives', { timeout: 90_000 }, async () => {
+    // Past the 30 s an attempt has: the progress message used to be sent again on the retry.
+    sys.telegram!.delayNext('sendMessage', 35_000);
+
+    const { chatId, workflowId, outcome } = await photoToVideo('the candle flickers');
+
+    const messages = sys.telegram!.messagesTo(chatId);
+    expect(messages.filter((m) => m.text === PROGRESS.received)).toHaveLength(1);
+    expect(sys.telegram!.callsTo('sendMessage').filter((c) => c.chatId === chatId && c.ok)).toHaveLength(1);
+    expect(messages.filter((m) => m.video)).toHaveLength(1);
+    expect(outcome).toMatchObject({ status: 'completed', deliveredBy: 'url' });
+    // Its id never came back: nothing edits it, and the row has none.
+    expect(messages.find((m) => m.text === PROGRESS.received)?.edits).toEqual([]);
+    expect(await sys.db.prisma.generation.findUniqueOrThrow({ where: { id: workflowId } })).toMatchObject({ status: 'completed', progressMessageId: null });
   });
 });

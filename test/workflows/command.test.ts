@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendMessageInput } from '../../src/activities/telegram.js';
-import { BotBlockedError, TelegramRequestError } from '../../src/errors.js';
+import { BotBlockedError, TelegramAmbiguousSendError, TelegramRequestError } from '../../src/errors.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import type { BotCommandInput } from '../../src/workflows/command.js';
 import { botCommandWorkflowId } from '../../src/workflows/ids.js';
@@ -217,5 +217,17 @@ describe('botCommand: /unsubscribe and /mysubs', () => {
       },
     });
     expect(blockedUsers).toEqual([42]);
+  });
+
+  it('does not send the reply again when Telegram lost the answer to it: the command ends answered, nothing resent', async () => {
+    const world = catalog(SOURCES);
+    let attempts = 0;
+    await run(command('help'), world, {
+      async sendMessage({ chatId }) {
+        attempts += 1;
+        throw new TelegramAmbiguousSendError('sendMessage', chatId, 'no answer in time');
+      },
+    });
+    expect(attempts).toBe(1);
   });
 });

@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admission, Usage } from '../../src/activities/limits.js';
-import { BotBlockedError } from '../../src/errors.js';
+import { BotBlockedError, TelegramAmbiguousSendError } from '../../src/errors.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { QUEUE_MAX_WAIT_MS, QUEUE_RECHECK_MS } from '../../src/workflows/user-limits.js';
@@ -130,6 +130,22 @@ describe('imageToVideo under per-user limits', () => {
     expect(world.userSaw).toEqual([userQueuedText(2), PROGRESS.received, PROGRESS.completed]);
     expect(calls).toMatchObject({ prepared: 1, submitted: 1 });
     expect(world.videos).toHaveLength(1);
+  });
+
+  it('waits without the queued message Telegram lost the answer to, and refuses without it: each message sent once', async () => {
+    const refusal = { decision: 'refused', reason: 'daily-quota', quota: 20 } as const;
+    const sent: string[] = [];
+    const { outcome, world } = await runVideo([queued, refusal], () => ({
+      async sendMessage({ chatId, text }) {
+        sent.push(text);
+        throw new TelegramAmbiguousSendError('sendMessage', chatId, 'no answer in time');
+      },
+    }));
+
+    expect(outcome).toEqual({ status: 'refused', reason: 'daily-quota' });
+    // The refusal is a reply of its own (no queued message to edit), and counts as told: nobody is marked blocked.
+    expect(sent).toEqual([userQueuedText(2), refusalText(refusal)]);
+    expect(world.blockedUsers).toEqual([]);
   });
 
   it('stops a queued request on /cancel, saying so in the queued message and recording it', async () => {

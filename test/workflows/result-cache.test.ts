@@ -2,10 +2,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TelegramRequestError } from '../../src/errors.js';
+import { TelegramAmbiguousSendError, TelegramRequestError } from '../../src/errors.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import { PROGRESS, failureText } from '../../src/workflows/texts.js';
+import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT, failureText } from '../../src/workflows/texts.js';
 import { progressQuery, wavespeedResultSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
@@ -211,5 +211,29 @@ describe('imageToVideo with the result cache', () => {
     expect(outcomes[0]).toMatchObject({ status: 'completed', deliveredBy: 'url' });
     expect(world.submits).toEqual([idOf(req)]);
     expect([...world.cache.values()]).toEqual([{ status: 'ready', leaderId: idOf(req), telegramFileId: 'file-video-1' }]);
+  });
+
+  it('does not resend a cached video Telegram lost the answer to: completes unconfirmed and tells the user how to get it', async () => {
+    const req = request(7010);
+    const inputs: unknown[] = [];
+    const { outcomes, world } = await runAll(
+      (w) => ({
+        ...predictions(w),
+        async sendCachedVideo(input) {
+          inputs.push(input);
+          w.resent.push({ chatId: input.chatId, fileId: input.fileId });
+          throw new TelegramAmbiguousSendError('sendVideo', input.chatId, 'no answer in time');
+        },
+      }),
+      [req],
+      undefined,
+      (w) => w.cache.set(`${MD5}|${req.prompt}|${MODEL}`, { status: 'ready', leaderId: 'video-1-1', telegramFileId: 'BAAD-stored-video' }),
+    );
+    expect(outcomes[0]).toMatchObject({ status: 'completed', deliveredBy: 'unconfirmed', cachedFrom: 'video-1-1' });
+    // Sent once, recorded against this generation; never again, and nothing generated instead.
+    expect(inputs).toEqual([expect.objectContaining({ generationId: idOf(req), fileId: 'BAAD-stored-video' })]);
+    expect(world.submits).toEqual([]);
+    expect(world.userSaw).toEqual([UNCONFIRMED_CACHED_DELIVERY_TEXT]);
+    expect(world.outcomes).toEqual([expect.objectContaining({ status: 'completed', cacheHit: true, cachedFrom: 'video-1-1', deliveredBy: 'unconfirmed' })]);
   });
 });

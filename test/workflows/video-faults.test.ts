@@ -148,6 +148,47 @@ describe('imageToVideo under faults', () => {
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'completed', deliveredBy: 'unconfirmed' })]);
   });
 
+  it('goes on without a progress message Telegram lost the answer to: sent once, the video still arrives', async () => {
+    const inputs: unknown[] = [];
+    const { outcome, world } = await run((w) => ({
+      async submitGeneration() {
+        const { workflowId } = Context.current().info.workflowExecution!;
+        await env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, completed('pred-1'));
+        return { predictionId: 'pred-1' };
+      },
+      async sendMessage(input) {
+        inputs.push(input);
+        w.userSaw.push(input.text);
+        throw new TelegramAmbiguousSendError('sendMessage', input.chatId, 'no answer in time');
+      },
+    }));
+    expect(outcome).toMatchObject({ status: 'completed', deliveredBy: 'url' });
+    expect(inputs).toEqual([expect.objectContaining({ text: PROGRESS.received, progressOf: expect.stringMatching(/^video-42-/) })]);
+    expect(world.videos).toHaveLength(1);
+    // No message to edit: nothing more is said, the video is the answer.
+    expect(world.userSaw).toEqual([PROGRESS.received]);
+    expect(world.outcomes).toEqual([expect.objectContaining({ status: 'completed', deliveredBy: 'url' })]);
+  });
+
+  it('ends a failed request as told when Telegram lost the answers to the progress message and the failure reply: each sent once', async () => {
+    const texts: string[] = [];
+    const { outcome, world } = await run(() => ({
+      async submitGeneration() {
+        const { workflowId } = Context.current().info.workflowExecution!;
+        await env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, { id: 'pred-1', status: 'failed', outputs: [], nsfw: false, error: 'model crashed' });
+        return { predictionId: 'pred-1' };
+      },
+      async sendMessage({ chatId, text }) {
+        texts.push(text);
+        throw new TelegramAmbiguousSendError('sendMessage', chatId, 'the answer was lost');
+      },
+    }));
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'generation-failed' });
+    expect(texts).toEqual([PROGRESS.received, failureText('generation-failed', 'model crashed')]);
+    expect(world.blockedUsers).toEqual([]);
+    expect(world.outcomes).toEqual([expect.objectContaining({ status: 'failed', errorKind: 'generation-failed' })]);
+  });
+
   it('waits out a database outage of 40 minutes before and after the video: completed, no failure text', async () => {
     const outage = 40 * 60 * 1000;
     const dbDown = () => new Error('connect ECONNREFUSED 127.0.0.1:5432');

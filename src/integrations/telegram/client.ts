@@ -6,7 +6,7 @@ import {
   TelegramRequestError,
   TelegramUnavailableError,
 } from '../../errors.js';
-import { TELEGRAM_LIMITS, TELEGRAM_MEDIA_TIMEOUT_SECONDS } from '../../constants.js';
+import { TELEGRAM_LIMITS, TELEGRAM_MEDIA_TIMEOUT_SECONDS, TELEGRAM_SEND_TIMEOUT_SECONDS } from '../../constants.js';
 import type { WorkerMetrics } from '../../observability/metrics.js';
 import { isMessageSend, methodBudget, type ReservedSlot, type TelegramBudget, type TelegramPriority } from './budget.js';
 import { classifyTelegramError, isAmbiguousSendFailure } from './errors.js';
@@ -19,6 +19,8 @@ export interface TelegramClientOptions {
   timeoutSeconds?: number;
   /** Per-request timeout of {@link TelegramClient.sendMedia}; default {@link TELEGRAM_MEDIA_TIMEOUT_SECONDS}. */
   mediaTimeoutSeconds?: number;
+  /** Per-request timeout of {@link TelegramClient.send}; default {@link TELEGRAM_SEND_TIMEOUT_SECONDS}. */
+  sendTimeoutSeconds?: number;
   /** Counts sent messages and 429s of every call made through {@link TelegramClient.api}. */
   metrics?: Pick<WorkerMetrics, 'telegramMessagesSent' | 'telegramRateLimited'>;
   /**
@@ -47,6 +49,8 @@ export class TelegramClient {
   readonly api: Api;
   /** The same bot, with a timeout that lets Telegram fetch or take a whole video. */
   private readonly mediaApi: Api;
+  /** The same bot, with a timeout that ends a message send well within its activity's own timeout. */
+  private readonly sendApi: Api;
 
   /** The fleet-wide budget calls are paced by (see {@link TelegramClientOptions.budget}). */
   get budget(): TelegramBudget | undefined {
@@ -62,9 +66,13 @@ export class TelegramClient {
       apiRoot: options.apiRoot,
       timeoutSeconds: options.mediaTimeoutSeconds ?? TELEGRAM_MEDIA_TIMEOUT_SECONDS,
     });
+    this.sendApi = new Api(options.token, {
+      apiRoot: options.apiRoot,
+      timeoutSeconds: options.sendTimeoutSeconds ?? TELEGRAM_SEND_TIMEOUT_SECONDS,
+    });
     const { metrics } = options;
     if (metrics) {
-      for (const api of [this.api, this.mediaApi]) {
+      for (const api of [this.api, this.mediaApi, this.sendApi]) {
         // A transformer sees every call, including those made on `api` directly.
         api.config.use(async (prev, method, payload, signal) => {
           const res = await prev(method, payload, signal);
@@ -77,16 +85,32 @@ export class TelegramClient {
   }
 
   /**
-   * Sends media (a video by URL or upload) with the long media timeout. A
-   * failure after the request went out with no answer (timeout, reset, 5xx)
-   * may have put the message in the chat: it is a non-retryable
+   * Sends media (a video by URL, by upload or by file_id) with the long media
+   * timeout. A failure after the request went out with no answer (timeout,
+   * reset, 5xx) may have put the message in the chat: it is a non-retryable
    * `TelegramAmbiguousSendError`, so nothing resends it blindly. Other failures
    * are translated as by {@link call}.
    */
-  async sendMedia<T>(method: string, chatId: number, fn: (api: Api) => Promise<T>, options: CallOptions = {}): Promise<T> {
+  sendMedia<T>(method: string, chatId: number, fn: (api: Api) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    return this.sendOnce(this.mediaApi, method, chatId, fn, options);
+  }
+
+  /**
+   * Sends a message (not a broadcast, which keeps {@link call}) like
+   * {@link sendMedia}: an answer lost after the request went out is a
+   * non-retryable `TelegramAmbiguousSendError`. Its timeout
+   * ({@link TELEGRAM_SEND_TIMEOUT_SECONDS}) plus the budget's longest wait stay
+   * under the 30 s an attempt has, so the client, not Temporal, ends a slow
+   * send and says it was ambiguous.
+   */
+  send<T>(method: string, chatId: number, fn: (api: Api) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    return this.sendOnce(this.sendApi, method, chatId, fn, options);
+  }
+
+  private async sendOnce<T>(api: Api, method: string, chatId: number, fn: (api: Api) => Promise<T>, options: CallOptions): Promise<T> {
     const answered = await this.pace(method, chatId, options);
     try {
-      return await fn(this.mediaApi);
+      return await fn(api);
     } catch (err) {
       if (isAmbiguousSendFailure(err)) {
         // Never the inner error's message: node-fetch's names the URL, which holds the bot token.
