@@ -35,7 +35,7 @@ export interface WavespeedSimulatorOptions {
   lostAnswerRate?: number;
   /** Delay between the terminal status and the webhook POST. Default 0. */
   callbackDelayMs?: number;
-  /** Tier concurrency; more predictions wait in `created`. Default 3 (Bronze). */
+  /** Tier concurrency; more predictions wait in `created`. Default 2 (Bronze, as WaveSpeed's tiers are in late 2026). */
   maxConcurrent?: number;
   /** Accepted submissions per rolling minute; over it, 429 without Retry-After. Default unlimited. */
   perMinuteLimit?: number;
@@ -111,7 +111,7 @@ export class WavespeedSimulator {
     this.opts = { ...opts };
     this.secret = opts.webhookSecret ?? `whsec_${randomBytes(16).toString('hex')}`;
     this.engine = new PredictionEngine(this.stats, this.timers, {
-      maxConcurrent: () => this.opts.maxConcurrent ?? 3,
+      maxConcurrent: () => this.opts.maxConcurrent ?? 2,
       processingAfterMs: () => this.opts.processingAfterMs ?? 200,
       callbackDelayMs: () => this.opts.callbackDelayMs ?? 0,
       webhookTimeoutMs: () => this.opts.webhookTimeoutMs ?? 10_000,
