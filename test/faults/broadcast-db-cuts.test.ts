@@ -1,0 +1,120 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { DistributionCounts } from '../../src/workflows/distribution-messages.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { eventually, postApi } from '../helpers/system.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { createLocalEnv } from '../helpers/temporal.js';
+import { messagesPerChat, startFaultSystem, within, type FaultSystem } from './helpers/fault-system.js';
+
+/**
+ * A 10,000-subscriber paid broadcast whose worker (a process of its own) reaches
+ * PostgreSQL only through a {@link TcpProxy}: three times mid-run the proxy resets
+ * every connection and refuses new ones for {@link REFUSE_MS}. The gateway and
+ * the test reach the database directly. FAULT_BROADCAST_RATE sets the paid rate
+ * (CI: 500/s, about 20 s of sending); FAULT_DB_REFUSE_SECONDS the refusals.
+ */
+const SUBSCRIBERS = 10_000;
+const RATE = Number(process.env.FAULT_BROADCAST_RATE ?? 500);
+const REFUSE_MS = Number(process.env.FAULT_DB_REFUSE_SECONDS ?? 3) * 1000;
+/** Messages Telegram has accepted when each cut begins: early, middle and late in the run. */
+const CUT_AT = [0.2, 0.45, 0.7].map((f) => Math.round(f * SUBSCRIBERS));
+/**
+ * Duplicates allowed. A message goes twice only if Telegram accepted it and its
+ * delivery row was not written `sent` before the attempt that sent it ended: the
+ * batch waits out the outage to write them, so only an attempt that dies before
+ * it can (the worker killed, a heartbeat lost) leaves any. This test kills nothing,
+ * so nothing is tolerated.
+ */
+const MAX_DUPLICATES = 0;
+
+let temporal: TestWorkflowEnvironment | undefined;
+let db: TestDatabase | undefined;
+let proxy: TcpProxy | undefined;
+let sys: FaultSystem | undefined;
+
+beforeAll(async () => {
+  [temporal, db] = await Promise.all([createLocalEnv(), createTestDatabase()]);
+  const url = new URL(db.url);
+  proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+  sys = await startFaultSystem({
+    databaseUrl: db.url,
+    temporalAddress: temporal.address,
+    env: { BROADCAST_RATE_PER_SECOND: String(RATE), BROADCAST_PAID: 'true' },
+    // Telegram's limits: ~30/s ordinary sends beside paid broadcasts at their rate, one a second per chat.
+    telegram: { globalRatePerSecond: 30, paidBroadcastRatePerSecond: RATE, perChatRatePerSecond: 1 },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await sys?.teardown();
+  await proxy?.stop();
+  await temporal?.teardown();
+  await db?.drop();
+}, 60_000);
+
+it(`delivers a ${SUBSCRIBERS}-subscriber broadcast with the worker's database connections cut three times: 0 lost, duplicates bounded, the worker alive`, async () => {
+  const { telegram, client } = sys!;
+  const worker = sys!.spawnWorker({ DATABASE_URL: proxy!.url(db!.url) });
+  await within(worker.ready, 60_000, 'the worker to poll');
+  const pid = worker.child.pid;
+
+  const prisma = db!.prisma;
+  expect((await postApi(sys!.stack, '/sources', { slug: 'cuts', title: 'Cuts Weekly' })).status).toBe(201);
+  const source = await prisma.source.findUniqueOrThrow({ where: { slug: 'cuts' } });
+  const subscribers = Array.from({ length: SUBSCRIBERS }, (_, i) => 3_000_000 + i);
+  await prisma.telegramUser.createMany({ data: subscribers.map((id) => ({ id: BigInt(id), chatId: BigInt(id) })) });
+  await prisma.subscription.createMany({ data: subscribers.map((id) => ({ userId: BigInt(id), sourceId: source.id })) });
+
+  const startedAt = Date.now();
+  const accepted = await postApi(sys!.stack, '/summaries', { source: 'cuts', externalId: 'ep-1', title: 'Cuts', text: 'Nothing lost.' });
+  expect(accepted.status).toBe(202);
+  const { workflowId } = accepted.body as { workflowId: string };
+  const handle = client.workflow.getHandle(workflowId);
+  const result = handle.result() as Promise<DistributionCounts>;
+  result.catch(() => undefined);
+
+  const sentSoFar = () => telegram.callsTo('sendMessage').filter((c) => c.ok).length;
+  const cuts: Array<{ atSent: number; connections: number; resets: number }> = [];
+  for (const at of CUT_AT) {
+    await within(
+      Promise.race([eventually(() => sentSoFar() >= at || undefined, 120_000, `${at} messages sent`), result.then(() => undefined)]),
+      120_000,
+      `${at} messages sent`,
+    );
+    const before = proxy!.resets;
+    const connections = proxy!.connections;
+    await proxy!.refuse();
+    cuts.push({ atSent: sentSoFar(), connections, resets: proxy!.resets - before });
+    await new Promise((resolve) => setTimeout(resolve, REFUSE_MS));
+    expect(worker.child.exitCode, 'the worker survived the cut').toBeNull();
+    await proxy!.restore();
+  }
+
+  const counts = await within(result, 180_000, 'the broadcast to finish');
+  const seconds = (Date.now() - startedAt) / 1000;
+  const perChat = messagesPerChat(telegram);
+  const lost = subscribers.filter((id) => !perChat.has(id)).length;
+  const duplicates = subscribers.reduce((n, id) => n + Math.max(0, (perChat.get(id) ?? 0) - 1), 0);
+  const rateLimited = telegram.callsTo('sendMessage').filter((c) => !c.ok && c.errorCode === 429).length;
+  // Retried attempts of the run's activities (its history records each one's last start).
+  const retries = ((await handle.fetchHistory()).events ?? []).filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1).length;
+  const output = worker.output();
+  console.log(
+    `broadcast with 3 database cuts: ${SUBSCRIBERS} subscribers at ${RATE}/s paid, refused ${REFUSE_MS / 1000} s each; ` +
+      `cuts at ${cuts.map((c) => `${c.atSent} sent (${c.connections} connections, ${c.resets} resets)`).join(', ')}; ` +
+      `${retries} activity attempts after a failure; ${seconds.toFixed(1)} s from intake to done; ${JSON.stringify(counts)}; ` +
+      `lost ${lost}, duplicates ${duplicates}, 429s ${rateLimited}; proxy accepted ${proxy!.accepted} connections`,
+  );
+
+  expect(cuts.every((c) => c.resets > 0), 'each cut reset live connections').toBe(true);
+  expect(cuts.every((c) => c.atSent < SUBSCRIBERS), 'each cut came mid-run').toBe(true);
+  expect(output).not.toMatch(/unhandled|uncaught/i);
+  expect(counts).toMatchObject({ total: SUBSCRIBERS, sent: SUBSCRIBERS, failed: 0, remaining: 0 });
+  expect(lost).toBe(0);
+  expect(duplicates).toBeLessThanOrEqual(MAX_DUPLICATES);
+  expect(await prisma.delivery.count({ where: { status: 'sent' } })).toBe(SUBSCRIBERS);
+  expect(await prisma.delivery.count()).toBe(SUBSCRIBERS);
+  expect(worker.child.exitCode, 'the worker is still the first one').toBeNull();
+  expect(worker.child.pid).toBe(pid);
+}, 300_000);
