@@ -104,11 +104,13 @@ it(`delivers a ${SUBSCRIBERS}-subscriber broadcast with the worker's database co
   // Retried attempts of the run's activities (its history records each one's last start).
   const retries = ((await handle.fetchHistory()).events ?? []).filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1).length;
   const output = worker.output();
+  const notSent = await prisma.delivery.groupBy({ by: ['status', 'error'], where: { status: { not: 'sent' } }, _count: { _all: true } });
   console.log(
     `broadcast with 3 database cuts: ${SUBSCRIBERS} subscribers at ${RATE}/s paid, refused ${REFUSE_MS / 1000} s each; ` +
       `cuts at ${cuts.map((c) => `${c.atSent} sent (${c.connections} connections, ${c.resets} resets)`).join(', ')}; ` +
       `${retries} activity attempts after a failure; ${seconds.toFixed(1)} s from intake to done; ${JSON.stringify(counts)}; ` +
-      `lost ${lost}, duplicates ${duplicates}, 429s ${rateLimited}; proxy accepted ${proxy!.accepted} connections`,
+      `lost ${lost}, duplicates ${duplicates}, 429s ${rateLimited}; proxy accepted ${proxy!.accepted} connections; ` +
+      `deliveries not sent ${JSON.stringify(notSent.map((g) => ({ status: g.status, error: g.error, count: g._count._all })))}`,
   );
 
   expect(cuts.every((c) => c.resets > 0), 'each cut reset live connections').toBe(true);
