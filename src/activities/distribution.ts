@@ -301,7 +301,8 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
      * others wait their turn); a 429 pauses the whole fleet for `retry_after`. Blocked users are marked and skipped; a chat that keeps
      * failing ends as failed without stopping the rest. A failing database fails
      * the activity (Temporal retries it) once every outcome Telegram accepted is
-     * written, waiting out the outage.
+     * written and the chats it sent nothing to have their claims back, waiting
+     * out the outage.
      */
     async deliverSummaryBatch(input: { summaryId: number; sourceId: number } & RecipientRange): Promise<BatchCounts> {
       const ctx = Context.current();
