@@ -105,6 +105,8 @@ class Turns {
 interface Recipient {
   chatId: number;
   userId: number;
+  /** A send to this chat has gone out in this attempt: its claim stays counted. */
+  launched: boolean;
   transient: number;
   limited: number;
   notBefore: number;
@@ -175,10 +177,10 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
     let timer: NodeJS.Timeout | undefined;
     let writing: Promise<void> = Promise.resolve();
     let lost: unknown;
-    const write = async (batch: Outcome[]): Promise<void> => {
+    const write = async (statement: () => Promise<unknown>): Promise<void> => {
       for (let pause = WRITE_RETRY_MS; ; pause = Math.min(2 * pause, WRITE_RETRY_MAX_MS)) {
         try {
-          await writeOutcomes(summaryId, batch);
+          await statement();
           return;
         } catch (err) {
           if (ctx.cancellationSignal.aborted) throw err;
@@ -196,7 +198,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
       const batch = pending;
       pending = [];
       if (batch.length === 0) return writing;
-      writing = writing.then(() => write(batch)).catch((err: unknown) => {
+      writing = writing.then(() => write(() => writeOutcomes(summaryId, batch))).catch((err: unknown) => {
         lost ??= err;
       });
       return writing;
@@ -207,9 +209,19 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
         if (pending.length >= FLUSH_SIZE) void flush();
         else timer ??= setTimeout(() => void flush(), FLUSH_MS);
       },
-      /** Writes what waits; rejects with the last write's error if some outcomes could not be written. */
-      async close(): Promise<void> {
+      /**
+       * Writes what waits and gives back the claims of `untried` chats (claimed,
+       * but nothing went out to them in this attempt); rejects with the last
+       * write's error if some of it could not be written.
+       */
+      async close(untried: number[] = []): Promise<void> {
         await flush();
+        if (untried.length > 0) {
+          writing = writing.then(() => write(() => releaseClaims(summaryId, untried))).catch((err: unknown) => {
+            lost ??= err;
+          });
+          await writing;
+        }
         if (lost !== undefined) throw lost;
       },
     };
@@ -234,6 +246,19 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
     for (const { blocked } of outcomes) {
       if (blocked) await markUserBlocked(prisma, blocked.userId, `telegram-403-${blocked.reason}`);
     }
+  }
+
+  /**
+   * Takes back one claim of each chat still `sending`: this attempt sent it
+   * nothing, so the claim was not an attempt that may have reached Telegram. A
+   * batch whose database keeps failing after its claim (a flapping connection,
+   * a failover) would otherwise use up {@link MAX_CLAIMS} of chats it never
+   * tried and give them up unsent.
+   */
+  async function releaseClaims(summaryId: number, chatIds: number[]): Promise<void> {
+    await prisma.$executeRaw`
+      UPDATE deliveries SET attempts = GREATEST(attempts - 1, 0), updated_at = now()
+      WHERE summary_id = ${summaryId} AND status = 'sending' AND chat_id = ANY(${chatIds.map(BigInt)}::bigint[])`;
   }
 
   return {
@@ -276,7 +301,8 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
      * others wait their turn); a 429 pauses the whole fleet for `retry_after`. Blocked users are marked and skipped; a chat that keeps
      * failing ends as failed without stopping the rest. A failing database fails
      * the activity (Temporal retries it) once every outcome Telegram accepted is
-     * written, waiting out the outage.
+     * written and the chats it sent nothing to have their claims back, waiting
+     * out the outage.
      */
     async deliverSummaryBatch(input: { summaryId: number; sourceId: number } & RecipientRange): Promise<BatchCounts> {
       const ctx = Context.current();
@@ -304,7 +330,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
       for (const row of claimed) {
         const chatId = Number(row.chat_id);
         if (row.attempts > MAX_CLAIMS) outcomes.add({ chatId, status: 'failed', error: `gave up after ${MAX_CLAIMS} attempts` });
-        else queue.push({ chatId, userId: userOf.get(chatId) ?? chatId, transient: 0, limited: 0, notBefore: 0 });
+        else queue.push({ chatId, userId: userOf.get(chatId) ?? chatId, launched: false, transient: 0, limited: 0, notBefore: 0 });
       }
 
       const inFlight = new Set<Promise<void>>();
@@ -337,6 +363,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
         }
       };
       const launch = (r: Recipient, slot: ReservedSlot): void => {
+        r.launched = true;
         const p: Promise<void> = sendOne(r, slot)
           .catch((error: unknown) => {
             broken ??= { error };
@@ -382,9 +409,9 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
         if (broken) throw broken.error;
       } finally {
         releaseTurn();
-        // Whatever ends the loop, what Telegram accepted gets recorded.
+        // Whatever ends the loop, what Telegram accepted gets recorded, and the claims of chats never tried are given back.
         await Promise.allSettled(inFlight);
-        await outcomes.close();
+        await outcomes.close(queue.filter((r) => !r.launched).map((r) => r.chatId));
       }
 
       const statuses = await prisma.delivery.groupBy({

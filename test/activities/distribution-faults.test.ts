@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createPrisma, type PrismaClient } from '../../src/db/client.js';
+import { budgetKey, TelegramBudget } from '../../src/integrations/telegram/budget.js';
 import { TelegramSimulator } from '../../src/simulators/telegram.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -17,6 +18,9 @@ let db: TestDatabase;
 let proxy: TcpProxy;
 let viaProxy: PrismaClient;
 let telegram: TelegramSimulator;
+/** A second proxy, in front of the Telegram budget's own client only (the last test). */
+let budgetProxy: TcpProxy;
+let budgetPrisma: PrismaClient;
 let nextUser = 50_000;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -26,6 +30,8 @@ beforeAll(async () => {
   const url = new URL(db.url);
   proxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
   viaProxy = createPrisma(proxy.url(db.url));
+  budgetProxy = await TcpProxy.start({ host: url.hostname, port: Number(url.port || 5432) });
+  budgetPrisma = createPrisma(budgetProxy.url(db.url));
   telegram = new TelegramSimulator({ token: BOT_TOKEN, globalRatePerSecond: 1000, perChatRatePerSecond: 1 });
   await telegram.start();
   process.on('unhandledRejection', onUnhandled);
@@ -34,7 +40,9 @@ beforeAll(async () => {
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
   await viaProxy?.$disconnect();
+  await budgetPrisma?.$disconnect();
   await proxy?.stop();
+  await budgetProxy?.stop();
   await telegram?.stop();
   await db?.drop();
 });
@@ -43,10 +51,12 @@ beforeEach(async () => {
   telegram.reset();
   unhandled.length = 0;
   await proxy.restore();
+  await budgetProxy.restore();
 });
 
 afterEach(async () => {
   await proxy.restore();
+  await budgetProxy.restore();
 });
 
 async function seed() {
@@ -59,8 +69,7 @@ async function seed() {
 }
 
 /** Runs the batch until an attempt succeeds, as Temporal's retry policy would; counts attempts and heartbeats. */
-async function deliverWithRetries(range: Awaited<ReturnType<typeof seed>>['range']) {
-  const acts = buildActivities({ telegramApiRoot: telegram.apiRoot, prisma: viaProxy, broadcast: { ratePerSecond: RATE, paid: false } });
+async function deliverWithRetries(range: Awaited<ReturnType<typeof seed>>['range'], acts = buildActivities({ telegramApiRoot: telegram.apiRoot, prisma: viaProxy, broadcast: { ratePerSecond: RATE, paid: false } })) {
   const failures: unknown[] = [];
   const heartbeats: number[] = [];
   for (;;) {
@@ -123,6 +132,35 @@ it('waits out a database outage, heartbeating, and records what Telegram accepte
   expect(failures.length).toBeGreaterThan(0);
   expect(heartbeats.filter((t) => t > down.from + 500 && t < down.to).length).toBeGreaterThan(0);
   expect(counts.sent).toBe(SUBSCRIBERS);
+  expect(lost).toBe(0);
+  expect(duplicates).toBe(0);
+});
+
+it('gives a batch back the claims of chats it never tried: a database that fails after every claim, six times over, loses nobody', async () => {
+  const { userIds, summary, range } = await seed();
+  // The deliveries' statements reach the database; the budget's reservation, the step after the claim, does not.
+  const budget = new TelegramBudget({ prisma: budgetPrisma, key: budgetKey(BOT_TOKEN), ratePerSecond: RATE, broadcastRatePerSecond: RATE });
+  const acts = buildActivities({ telegramApiRoot: telegram.apiRoot, prisma: viaProxy, budget });
+  await budgetProxy.refuse();
+  // More failed attempts than a chat's claims allow (5): each claims all 300 and sends to none.
+  const failures: unknown[] = [];
+  let ended: Awaited<ReturnType<typeof acts.deliverSummaryBatch>> | undefined;
+  while (failures.length < 6 && !ended) {
+    ended = await runIn(activityEnv(), acts.deliverSummaryBatch, range).catch((err: unknown) => void failures.push(err));
+  }
+  const sentMeanwhile = telegram.callsTo('sendMessage').length;
+  const claims = await db.prisma.delivery.aggregate({ where: { summaryId: summary.id }, _max: { attempts: true }, _count: { _all: true } });
+  await budgetProxy.restore();
+  // Before the fix, the sixth attempt gave everyone up unsent (`failed: 300`) instead of failing.
+  const counts = ended ?? (await deliverWithRetries(range, acts)).counts;
+  const { lost, duplicates } = tally(userIds);
+  console.log(`${failures.length} attempts failed after their claim (claims left: ${claims._max.attempts} on ${claims._count._all} rows); then ${JSON.stringify(counts)}, ${lost} lost, ${duplicates} duplicates`);
+  expect(counts).toEqual({ sent: SUBSCRIBERS, blocked: 0, notFound: 0, failed: 0 });
+  expect(failures).toHaveLength(6);
+  expect(failures.every((err) => err instanceof Error && /reach database server/.test(err.message)), String(failures[0])).toBe(true);
+  expect(sentMeanwhile).toBe(0);
+  expect(unhandled).toEqual([]);
+  expect(counts).toEqual({ sent: SUBSCRIBERS, blocked: 0, notFound: 0, failed: 0 });
   expect(lost).toBe(0);
   expect(duplicates).toBe(0);
 });

@@ -11,6 +11,8 @@ export interface WorkerProcess {
   /** Where it serves `GET /metrics`, once it has logged it (give `WORKER_METRICS_PORT: '0'` to run several). */
   metricsUrl: Promise<string>;
   exited: Promise<number | null>;
+  /** Everything it has written to stdout and stderr so far. */
+  output(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export function spawnWorker(stackEnv: Readonly<Record<string, string | undefined
     ready,
     metricsUrl,
     exited,
+    output: () => output,
     async kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);

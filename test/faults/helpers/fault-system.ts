@@ -22,8 +22,11 @@ export interface FaultSystem {
   wavespeed: WavespeedSimulator;
   /** A client with the test key; lazy, so it reconnects after a Temporal restart. */
   client: Client;
-  /** Starts `src/worker.ts` in a process of its own with the stack's environment; stopped by `teardown`. */
-  spawnWorker(): WorkerProcess;
+  /**
+   * Starts `src/worker.ts` in a process of its own with the stack's environment
+   * (and `env` over it, e.g. a `DATABASE_URL` through a proxy); stopped by `teardown`.
+   */
+  spawnWorker(env?: Record<string, string>): WorkerProcess;
   /** Kills the workers, stops gateway and simulators, closes the client. Safe after a failed start. */
   teardown(): Promise<void>;
 }
@@ -60,8 +63,8 @@ export async function startFaultSystem(options: FaultSystemOptions): Promise<Fau
     telegram: stack.telegram!,
     wavespeed: stack.wavespeed!,
     client,
-    spawnWorker() {
-      const worker = spawnWorker(stack.env);
+    spawnWorker(env = {}) {
+      const worker = spawnWorker({ ...stack.env, ...env });
       workers.push(worker);
       return worker;
     },
