@@ -52,6 +52,12 @@ const GRANT_IN_ORDER = 'grant-in-order';
 const PARALLEL_GRANTS = 'parallel-grants';
 const GRANT_IN_ORDER_UP_TO = 4;
 /**
+ * Requests that joined while the previous refusals were being signalled are
+ * checked against the line's limit before anyone is told a place: before, they
+ * were told places beyond it and kept waiting (a line of 100 held 200).
+ */
+const REFUSE_BEFORE_TELLING = 'refuse-before-telling';
+/**
  * The chats of permit holders (requests being generated) are shown "sending
  * video…" by this workflow, one activity a beat for the whole fleet, instead of
  * a long-running activity per request.
@@ -358,7 +364,11 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
       changed = true;
       continue;
     }
-    await tellPositions();
+    if (patched(REFUSE_BEFORE_TELLING)) {
+      // In the same tick as the places are taken: nobody can join in between.
+      refuseOverflow();
+      await Promise.all([tellPositions(), tellRefused()]);
+    } else await tellPositions();
   }
 }
 

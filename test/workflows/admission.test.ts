@@ -381,6 +381,27 @@ describe('wavespeedAdmission', () => {
     expect((await outcomesOf([v1, v2, v3])).map((o) => o.status)).toEqual(['completed', 'completed', 'completed']);
   });
 
+  it('keeps the line at its limit when requests join while others are being turned away', async () => {
+    config.wavespeedLine = { maxQueued: 2, maxWaitMs: 60 * 60 * 1000 };
+    await startAdmission({ maxConcurrency: 1 });
+    const [v1, v2, v3] = [await arrive(), await arrive(), await arrive()] as [Video, Video, Video];
+    // A crowd at once: its requests reach the admission workflow over several of its tasks, some
+    // while the refusals of the ones before are still being signalled.
+    const crowd = await Promise.all(Array.from({ length: 24 }, () => arrive(undefined, { joins: false })));
+    await until(async () => {
+      const inLine = new Set((await admissionState()).queue.map((q) => q.requesterId));
+      const states = await Promise.all(crowd.map((c) => c.handle.describe()));
+      return states.every((d, i) => d.status.name !== 'RUNNING' || inLine.has(crowd[i]!.workflowId));
+    }, 'each of the crowd turned away or in line');
+    // Before: those that joined while refusals went out were told a place (3, 4, …) and kept waiting.
+    expect((await admissionState()).queue.map((q) => q.requesterId)).toEqual([v2.workflowId, v3.workflowId]);
+    const outcomes = await outcomesOf(crowd);
+    expect(outcomes.map((o) => o.status === 'failed' && o.reason)).toEqual(Array(24).fill('busy'));
+
+    await endAllInTurn([v1, v2, v3], 1);
+    expect((await outcomesOf([v1, v2, v3])).map((o) => o.status)).toEqual(['completed', 'completed', 'completed']);
+  });
+
   it('drops a request that waited in line longer than allowed, tells the user and frees its place', async () => {
     // Short enough to pass in real time: the test server skips time badly once a terminated workflow's activity was in flight.
     config.wavespeedLine = { maxQueued: 10, maxWaitMs: 2_000 };
