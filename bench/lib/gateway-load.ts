@@ -19,6 +19,22 @@ export interface GatewayLoadPlan {
   redeliveryPool: number;
 }
 
+/** The gateway's process as the generator sees it: its memory and the CPU it has used. */
+export interface GatewayProbe {
+  /**
+   * The gateway process's heap and RSS in bytes, after a full garbage collection
+   * when `gc`, and the CPU time it has used so far (user + system) in ms, read
+   * before that collection.
+   */
+  sample(gc: boolean): Promise<GatewaySample>;
+}
+
+export interface GatewaySample {
+  heapUsed: number;
+  rss: number;
+  cpuMs: number;
+}
+
 /** Figures of one run; heap figures are after a full garbage collection, in MiB. */
 export interface GatewayLoadResult {
   sent: number;
@@ -37,6 +53,8 @@ export interface GatewayLoadResult {
   rssAfterMiB: number;
   /** Heap after the warm-up, then every 5 s of the measured part. */
   heapTimelineMiB: number[];
+  /** CPU the gateway's process used over the measured part, per request sent, in ms. */
+  gatewayCpuMsPerUpdate: number;
 }
 
 /** A full garbage collection, available without `--expose-gc` on the command line. */
@@ -45,17 +63,30 @@ export function garbageCollector(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
+/** A {@link GatewayProbe} of this process, for a gateway running here. */
+export function localProbe(): GatewayProbe {
+  const gc = garbageCollector();
+  return {
+    sample: (collect) => {
+      const cpu = process.cpuUsage();
+      if (collect) gc();
+      const { heapUsed, rss } = process.memoryUsage();
+      return Promise.resolve({ heapUsed, rss, cpuMs: (cpu.user + cpu.system) / 1000 });
+    },
+  };
+}
+
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 /**
  * Pushes updates to the gateway's webhook through the Telegram simulator (as
  * Telegram posts them, secret header included) on an open-loop schedule, and
  * counts the answers. New updates are copies of the simulator's own updates
- * with fresh `update_id`, chat, user and message ids: the simulator keeps no
- * state per request, so the heap figures are the gateway's.
+ * with fresh `update_id`, chat, user and message ids. Heap and CPU figures are
+ * the gateway process's, read through `probe`: run this in another process
+ * (see ./gateway-load-process.ts) and they are the gateway's alone.
  */
-export async function runGatewayLoad(telegram: TelegramSimulator, plan: GatewayLoadPlan, firstChatId = 5_000_000): Promise<GatewayLoadResult> {
-  const gc = garbageCollector();
+export async function runGatewayLoad(telegram: TelegramSimulator, plan: GatewayLoadPlan, probe: GatewayProbe, firstChatId = 5_000_000): Promise<GatewayLoadResult> {
   const photoTemplate = await telegram.makePhotoUpdate({ chatId: firstChatId - 1, width: 64, height: 48, caption: 'a kite over the dunes' });
   const commandTemplate = telegram.makeTextUpdate({ chatId: firstChatId - 1, text: '/help' });
   let nextUpdateId = 1_000_000_000;
@@ -96,8 +127,8 @@ export async function runGatewayLoad(telegram: TelegramSimulator, plan: GatewayL
   const latencies: number[] = [];
   const heapTimelineMiB: number[] = [];
   let sendLagMaxMs = 0;
-  let heapBefore = 0;
-  let rssBefore = 0;
+  let before: Promise<GatewaySample> | undefined;
+  const timeline: Array<Promise<GatewaySample>> = [];
   const inFlight = new Set<Promise<void>>();
 
   const send = (i: number, scheduled: number) => {
@@ -123,14 +154,11 @@ export async function runGatewayLoad(telegram: TelegramSimulator, plan: GatewayL
       const now = performance.now();
       while (next < total && started + (next * 1000) / plan.rate <= now) {
         if (next === warmup) {
-          gc();
-          const usage = process.memoryUsage();
-          heapBefore = usage.heapUsed;
-          rssBefore = usage.rss;
-          heapTimelineMiB.push(mib(heapBefore));
+          before = probe.sample(true);
+          timeline.push(before);
           measuredFrom = performance.now();
         } else if (next > warmup && (next - warmup) % (plan.rate * 5) === 0) {
-          heapTimelineMiB.push(mib(process.memoryUsage().heapUsed));
+          timeline.push(probe.sample(false));
         }
         send(next, started + (next * 1000) / plan.rate);
         next++;
@@ -142,8 +170,9 @@ export async function runGatewayLoad(telegram: TelegramSimulator, plan: GatewayL
   });
   await Promise.all(inFlight);
   const measuredMs = performance.now() - measuredFrom;
-  gc();
-  const after = process.memoryUsage();
+  const after = await probe.sample(true);
+  const first = await before!;
+  for (const sample of await Promise.all(timeline)) heapTimelineMiB.push(mib(sample.heapUsed));
   const answered = Object.entries(statuses).reduce((n, [status, count]) => n + (Number(status) > 0 ? count : 0), 0);
   return {
     sent: total - warmup,
@@ -153,10 +182,11 @@ export async function runGatewayLoad(telegram: TelegramSimulator, plan: GatewayL
     byKind,
     latency: summarize(latencies),
     sendLagMaxMs,
-    heapBeforeMiB: mib(heapBefore),
+    heapBeforeMiB: mib(first.heapUsed),
     heapAfterMiB: mib(after.heapUsed),
-    rssBeforeMiB: mib(rssBefore),
+    rssBeforeMiB: mib(first.rss),
     rssAfterMiB: mib(after.rss),
     heapTimelineMiB,
+    gatewayCpuMsPerUpdate: Math.round(((after.cpuMs - first.cpuMs) / (total - warmup)) * 1000) / 1000,
   };
 }
