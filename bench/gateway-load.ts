@@ -8,11 +8,15 @@
  *
  * Starts a Temporal dev server, a fresh PostgreSQL database and the gateway
  * (no worker: the webhook is measured, not the processing), then removes them.
- * test/faults/gateway-load.test.ts runs a 20 s version of the same in CI.
+ * The Telegram simulator and the load generator run in a child process: this
+ * one is the gateway's, and its CPU per update is printed. `LOG_LEVEL` (default
+ * error) sets the gateway's; its lines go to /dev/null.
+ * test/faults/gateway-load.test.ts runs the same load in CI with a stand-in Temporal.
  */
-import { SANDBOX_WEBHOOK_SECRET, startStack } from '../src/dev/stack.js';
+import { createWriteStream } from 'node:fs';
+import { SANDBOX_API_KEY, SANDBOX_TOKEN, SANDBOX_WEBHOOK_SECRET, startStack } from '../src/dev/stack.js';
 import { numericFlags } from './lib/args.js';
-import { runGatewayLoad } from './lib/gateway-load.js';
+import { startGatewayLoadGenerator } from './lib/gateway-load-process.js';
 import { BENCH_PAYLOAD_KEYS, Cleanup, countLogLines, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';
 import { ms } from './lib/stats.js';
 
@@ -23,18 +27,25 @@ async function main(): Promise<void> {
   try {
     const [databaseUrl, temporal] = await Promise.all([createBenchDatabase(cleanup), startTemporal(cleanup)]);
     const machine = await machineInfo(databaseUrl);
+    const generator = await startGatewayLoadGenerator(SANDBOX_TOKEN);
+    cleanup.add('load generator', () => generator.stop());
     const stack = await startStack({
-      sandbox: true,
+      sandbox: false,
       worker: false,
       env: {
         DATABASE_URL: databaseUrl,
         TEMPORAL_ADDRESS: temporal.address,
         GATEWAY_PORT: '0',
         // Each 503 is counted below; at warn the gateway would log every one.
-        LOG_LEVEL: 'error',
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
         PAYLOAD_ENCRYPTION_KEYS: BENCH_PAYLOAD_KEYS,
+        TELEGRAM_BOT_TOKEN: SANDBOX_TOKEN,
+        TELEGRAM_API_ROOT: generator.apiRoot,
         TELEGRAM_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET,
+        WAVESPEED_API_KEY: SANDBOX_API_KEY,
+        WAVESPEED_WEBHOOK_SECRET: `whsec_${'0'.repeat(32)}`,
       },
+      logDestination: createWriteStream('/dev/null'),
     });
     cleanup.add('stack', () => stack.stop());
 
@@ -42,9 +53,9 @@ async function main(): Promise<void> {
     printMachine(machine);
     console.log(`date      ${new Date().toISOString()}`);
     console.log(describeTemporal(temporal));
-    console.log(`gateway   ${stack.gateway.url} (no worker), in this process with the simulator and the generator`);
+    console.log(`gateway   ${stack.gateway.url} (no worker), in this process; the simulator and the generator in a child process`);
 
-    const result = await runGatewayLoad(stack.telegram!, {
+    const result = await generator.run(`${stack.gateway.url}/telegram/webhook`, SANDBOX_WEBHOOK_SECRET, {
       rate: flags.rate,
       seconds: flags.seconds,
       warmupSeconds: flags.warmup,
@@ -60,6 +71,7 @@ async function main(): Promise<void> {
     console.log(`generator   send lag max ${ms(result.sendLagMaxMs)}`);
     console.log(`heap        ${result.heapBeforeMiB} → ${result.heapAfterMiB} MiB after full GC (+${(result.heapAfterMiB - result.heapBeforeMiB).toFixed(1)}); every 5 s: ${result.heapTimelineMiB.join(', ')}`);
     console.log(`rss         ${result.rssBeforeMiB} → ${result.rssAfterMiB} MiB`);
+    console.log(`gateway CPU ${result.gatewayCpuMsPerUpdate} ms per update (this process, over the measured part)`);
     console.log(`Temporal server "Slow gRPC call" warnings (calls over 5 s): ${countLogLines(temporal, 'Slow gRPC call')}`);
     if (failures.length) process.exitCode = 1;
   } finally {
