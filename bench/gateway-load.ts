@@ -13,7 +13,7 @@
  * error) sets the gateway's; its lines go to /dev/null.
  * test/faults/gateway-load.test.ts runs the same load in CI with a stand-in Temporal.
  */
-import { createWriteStream } from 'node:fs';
+import { pino } from 'pino';
 import { SANDBOX_API_KEY, SANDBOX_TOKEN, SANDBOX_WEBHOOK_SECRET, startStack } from '../src/dev/stack.js';
 import { numericFlags } from './lib/args.js';
 import { startGatewayLoadGenerator } from './lib/gateway-load-process.js';
@@ -45,7 +45,8 @@ async function main(): Promise<void> {
         WAVESPEED_API_KEY: SANDBOX_API_KEY,
         WAVESPEED_WEBHOOK_SECRET: `whsec_${'0'.repeat(32)}`,
       },
-      logDestination: createWriteStream('/dev/null'),
+      // As the gateway writes standard output (pino.destination, synchronous), to /dev/null.
+      logDestination: pino.destination({ dest: '/dev/null', sync: true }),
     });
     cleanup.add('stack', () => stack.stop());
 
