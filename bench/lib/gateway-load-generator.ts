@@ -30,8 +30,7 @@ async function main(): Promise<void> {
   process.on('message', (message: ToGenerator) => {
     switch (message.type) {
       case 'run':
-        telegram.setWebhookTarget(message.webhookUrl, message.secret);
-        runGatewayLoad(telegram, message.plan, probe).then(
+        runGatewayLoad(telegram, { url: message.webhookUrl, secret: message.secret }, message.plan, probe).then(
           (result) => send({ type: 'result', result }),
           (err: unknown) => send({ type: 'failure', message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
         );
