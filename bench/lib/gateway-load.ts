@@ -76,13 +76,18 @@ function post(url: URL, agent: Agent, secret: string, update: TgUpdate): Promise
   const body = JSON.stringify(update);
   return new Promise((resolve) => {
     const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-telegram-bot-api-secret-token': secret };
+    // From the send, as Telegram counts: time spent waiting for one of the agent's sockets included.
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
+    const done = (status: number) => {
+      clearTimeout(timer);
+      resolve(status);
+    };
     const req = request(url, { method: 'POST', agent, headers }, (res) => {
       res.resume();
-      res.once('end', () => resolve(res.statusCode ?? 0));
-      res.once('error', () => resolve(0));
+      res.once('end', () => done(res.statusCode ?? 0));
+      res.once('error', () => done(0));
     });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.once('error', () => resolve(0));
+    req.once('error', () => done(0));
     req.end(body);
   });
 }
