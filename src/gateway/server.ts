@@ -10,6 +10,7 @@ import { createGatewayMetrics } from '../observability/metrics.js';
 import { recordRedrive } from '../db/generations.js';
 import { TemporalRedriver } from '../temporal/redrive.js';
 import { EncryptionCodec, encryptedDataConverter } from '../temporal/encryption.js';
+import { InFlightCalls } from '../temporal/in-flight-calls.js';
 import { TemporalWorkflowGateway } from '../temporal/starter.js';
 import { TemporalWorkflowCounter } from '../temporal/visibility.js';
 import { buildApp } from './app.js';
@@ -21,6 +22,12 @@ import type { UserFromGetMe } from 'grammy/types';
 
 /** How often a closing gateway closes the connections that have gone idle. */
 const IDLE_SWEEP_MS = 200;
+/**
+ * Longest wait, once the server is closed, for Temporal calls still retrying:
+ * each has a deadline (5 s for a start), and a retry waits at most ~6 s before
+ * failing on it.
+ */
+const TEMPORAL_DRAIN_MS = 15_000;
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -39,7 +46,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, secrets: secretsOf(config), base: { service: 'gateway' } });
   const metrics = createGatewayMetrics({ processMetrics: true });
   // Lazy: the gateway starts (and answers 503) while Temporal is down.
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  // Counted, so that closing waits for calls still retrying (see InFlightCalls).
+  const calls = new InFlightCalls();
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS, interceptors: calls.interceptors() });
   const codec = new EncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(codec) });
   const temporal = new TemporalWorkflowGateway(client, {
@@ -105,6 +114,12 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
         await app.close();
       } finally {
         clearInterval(sweep);
+      }
+      // A request its sender gave up on (a closed socket) no longer holds the
+      // server open, but its start may still be retrying: closing the channel
+      // under that retry's timer is an uncaught exception.
+      if (!(await calls.drain(TEMPORAL_DRAIN_MS))) {
+        app.log.warn({ inFlight: calls.size }, 'Closing the Temporal connection with calls still in flight');
       }
       await connection.close();
       await disconnect(prisma);

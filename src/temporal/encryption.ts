@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { METADATA_ENCODING_KEY, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
@@ -15,6 +15,8 @@ const CIPHER = 'aes-256-gcm';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const KEY_BYTES = 32;
+/** IVs drawn from the CSPRNG at a time: one call per 1,024 payloads rather than one per payload. */
+const IV_POOL_BYTES = IV_BYTES * 1024;
 
 const utf8 = (value: string): Uint8Array => Buffer.from(value, 'utf8');
 const text = (bytes: Uint8Array | null | undefined): string | undefined => (bytes ? Buffer.from(bytes).toString('utf8') : undefined);
@@ -49,8 +51,12 @@ export class PayloadDecryptionError extends Error {
  * are not `binary/encrypted` (histories written before encryption) pass through.
  */
 export class EncryptionCodec implements PayloadCodec {
-  private readonly active: EncryptionKey;
-  private readonly keys: ReadonlyMap<string, Buffer>;
+  private readonly active: { id: string; key: KeyObject; aad: Buffer };
+  // KeyObjects made once: given a Buffer, every createCipheriv would make one
+  // (about three quarters of an encryption's CPU).
+  private readonly keys: ReadonlyMap<string, KeyObject>;
+  private ivPool = Buffer.alloc(0);
+  private ivOffset = 0;
 
   constructor(keys: readonly EncryptionKey[]) {
     const [active] = keys;
@@ -58,8 +64,8 @@ export class EncryptionCodec implements PayloadCodec {
     for (const k of keys) {
       if (k.key.length !== KEY_BYTES) throw new Error(`Encryption key "${k.id}" is ${k.key.length} bytes; AES-256 needs ${KEY_BYTES}`);
     }
-    this.active = active;
-    this.keys = new Map(keys.map((k) => [k.id, k.key]));
+    this.keys = new Map(keys.map((k) => [k.id, createSecretKey(k.key)]));
+    this.active = { id: active.id, key: this.keys.get(active.id)!, aad: Buffer.from(utf8(active.id)) };
   }
 
   /** Id of the key new payloads are encrypted with. */
@@ -76,13 +82,25 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   private encrypt(payload: Payload): Payload {
-    const { id, key } = this.active;
-    const iv = randomBytes(IV_BYTES);
+    const { id, key, aad } = this.active;
+    const iv = this.nextIv();
     const cipher = createCipheriv(CIPHER, key, iv);
-    cipher.setAAD(utf8(id));
+    cipher.setAAD(aad);
     const plain = ProtoPayload.encode(payload).finish();
     const sealed = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
     return { metadata: { [METADATA_ENCODING_KEY]: utf8(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: utf8(id) }, data: sealed };
+  }
+
+  /** A fresh random IV: the next 12 bytes of a pool of CSPRNG output, never handed out twice. */
+  private nextIv(): Buffer {
+    if (this.ivOffset + IV_BYTES > this.ivPool.length) {
+      // A new buffer, not a refill: IVs already handed out are views of the old one.
+      this.ivPool = randomBytes(IV_POOL_BYTES);
+      this.ivOffset = 0;
+    }
+    const iv = this.ivPool.subarray(this.ivOffset, this.ivOffset + IV_BYTES);
+    this.ivOffset += IV_BYTES;
+    return iv;
   }
 
   private decrypt(payload: Payload): Payload {
