@@ -14,7 +14,7 @@ import { startMetricsServer } from './observability/metrics-server.js';
 import { installTemporalRuntime, PinoTemporalLogger } from './observability/temporal-runtime.js';
 import { requireSearchAttributes } from './temporal/require-search-attributes.js';
 import { encryptedDataConverter } from './temporal/encryption.js';
-import { queueTuning, workerTuning } from './temporal/worker-tuning.js';
+import { limitWorkflowThreadYoungGeneration, queueTuning, workerTuning } from './temporal/worker-tuning.js';
 import { buildWorkflowBundle } from './temporal/workflow-bundle.js';
 
 export interface RunningWorker {
@@ -110,6 +110,8 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     const built = await buildWorkflowBundle(new PinoTemporalLogger(() => logger));
     removeBundle = built.cleanup;
     const workflowBundle = built.bundle;
+    // Before Worker.create makes the workflow threads.
+    limitWorkflowThreadYoungGeneration();
     const common = { connection, namespace: config.TEMPORAL_NAMESPACE, activities, dataConverter, ...workerTuning };
     const tuning = queueTuning({
       mediaActivities: config.WORKER_MEDIA_ACTIVITY_SLOTS,

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config.js';
 import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from '../../src/temporal/search-attributes.js';
+import { WORKER_NODE_FLAGS } from '../../src/temporal/worker-tuning.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -153,7 +154,7 @@ describe('docker-compose.yml', () => {
     expect(worker.ports).toBeUndefined();
     expect(worker.deploy?.replicas).toBeUndefined();
     for (const [name, s] of Object.entries(services)) expect(s.container_name, name).toBeUndefined();
-    expect(worker.command).toEqual(['node_modules/.bin/tsx', 'src/worker.ts']);
+    expect(worker.command).toEqual(['node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'src/worker.ts']);
   });
 
   it('points the Temporal UI at the gateway\'s codec endpoint and the gateway\'s published port', () => {

@@ -3,14 +3,13 @@ import proto from '@temporalio/proto';
 // Node's ESM loader sees only the default export of this CommonJS package.
 const { temporal } = proto;
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, bundleWorkflowCode, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TASK_QUEUES } from '../../src/constants.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { testingExecutable } from '../../src/temporal/binaries.js';
 import { devServerArgs } from '../../src/temporal/dev-server-config.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
-import { failureConverterPath } from '../../src/temporal/encryption.js';
-import { workflowsPath } from '../../src/temporal/workflows-path.js';
+import { bundleHere } from '../../src/temporal/workflow-bundle.js';
 import { testDataConverter } from './encryption.js';
 
 /**
@@ -39,7 +38,8 @@ export function createLocalEnv(): Promise<TestWorkflowEnvironment> {
 
 /** Bundles Telewan's workflows once per test file. */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+  // As the worker bundles them (shared modules included).
+  return bundleHere({ log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never) as Promise<WorkflowBundleWithSourceMap>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../../src/config.js';
+import { WORKER_NODE_FLAGS } from '../../src/temporal/worker-tuning.js';
 
 const workerEntry = fileURLToPath(new URL('../../src/worker.ts', import.meta.url));
 
@@ -23,7 +24,7 @@ export interface WorkerProcess {
  */
 export function spawnWorker(stackEnv: Readonly<Record<string, string | undefined>>): WorkerProcess {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !(key in configSchema.shape)));
-  const child = spawn(process.execPath, ['--import', 'tsx', workerEntry], {
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', workerEntry], {
     // At info, the worker logs its state changes, which tell when it is ready.
     env: { ...inherited, ...stackEnv, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
