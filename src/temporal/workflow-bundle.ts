@@ -11,18 +11,9 @@ import { workflowsPath } from './workflows-path.js';
 /** The workflow bundle as the worker loads it: from a file, or from memory when it had to be built here. */
 export type WorkflowBundle = { codePath: string } | { code: string };
 
-/**
- * Libraries the workflows use that hold no state of their own: loaded once and
- * shared by every workflow of a worker thread (the SDK's `preloadModules`, which
- * also freezes them), instead of loaded again for each workflow in the cache.
- * With thousands of requests in flight each workflow's own copy of these modules
- * was most of its memory.
- */
-export const SHARED_WORKFLOW_MODULES = ['@temporalio/common', 'nexus-rpc', 'long', 'ms'];
-
 /** Builds the bundle in this process (webpack): what {@link buildWorkflowBundle} falls back to. */
 export function bundleHere(logger?: TemporalLogger): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger, preloadModules: SHARED_WORKFLOW_MODULES });
+  return bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger });
 }
 
 /**
