@@ -155,7 +155,11 @@ async function run(s: Scenario): Promise<void> {
       done.push(
         telegram.pushUpdate(r.update, { timeoutMs: 60_000 }).then(async (res) => {
           r.ackStatus = res.status;
-          r.outcome = (await client.workflow.getHandle(r.workflowId).result().catch(() => undefined)) as VideoOutcome | undefined;
+          r.outcome = (await client.workflow.getHandle(r.workflowId).result().catch((err: unknown) => {
+            // Said, not swallowed: a request with no outcome is one the run lost.
+            console.error(`no outcome for ${r.workflowId} (ack ${r.ackStatus}): ${err instanceof Error ? `${err.name}: ${err.message}; cause: ${String((err as { cause?: unknown }).cause)}` : String(err)}`);
+            return undefined;
+          })) as VideoOutcome | undefined;
           r.finishedAt = Date.now();
         }),
       );
