@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.js';
-import { SANDBOX_API_KEY, SANDBOX_TOKEN, SANDBOX_WEBHOOK_SECRET } from '../../src/dev/stack.js';
-import { startGateway, type RunningGateway } from '../../src/gateway/server.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
-import { TEST_PAYLOAD_ENCRYPTION_KEYS } from '../helpers/encryption.js';
-import { freePort } from './helpers/ports.js';
+import type { RunningGateway } from '../../src/gateway/server.js';
+import type { TelegramSimulator } from '../../src/simulators/telegram.js';
+import { startGatewayWithoutTemporal } from './helpers/gateway-without-temporal.js';
 import { within } from './helpers/fault-system.js';
 
 /**
@@ -29,24 +25,7 @@ let gateway: RunningGateway | undefined;
 beforeAll(async () => {
   process.on('uncaughtException', record);
   process.on('unhandledRejection', record);
-  telegram = new TelegramSimulator({ token: SANDBOX_TOKEN });
-  const apiRoot = await telegram.start();
-  // Nothing listens there: every start fails UNAVAILABLE and is retried until its 5 s deadline.
-  const temporalAddress = `127.0.0.1:${await freePort()}`;
-  const config = parseConfig({
-    DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/telewan',
-    TEMPORAL_ADDRESS: temporalAddress,
-    GATEWAY_PORT: '0',
-    TELEGRAM_BOT_TOKEN: SANDBOX_TOKEN,
-    TELEGRAM_WEBHOOK_SECRET: SANDBOX_WEBHOOK_SECRET,
-    TELEGRAM_API_ROOT: apiRoot,
-    WAVESPEED_API_KEY: SANDBOX_API_KEY,
-    WAVESPEED_WEBHOOK_SECRET: `whsec_${'0'.repeat(32)}`,
-    PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS,
-    LOG_LEVEL: 'silent',
-  });
-  gateway = await startGateway(config, { logger: createLogger({ level: 'silent', secrets: [] }), botInfo: telegram.botInfo as never });
-  telegram.setWebhookTarget(`${gateway.url}/telegram/webhook`, SANDBOX_WEBHOOK_SECRET);
+  ({ telegram, gateway } = await startGatewayWithoutTemporal());
 });
 
 afterAll(async () => {
