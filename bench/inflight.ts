@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { ADMISSION_WORKFLOW_ID, videoWorkflowId } from '../src/workflows/ids.js';
 import type { VideoOutcome } from '../src/workflows/video-messages.js';
 import { startStack } from '../src/dev/stack.js';
+import { localActivityType } from '../src/temporal/redrive.js';
 import type { TgUpdate } from '../src/simulators/telegram.js';
 import { spawnWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
@@ -264,7 +265,9 @@ async function run(s: Scenario): Promise<void> {
       const history = (await client.workflow.getHandle(r.workflowId).fetchHistory()).events ?? [];
       events += history.length;
       for (const e of history) {
-        const type = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        const remote = e.activityTaskScheduledEventAttributes?.activityType?.name;
+        const local = localActivityType(e);
+        const type = remote ?? (local ? `${local} (local)` : undefined);
         if (type) activities.set(type, (activities.get(type) ?? 0) + 1);
         if (e.workflowTaskCompletedEventAttributes) tasks += 1;
       }

@@ -213,11 +213,29 @@ function permitRequestBefore(events: HistoryEvent[], resetTo: number): number | 
         permitTask = Number(attrs.workflowTaskCompletedEventId);
         submitted = false;
       }
+    } else if (event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && localActivityType(event) === 'requestPermit') {
+      // Asked as a local activity (since `recording-in-workflow-task`): inside the workflow task it completes.
+      permitTask = Number(event.markerRecordedEventAttributes!.workflowTaskCompletedEventId);
+      submitted = false;
     } else if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
       if (activities.get(Number(event.activityTaskCompletedEventAttributes!.scheduledEventId)) === 'submitGeneration') submitted = true;
     }
   }
   return permitTask !== undefined && permitTask < resetTo && !submitted ? permitTask : undefined;
+}
+
+/** The activity a local activity's marker records, from the marker's own (unencrypted) data. */
+export function localActivityType(event: HistoryEvent): string | undefined {
+  const attrs = event.markerRecordedEventAttributes;
+  if (attrs?.markerName !== 'core_local_activity') return undefined;
+  const data = attrs.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: unknown };
+    return typeof parsed.activity_type === 'string' ? parsed.activity_type : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function failedStep(events: HistoryEvent[], reason: string | undefined): { eventId: number; step: string } | undefined {

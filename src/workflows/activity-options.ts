@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /**
  * Timeouts and retry policies shared by the workflows, one per kind of step,
@@ -49,4 +49,19 @@ export const SUBMITTING: ActivityOptions = {
   heartbeatTimeout: '10s',
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '60s' },
+};
+
+/**
+ * The database writes of {@link RECORDING}, as local activities: run by the
+ * worker inside the workflow task that asks for them, so a record costs one
+ * marker in the history instead of an activity's three events and the workflow
+ * task that follows its completion. The same timeout and retries: an outage is
+ * waited out. The first retries (1, 2 and 4 s apart) run in the worker; a
+ * longer backoff is a timer in the history, so an outage of an hour neither
+ * holds the workflow task open nor keeps signals from the workflow meanwhile.
+ */
+export const RECORDING_LOCAL: LocalActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '60s' },
+  localRetryThreshold: '5s',
 };

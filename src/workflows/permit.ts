@@ -1,9 +1,10 @@
 import { CancellationScope, condition, isCancellation, log, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { RECORDING } from './activity-options.js';
+import { recording } from './recording.js';
 import { permitGrantedSignal, permitRefusedSignal, queuePositionSignal, type PermitRefusal, type ReleasePermit } from './admission-messages.js';
 
-const { requestPermit, releasePermit } = proxyActivities<Activities>(RECORDING);
+const { releasePermit } = proxyActivities<Activities>(RECORDING);
 
 /**
  * Only an answer to this run's own request counts. A re-drive resets a video
@@ -73,7 +74,7 @@ export class WavespeedPermit {
       this.place = undefined;
     }
     this.state = 'requested';
-    const asked = await CancellationScope.nonCancellable(() => requestPermit({ requesterId: this.requesterId }));
+    const asked = await CancellationScope.nonCancellable(() => recording().requestPermit({ requesterId: this.requesterId }));
     let timedOut = false;
     const timer = new CancellationScope();
     if (asked?.maxWaitMs !== undefined) {

@@ -1,7 +1,8 @@
 import { isCancellation, log, patched, proxyActivities, sleep, type CancellationScope } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { activityFailureType } from './failures.js';
-import { MESSAGING, RECORDING, SENDING_VIDEO } from './activity-options.js';
+import { MESSAGING, SENDING_VIDEO } from './activity-options.js';
+import { recording } from './recording.js';
 import { TASK_QUEUES } from '../constants.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
 import { ErrorType } from '../errors.js';
@@ -9,7 +10,6 @@ import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT } from './texts.js';
 import { tellUser } from './video-steps.js';
 import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages.js';
 
-const { recordOutcome } = proxyActivities<Activities>(RECORDING);
 const { updateProgress } = proxyActivities<Activities>(MESSAGING);
 
 const cacheOptions = {
@@ -17,7 +17,7 @@ const cacheOptions = {
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 } as const;
-const { claimResult, forgetResult } = proxyActivities<Activities>(cacheOptions);
+const { forgetResult } = proxyActivities<Activities>(cacheOptions);
 /** Downloads and decodes the photo: a slow activity, on the transfer queue. */
 const { fingerprintImage } = proxyActivities<Activities>({ ...cacheOptions, taskQueue: TASK_QUEUES.transfer });
 
@@ -107,7 +107,7 @@ export async function waitForIdentical(
 /** One look at the cache: the hit resent and recorded, the claim's state, or `refused` (a stale file_id, now forgotten). */
 async function claimOrResend({ generationId, req, progress, progressMessageId }: CacheContext, pending: Omit<PendingResult, 'kind'>): Promise<VideoOutcome | PendingResult | 'refused'> {
   const { identity, image } = pending;
-  const claim = await claimResult({ ...identity, generationId, leaseMs: req.deadlineMs + LEASE_MARGIN_MS });
+  const claim = await recording().claimResult({ ...identity, generationId, leaseMs: req.deadlineMs + LEASE_MARGIN_MS });
   if (claim.kind !== 'hit') return { ...pending, kind: claim.kind };
   const { telegramFileId, generationId: cachedFrom } = claim.video;
   const once = patched(CACHED_VIDEO_ONCE);
@@ -141,7 +141,7 @@ async function claimOrResend({ generationId, req, progress, progressMessageId }:
   }
   progress.phase = 'completed';
   progress.cachedFrom = cachedFrom;
-  await recordOutcome({
+  await recording().recordOutcome({
     generationId,
     status: 'completed',
     telegramFileId: sent.fileId,

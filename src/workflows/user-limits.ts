@@ -2,13 +2,12 @@ import { CancellationScope, isCancellation, log, patched, proxyActivities, sleep
 import type { Activities } from '../activities/index.js';
 import { activityFailureType } from './failures.js';
 import { tellUser } from './video-steps.js';
-import { MESSAGING, RECORDING } from './activity-options.js';
+import { MESSAGING } from './activity-options.js';
+import { recording } from './recording.js';
 import type { Admission } from '../activities/limits.js';
 import { ErrorType } from '../errors.js';
 import { failureText, userQueuedText, refusalText, type FailureReason } from './texts.js';
 import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages.js';
-
-const { admitRequest, recordOutcome, markUserBlocked } = proxyActivities<Activities>(RECORDING);
 
 const { sendMessage } = proxyActivities<Activities>(MESSAGING);
 
@@ -46,7 +45,7 @@ export async function admitUnderLimits(
   work: CancellationScope,
 ): Promise<VideoOutcome | undefined> {
   const request = { generationId, user: req.user, messageId: req.messageId, prompt: req.prompt, model: req.model };
-  let admission: Admission = await admitRequest(request);
+  let admission: Admission = await recording().admitRequest(request);
   let queuedMessageId: number | undefined;
   if (admission.decision === 'queued') {
     progress.phase = 'queued';
@@ -66,7 +65,7 @@ export async function admitUnderLimits(
           if (Date.now() >= giveUpAt) throw new QueueTimedOut();
           await sleep(QUEUE_RECHECK_MS);
           // Never abandoned half-way: a decision landing after the cancellation was recorded would revive the request.
-          latest = await CancellationScope.nonCancellable(() => admitRequest(request));
+          latest = await CancellationScope.nonCancellable(() => recording().admitRequest(request));
           if (scope.consideredCancelled) await scope.cancelRequested;
         } while (latest.decision === 'queued');
         return latest;
@@ -84,15 +83,15 @@ export async function admitUnderLimits(
       progress.phase = status;
       await CancellationScope.nonCancellable(async () => {
         const told = reason !== 'blocked' && (await tellUser(req, failureText(reason), queuedMessageId));
-        if (!told) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
-        await recordOutcome({ generationId, status, errorKind: told ? reason : 'blocked' });
+        if (!told) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+        await recording().recordOutcome({ generationId, status, errorKind: told ? reason : 'blocked' });
       });
       return { status, reason };
     }
   }
   if (admission.decision === 'refused') {
     progress.phase = 'refused';
-    if (!(await tellUser(req, refusalText(admission), queuedMessageId))) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+    if (!(await tellUser(req, refusalText(admission), queuedMessageId))) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
     return { status: 'refused', reason: admission.reason };
   }
   return undefined;

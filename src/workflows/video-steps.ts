@@ -3,13 +3,13 @@ import type { Activities } from '../activities/index.js';
 import { activityFailureCause, activityFailureType } from './failures.js';
 import { ErrorType } from '../errors.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
-import { MESSAGING, RECORDING } from './activity-options.js';
+import { MESSAGING } from './activity-options.js';
+import { recording } from './recording.js';
 import { failureText, type FailureReason } from './texts.js';
 import type { VideoProgress, VideoRequest } from './video-messages.js';
 
 /** The steps of {@link imageToVideo} that wait for WaveSpeed and that end a request without a video. */
 
-const { recordOutcome, markUserBlocked } = proxyActivities<Activities>(RECORDING);
 const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
 const { pollPrediction } = proxyActivities<Activities>({
   startToCloseTimeout: '20s',
@@ -114,8 +114,8 @@ export async function finishUnsuccessfully(
   detail: string | undefined,
 ): Promise<void> {
   const blocked = reason === 'blocked' || !(await tellUser(req, failureText(reason, reason === 'internal' ? undefined : detail), progressMessageId));
-  if (blocked) await markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
-  await recordOutcome({
+  if (blocked) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+  await recording().recordOutcome({
     generationId,
     status: reason === 'cancelled' ? 'cancelled' : 'failed',
     errorKind: blocked ? 'blocked' : reason,

@@ -1,6 +1,7 @@
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { MESSAGING, RECORDING, SENDING_VIDEO, SUBMITTING } from './activity-options.js';
+import { recording } from './recording.js';
 import { UNKNOWN_PREDICTION } from './admission-messages.js';
 import { ErrorType } from '../errors.js';
 import { activityFailureType } from './failures.js';
@@ -25,7 +26,7 @@ import { TERMINAL, VideoFailed, adoptFromCallback, awaitResult, explain, finishU
 
 export * from './video-messages.js';
 
-const { registerRequest, recordPhase, recordOutcome, storeResult, releaseClaim } = proxyActivities<Activities>(RECORDING);
+const { registerRequest } = proxyActivities<Activities>(RECORDING);
 
 const { sendMessage, updateProgress } = proxyActivities<Activities>(MESSAGING);
 
@@ -235,12 +236,12 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       progress.phase = 'submitted';
       progress.predictionId = predictionId;
       const cacheHit = leading ? { cacheHit: false } : {};
-      await recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
+      await recording().recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
       if (toldPlace || !patched(EDIT_ONLY_WHEN_CHANGED)) await showProgress(PROGRESS.submitted);
 
       waitDeadlineAt ??= Date.now() + req.deadlineMs;
       const result = await awaitResult(predictionId, req, progress, results, waitDeadlineAt, async () => {
-        await recordPhase({ generationId, status: 'processing' });
+        await recording().recordPhase({ generationId, status: 'processing' });
         await showProgress(PROGRESS.processing);
       });
       progress.resultVia ??= viaCallback.has(predictionId) ? 'callback' : 'poll';
@@ -277,11 +278,11 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
           const identity = leading;
           leading = undefined;
           // Only a video Telegram holds can be resent; a link is not.
-          if (delivered.fileId) await storeResult({ ...identity, generationId, telegramFileId: delivered.fileId, videoUrl });
-          else await releaseClaim({ ...identity, generationId });
+          if (delivered.fileId) await recording().storeResult({ ...identity, generationId, telegramFileId: delivered.fileId, videoUrl });
+          else await recording().releaseClaim({ ...identity, generationId });
         }
         progress.phase = 'completed';
-        await recordOutcome({
+        await recording().recordOutcome({
           generationId,
           status: 'completed',
           videoUrl,
@@ -326,7 +327,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
     await CancellationScope.nonCancellable(async () => {
       try {
         // Another request identical to this one takes over the generation.
-        if (claim) await releaseClaim({ ...claim, generationId });
+        if (claim) await recording().releaseClaim({ ...claim, generationId });
         await finishUnsuccessfully(req, generationId, progressMessageId, reason, detail);
       } finally {
         // WaveSpeed cannot be told to stop: a prediction still running keeps its slot until it ends.

@@ -9,7 +9,7 @@ const { EventType } = temporal.api.enums.v1;
 type Event = protos.api.history.v1.IHistoryEvent;
 
 /** A history written by hand: each step's workflow task completes the event before it. */
-function history(steps: Array<['schedule', string] | ['complete' | 'fail' | 'timeout', number] | ['timer']>): Event[] {
+function history(steps: Array<['schedule' | 'local', string] | ['complete' | 'fail' | 'timeout', number] | ['timer']>): Event[] {
   const events: Event[] = [];
   // protobufjs reads a plain number for an int64.
   const add = (event: Omit<Event, 'eventId'>) => events.push({ ...event, eventId: (events.length + 1) as unknown as Event['eventId'] });
@@ -22,6 +22,14 @@ function history(steps: Array<['schedule', string] | ['complete' | 'fail' | 'tim
     if (step[0] === 'schedule') {
       const completed = task();
       add({ eventType: EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, activityTaskScheduledEventAttributes: { activityType: { name: step[1] }, workflowTaskCompletedEventId: completed } as never });
+    } else if (step[0] === 'local') {
+      // A local activity: a marker in the workflow task that ran it, its type in the marker's JSON data.
+      const completed = task();
+      const data = new TextEncoder().encode(JSON.stringify({ seq: 1, attempt: 1, activity_id: '1', activity_type: step[1] }));
+      add({
+        eventType: EventType.EVENT_TYPE_MARKER_RECORDED,
+        markerRecordedEventAttributes: { markerName: 'core_local_activity', workflowTaskCompletedEventId: completed, details: { data: { payloads: [{ data }] } } } as never,
+      });
     } else if (step[0] === 'timer') {
       const completed = task();
       add({ eventType: EventType.EVENT_TYPE_TIMER_STARTED, timerStartedEventAttributes: { workflowTaskCompletedEventId: completed } as never });
@@ -67,6 +75,9 @@ describe('videoResetPoint', () => {
     const sendFailed = history([...permitted, ['schedule', 'submitGeneration'], ['complete', 9], ['schedule', 'sendVideo'], ['fail', 12]]);
     expect(videoResetPoint(sendFailed, undefined)).toEqual({ eventId: 11, step: 'sendVideo' });
     expect(videoResetPoint(generationFailed, 'deadline')).toEqual({ eventId: 11, step: 'wait for WaveSpeed' });
+    // The permit asked as a local activity (a marker, 6 in task 5) moves the point back alike.
+    const local = history([['schedule', 'prepareImage'], ['complete', 3], ['local', 'requestPermit'], ['schedule', 'submitGeneration'], ['fail', 8]]);
+    expect(videoResetPoint(local, undefined)).toEqual({ eventId: 5, step: 'submitGeneration (after a new WaveSpeed permit)' });
     // Before the permit request: the new run asks for one anyway.
     expect(videoResetPoint(history([['schedule', 'prepareImage'], ['fail', 3]]), undefined)).toEqual({ eventId: 2, step: 'prepareImage' });
   });

@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,8 +40,8 @@ interface Calls {
   submitted: number;
 }
 
-/** When the current activity was scheduled, in the test server's (skipped) time. */
-const scheduledAt = () => Context.current().info.currentAttemptScheduledTimestampMs;
+/** Now in the test server's (skipped) time: `admitRequest` is a local activity, scheduled on the worker's own clock. */
+const scheduledAt = () => env.currentTimeMs();
 
 /**
  * Runs `imageToVideo` with `admissions` answered in turn by `admitRequest` (the
@@ -56,7 +55,7 @@ async function runVideo(
   const calls: Calls = { admissions: [], prepared: 0, submitted: 0 };
   const { activities, world } = fakeActivities((w) => ({
     async admitRequest() {
-      calls.admissions.push(scheduledAt());
+      calls.admissions.push(await scheduledAt());
       return admissions[Math.min(calls.admissions.length, admissions.length) - 1]!;
     },
     async prepareImage() {

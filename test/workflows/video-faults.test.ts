@@ -63,7 +63,8 @@ async function run(
 function downFor<A extends unknown[], R>(ms: number, error: () => Error, then: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   let firstAt: number | undefined;
   return async (...args: A) => {
-    const at = Context.current().info.currentAttemptScheduledTimestampMs;
+    // The test server's (skipped) time: recording steps are local activities, scheduled on the worker's own clock.
+    const at = await env.currentTimeMs();
     firstAt ??= at;
     if (at - firstAt < ms) throw error();
     return then(...args);
