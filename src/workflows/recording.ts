@@ -9,6 +9,11 @@ import { RECORDING, RECORDING_LOCAL } from './activity-options.js';
  * queue. A delivered video costs about 40 history events and 6 workflow tasks
  * less, which is what the Temporal server spends its CPU on at thousands in
  * flight. Workflows started before this change keep their activities.
+ *
+ * Each of these is idempotent, as an activity's retry already required: a
+ * local activity also runs again when the server refuses its workflow task's
+ * completion (an event arrived as the workflow was ending) and the task is
+ * replayed.
  */
 export const RECORD_IN_WORKFLOW_TASK = 'recording-in-workflow-task';
 

@@ -17,6 +17,7 @@ import {
 } from '../../src/workflows/video-messages.js';
 import { PROGRESS, failureText } from '../../src/workflows/texts.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
+import { localActivityType } from '../../src/temporal/redrive.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 
@@ -96,6 +97,29 @@ describe('imageToVideo', () => {
     // No chat-action activity of its own: the fleet presence loop shows "sending video…".
     expect(world.chatActionsStarted).toBe(0);
     expect(world.permitsReleased).toEqual([{ requesterId: expect.stringMatching(/^video-42-/) }]);
+  });
+
+  it('records in its workflow tasks: the database writes and the permit request are local activities, not tasks of their own', async () => {
+    const { outcome, workflowId } = await run(() => ({
+      async submitGeneration() {
+        const { Context } = await import('@temporalio/activity');
+        const { workflowId: id } = Context.current().info.workflowExecution!;
+        await env.client.workflow.getHandle(id).signal(wavespeedResultSignal, completed('pred-la'));
+        return { predictionId: 'pred-la' };
+      },
+    }));
+    expect(outcome.status).toBe('completed');
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => !!n);
+    const local = events.map((e) => localActivityType(e)).filter((n): n is string => !!n);
+    const recording = ['admitRequest', 'claimResult', 'requestPermit', 'recordPhase', 'storeResult', 'recordOutcome'];
+    expect(scheduled.filter((n) => recording.includes(n))).toEqual([]);
+    expect(local).toEqual(recording);
+    // What is left as tasks: the photo (fingerprint, prepare), Telegram, WaveSpeed and the permit's release.
+    expect(scheduled.sort()).toEqual(['fingerprintImage', 'prepareImage', 'releasePermit', 'sendMessage', 'sendVideo', 'submitGeneration', 'updateProgress']);
+    // 14 workflow tasks and 118 events when every write was an activity (test/replay/encrypted/video-callback.v5.json).
+    expect(events.filter((e) => e.workflowTaskCompletedEventAttributes).length).toBeLessThanOrEqual(10);
+    expect(events.length).toBeLessThanOrEqual(92);
   });
 
   it('finishes by polling when the webhook is lost, reporting the processing phase', async () => {
