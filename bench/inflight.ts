@@ -261,6 +261,8 @@ async function run(s: Scenario): Promise<void> {
     const activities = new Map<string, number>();
     let events = 0;
     let tasks = 0;
+    /** Workflow tasks that waited past the sticky queue's schedule-to-start timeout: each one replays its history. */
+    let stickyTimeouts = 0;
     for (const r of sample) {
       const history = (await client.workflow.getHandle(r.workflowId).fetchHistory()).events ?? [];
       events += history.length;
@@ -270,11 +272,13 @@ async function run(s: Scenario): Promise<void> {
         const type = remote ?? (local ? `${local} (local)` : undefined);
         if (type) activities.set(type, (activities.get(type) ?? 0) + 1);
         if (e.workflowTaskCompletedEventAttributes) tasks += 1;
+        if (e.workflowTaskTimedOutEventAttributes) stickyTimeouts += 1;
       }
     }
     const per = (n: number) => (sample.length ? (n / sample.length).toFixed(2) : '–');
     console.log(`\nOne delivered request (mean of ${sample.length} histories): ${per(events)} history events, ${per(tasks)} workflow tasks, ${per([...activities.values()].reduce((a, b) => a + b, 0))} activities:`);
     console.log(table(['activity', 'per request'], [...activities.entries()].sort().map(([k, v]) => [k, per(v)])));
+    console.log(`workflow tasks timed out (schedule-to-start on the sticky queue, or start-to-close; each replays the history on its next task): ${per(stickyTimeouts)} per request`);
 
     let admissionEvents = 0;
     let admissionRuns = 0;
