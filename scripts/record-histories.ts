@@ -35,6 +35,8 @@ const scenarios: Array<{
   { name: 'video-callback', caption: 'the waves roll in', seed: 1 },
   { name: 'video-cache-hit', caption: 'the waves roll in', seed: 1 },
   { name: 'video-polling', caption: 'slow pan across the hills [lose-callback]' },
+  // A poll finds the prediction processing: the phase is recorded, the first text stays (no edit over it).
+  { name: 'video-processing', caption: 'the lighthouse beam turns [lose-callback] [slow:8000]' },
   { name: 'video-failed', caption: 'melt everything [fail]' },
   { name: 'video-cancelled', caption: 'a very slow sunrise [slow:60000]', cancelAfterSubmit: true },
   // The admission workflow as the videos above left it (still running: it never ends).

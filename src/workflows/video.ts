@@ -87,6 +87,13 @@ const FLEET_PRESENCE = 'fleet-presence';
  * second more for the fleet.
  */
 const EDIT_ONLY_WHEN_CHANGED = 'progress-edit-only-when-changed';
+/**
+ * WaveSpeed's "processing" is shown only over a progress message that showed a
+ * place in line: otherwise it still reads "Making your video…", and the edit
+ * was one Bot API call, one activity and one workflow task per request for
+ * nothing (at 10 requests a second, 10 of Telegram's 30 calls a second).
+ */
+const PROCESSING_EDIT_ONLY_WHEN_CHANGED = 'processing-edit-only-when-changed';
 /** The permit goes back in the same workflow task that sends the video: one round trip less between result and video. */
 const RELEASE_BESIDE_VIDEO = 'release-beside-video';
 /**
@@ -242,7 +249,8 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       waitDeadlineAt ??= Date.now() + req.deadlineMs;
       const result = await awaitResult(predictionId, req, progress, results, waitDeadlineAt, async () => {
         await recording().recordPhase({ generationId, status: 'processing' });
-        await showProgress(PROGRESS.processing);
+        // Unless it showed a place in line, the progress message still reads "Making your video…".
+        if (toldPlace || !patched(PROCESSING_EDIT_ONLY_WHEN_CHANGED)) await showProgress(PROGRESS.processing);
       });
       progress.resultVia ??= viaCallback.has(predictionId) ? 'callback' : 'poll';
       // The prediction has ended at WaveSpeed: its slot is free for the next request,

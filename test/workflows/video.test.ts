@@ -15,7 +15,8 @@ import {
   type VideoOutcome,
   type VideoRequest,
 } from '../../src/workflows/video-messages.js';
-import { PROGRESS, failureText } from '../../src/workflows/texts.js';
+import { PROGRESS, failureText, queuedText } from '../../src/workflows/texts.js';
+import { permitGrantedSignal, queuePositionSignal } from '../../src/workflows/admission-messages.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { localActivityType } from '../../src/temporal/redrive.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
@@ -99,6 +100,32 @@ describe('imageToVideo', () => {
     expect(world.permitsReleased).toEqual([{ requesterId: expect.stringMatching(/^video-42-/) }]);
   });
 
+  it('shows "generating" over a place in line, and never over the first text, which says so already', async () => {
+    const place = { position: 1, paused: false };
+    const { outcome, world } = await run(
+      (w) => ({
+        // A full WaveSpeed: the request hears its place first, and its permit later.
+        async requestPermit({ requesterId }) {
+          await env.client.workflow.getHandle(requesterId).signal(queuePositionSignal, place);
+          return {};
+        },
+        async pollPrediction({ predictionId }) {
+          w.polls += 1;
+          if (w.polls < 2) return { id: predictionId, status: 'processing', outputs: [], nsfw: false };
+          return completed(predictionId);
+        },
+      }),
+      request(),
+      async (workflowId, w) => {
+        for (let i = 0; i < 200 && !w.userSaw.includes(queuedText(place)); i++) await new Promise((r) => setTimeout(r, 50));
+        await env.client.workflow.getHandle(workflowId).signal(permitGrantedSignal);
+      },
+    );
+    expect(outcome).toMatchObject({ status: 'completed', resultVia: 'poll' });
+    expect(world.userSaw).toEqual([PROGRESS.received, queuedText(place), PROGRESS.submitted, PROGRESS.processing, PROGRESS.completed]);
+    expect(world.phases).toEqual(['submitted', 'processing']);
+  });
+
   it('records in its workflow tasks: the database writes and the permit request are local activities, not tasks of their own', async () => {
     const { outcome, workflowId } = await run(() => ({
       async submitGeneration() {
@@ -133,7 +160,8 @@ describe('imageToVideo', () => {
     expect(outcome).toMatchObject({ status: 'completed', resultVia: 'poll' });
     expect(world.polls).toBe(3);
     expect(world.phases).toEqual(['submitted', 'processing']);
-    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.processing, PROGRESS.completed]);
+    // The first text already says the video is being made: no "processing" edit over it.
+    expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.completed]);
     expect(world.videos).toHaveLength(1);
   });
 
