@@ -11,9 +11,29 @@ import { workflowsPath } from './workflows-path.js';
 /** The workflow bundle as the worker loads it: from a file, or from memory when it had to be built here. */
 export type WorkflowBundle = { codePath: string } | { code: string };
 
-/** Builds the bundle in this process (webpack): what {@link buildWorkflowBundle} falls back to. */
+/**
+ * Builds the bundle in this process (webpack): what {@link buildWorkflowBundle} falls back to.
+ *
+ * Telewan's own workflow modules (the workflows' entry and everything it
+ * imports: src/workflows, src/errors.ts, src/constants.ts…, and the failure
+ * converter) are preloaded: evaluated once per workflow thread and shared, frozen,
+ * by every workflow in its cache (the SDK's `preloadModules`). Otherwise the
+ * reusable V8 context evaluates them again for each workflow it starts or
+ * replays, and each cached workflow kept its own copy (its functions, classes,
+ * activity proxies, module objects and export getters): some 65 KB of a cached
+ * imageToVideo's ~130 KB of workflow-thread heap, measured with
+ * bench/workflow-memory.ts. The SDK's own libraries are shared already
+ * (worker-interface loads them before any workflow).
+ *
+ * So these modules must hold no per-workflow state at module level: no
+ * top-level `let`, no module-level Map, Set or object that a workflow changes
+ * (it would be shared by every workflow of the thread; exported objects are
+ * frozen, so changing one throws). test/temporal/workflow-bundle.test.ts checks it.
+ */
 export function bundleHere(logger?: TemporalLogger): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: workflowsPath(), failureConverterPath: failureConverterPath(), logger });
+  const workflows = workflowsPath();
+  const failures = failureConverterPath();
+  return bundleWorkflowCode({ workflowsPath: workflows, failureConverterPath: failures, logger, preloadModules: [workflows, failures] });
 }
 
 /**
