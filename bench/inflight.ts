@@ -3,7 +3,9 @@
  * with the real gateway, worker process(es), Temporal dev server, PostgreSQL and
  * both simulators (Telegram's real flood limits).
  *
- *   npm run bench:inflight -- [--scenario 1|2|3] [--users N] [--rate R] [--latency S] [--cap C] [--workers W] [--kill 1]
+ *   npm run bench:inflight -- [--scenario 1|2|3] [--users N] [--rate R] [--latency S] [--cap C] [--workers W] [--kill 1] [--malloc jemalloc|glibc]
+ *
+ * Worker processes run with jemalloc (LD_PRELOAD), as the production image runs them.
  *
  * 1. Default configuration (the bounded line included): 500 users within 25 s,
  *    20 s a video, cap 3.
@@ -20,10 +22,11 @@ import { ADMISSION_WORKFLOW_ID, videoWorkflowId } from '../src/workflows/ids.js'
 import type { VideoOutcome } from '../src/workflows/video-messages.js';
 import { startStack } from '../src/dev/stack.js';
 import { localActivityType } from '../src/temporal/redrive.js';
+import { eventMs, type HistoryEvent } from './lib/history.js';
 import type { TgUpdate } from '../src/simulators/telegram.js';
 import { spawnWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
-import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';
+import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, createBenchDatabase, describeTemporal, jemallocPath, machineInfo, printMachine, startTemporal } from './lib/infra.js';
 import { currentRssMb, peakOverlap, peakRssMb, peakWindow } from './lib/measure.js';
 import { ms, summarize, table } from './lib/stats.js';
 
@@ -36,6 +39,8 @@ interface Scenario {
   latencySeconds: number;
   cap: number;
   workers: number;
+  /** The worker processes' allocator: jemalloc as in the production image (the default), or glibc's. */
+  malloc?: 'jemalloc' | 'glibc';
   /** Kill -9 one worker when this share of the arrivals is in. */
   killAt?: number;
   env?: Record<string, string>;
@@ -69,9 +74,37 @@ const SCENARIOS: Record<string, Scenario> = {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FIRST_CHAT = 3_000_000;
 
+const RESULT_PATH_STEPS = [
+  'finished → signal recorded (webhook, gateway, signal RPC)',
+  'signal → workflow task started (server, worker poll)',
+  'workflow task (worker)',
+  'task completed → sendVideo started (dispatch)',
+  'sendVideo started → Telegram call (budget, HTTP)',
+] as const;
+
+/** The steps from a prediction's end (simulator clock) to its sendVideo at Telegram, from the request's history. */
+function resultPathSteps(events: readonly HistoryEvent[], finishedAt: number, videoAt: number): Record<string, number> | undefined {
+  const after = (from: HistoryEvent, test: (e: HistoryEvent) => boolean) => events.find((e) => Number(e.eventId) > Number(from.eventId) && test(e));
+  const signal = events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'wavespeedResult');
+  if (!signal) return undefined;
+  const started = after(signal, (e) => !!e.workflowTaskStartedEventAttributes);
+  const completed = started && after(started, (e) => !!e.workflowTaskCompletedEventAttributes);
+  const send = completed && after(completed, (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendVideo');
+  const sendStarted = send && events.find((e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId ?? -1) === Number(send.eventId));
+  if (!started || !completed || !send || !sendStarted) return undefined;
+  const [s0, s1, s2, s3, s4] = RESULT_PATH_STEPS;
+  return {
+    [s0]: eventMs(signal) - finishedAt,
+    [s1]: eventMs(started) - eventMs(signal),
+    [s2]: eventMs(completed) - eventMs(started),
+    [s3]: eventMs(sendStarted) - eventMs(completed),
+    [s4]: videoAt - eventMs(sendStarted),
+  };
+}
+
 function scenarios(): Scenario[] {
   const { values } = parseArgs({
-    options: Object.fromEntries(['scenario', 'users', 'rate', 'latency', 'cap', 'workers', 'kill'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['scenario', 'users', 'rate', 'latency', 'cap', 'workers', 'kill', 'malloc'].map((k) => [k, { type: 'string' as const }])),
     strict: true,
   });
   const picked = values.scenario ? [SCENARIOS[values.scenario]] : ['1', '2', '3'].map((k) => SCENARIOS[k]);
@@ -85,6 +118,23 @@ function scenarios(): Scenario[] {
     cap: num(values.cap) ?? s!.cap,
     workers: num(values.workers) ?? s!.workers,
     ...(values.kill === '1' ? { killAt: 0.6 } : {}),
+    malloc: values.malloc === 'glibc' ? 'glibc' : 'jemalloc',
+  }));
+}
+
+/** Waits until no video workflow is running: one visibility count every 2 s. */
+async function untilNoneRunning(client: Client): Promise<void> {
+  for (;;) {
+    const { count } = await client.workflow.count(`WorkflowType = 'imageToVideo' AND ExecutionStatus = 'Running'`);
+    if (count === 0) return;
+    await sleep(2000);
+  }
+}
+
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await fn(items[next++]!);
   }));
 }
 
@@ -136,7 +186,9 @@ async function run(s: Scenario): Promise<void> {
     const telegram = stack.telegram!;
     const wavespeed = stack.wavespeed!;
     const workers: WorkerProcess[] = [];
-    for (let i = 0; i < s.workers; i++) workers.push(spawnWorker({ ...stack.env, LOG_LEVEL: 'warn' }));
+    const jemalloc = s.malloc === 'glibc' ? undefined : jemallocPath();
+    if (s.malloc !== 'glibc' && !jemalloc) throw new Error('jemalloc is not installed (apt-get install libjemalloc2), or run with --malloc glibc');
+    for (let i = 0; i < s.workers; i++) workers.push(spawnWorker({ ...stack.env, LOG_LEVEL: 'warn', ...(jemalloc ? { LD_PRELOAD: jemalloc } : {}) }));
     cleanup.add('workers', async () => void (await Promise.all(workers.map((w) => w.kill('SIGTERM')))));
     await Promise.all(workers.map((w) => w.ready));
     const idleRss = workers.map((w) => currentRssMb(w.child.pid));
@@ -144,7 +196,7 @@ async function run(s: Scenario): Promise<void> {
     cleanup.add('client connection', () => connection.close());
     const client = new Client({ connection, dataConverter: benchDataConverter() });
 
-    console.log(`\nIn flight, scenario "${s.name}": ${s.users} users at ${s.rate}/s, WaveSpeed ${s.latencySeconds} s a video, cap ${s.cap}, ${s.workers} worker process(es)`);
+    console.log(`\nIn flight, scenario "${s.name}": ${s.users} users at ${s.rate}/s, WaveSpeed ${s.latencySeconds} s a video, cap ${s.cap}, ${s.workers} worker process(es), ${jemalloc ? 'jemalloc' : "glibc's malloc"}`);
     printMachine(machine);
     console.log(`date      ${new Date().toISOString()}`);
     console.log(describeTemporal(temporal));
@@ -177,16 +229,23 @@ async function run(s: Scenario): Promise<void> {
       }
       r.postedAt = Date.now();
       done.push(
-        telegram.pushUpdate(r.update, { timeoutMs: 60_000 }).then(async (res) => {
+        telegram.pushUpdate(r.update, { timeoutMs: 60_000 }).then((res) => {
           r.ackStatus = res.status;
-          r.outcome = await outcomeOf(client, r.workflowId);
-          r.finishedAt = Date.now();
         }),
       );
     }
     await Promise.all(done);
+    // Not a result long poll per request while it runs: 2,000 of them exceed the dev
+    // server's limit, and their refusals and retries cost the server the CPU this measures.
+    await untilNoneRunning(client);
     const tookS = (Date.now() - startedAt) / 1000;
     const cpu = meter.stop();
+    await forEachLimited(requests, 20, async (r) => {
+      const closed = await client.workflow.getHandle(r.workflowId).describe().catch(() => undefined);
+      if (!closed) return;
+      r.finishedAt = closed.closeTime?.getTime();
+      r.outcome = await outcomeOf(client, r.workflowId);
+    });
 
     const videos = telegram.callsTo('sendVideo').filter((c) => c.ok);
     const videoAt = new Map<number, number[]>();
@@ -263,9 +322,14 @@ async function run(s: Scenario): Promise<void> {
     let tasks = 0;
     /** Workflow tasks that waited past the sticky queue's schedule-to-start timeout: each one replays its history. */
     let stickyTimeouts = 0;
+    /** Prediction finished → video, step by step, for the sampled requests whose result came by webhook. */
+    const resultPath = new Map<string, number[]>(RESULT_PATH_STEPS.map((step) => [step, []]));
     for (const r of sample) {
       const history = (await client.workflow.getHandle(r.workflowId).fetchHistory()).events ?? [];
       events += history.length;
+      const finished = finishedOf.get(r.workflowId);
+      const split = finished === undefined ? undefined : resultPathSteps(history, finished, videoAt.get(r.chatId)![0]!);
+      if (split) for (const [step, value] of Object.entries(split)) resultPath.get(step)!.push(value);
       for (const e of history) {
         const remote = e.activityTaskScheduledEventAttributes?.activityType?.name;
         const local = localActivityType(e);
@@ -278,6 +342,11 @@ async function run(s: Scenario): Promise<void> {
     const per = (n: number) => (sample.length ? (n / sample.length).toFixed(2) : '–');
     console.log(`\nOne delivered request (mean of ${sample.length} histories): ${per(events)} history events, ${per(tasks)} workflow tasks, ${per([...activities.values()].reduce((a, b) => a + b, 0))} activities:`);
     console.log(table(['activity', 'per request'], [...activities.entries()].sort().map(([k, v]) => [k, per(v)])));
+    console.log(`\nPrediction finished → video, by step (${resultPath.get(RESULT_PATH_STEPS[0])!.length} of the sampled requests, result by webhook):`);
+    console.log(table(['step', 'p50', 'p90', 'max'], RESULT_PATH_STEPS.map((step) => {
+      const st = summarize(resultPath.get(step)!);
+      return [step, ms(st.p50), ms(st.p90), ms(st.max)];
+    })));
     console.log(`workflow tasks timed out (schedule-to-start on the sticky queue, or start-to-close; each replays the history on its next task): ${per(stickyTimeouts)} per request`);
 
     let admissionEvents = 0;

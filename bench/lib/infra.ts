@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -187,4 +187,13 @@ export function printMachine(info: MachineInfo): void {
   console.log(`machine   ${info.cpus}, ${info.memory}`);
   console.log(`software  Node ${info.node}; ${info.temporal}; ${info.postgres}`);
   console.log(`load avg  ${info.load} (1/5/15 min, at start)`);
+}
+
+/**
+ * The jemalloc library Debian's `libjemalloc2` installs, for a worker process
+ * run as the production image runs it (`LD_PRELOAD`, see the Dockerfile);
+ * undefined when it is not installed.
+ */
+export function jemallocPath(): string | undefined {
+  return ['/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', '/usr/lib/aarch64-linux-gnu/libjemalloc.so.2'].find((p) => existsSync(p));
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config.js';
 import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from '../../src/temporal/search-attributes.js';
-import { WORKER_NODE_FLAGS } from '../../src/temporal/worker-tuning.js';
+import { WORKER_JEMALLOC, WORKER_NODE_FLAGS } from '../../src/temporal/worker-tuning.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -154,7 +154,7 @@ describe('docker-compose.yml', () => {
     expect(worker.ports).toBeUndefined();
     expect(worker.deploy?.replicas).toBeUndefined();
     for (const [name, s] of Object.entries(services)) expect(s.container_name, name).toBeUndefined();
-    expect(worker.command).toEqual(['node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'src/worker.ts']);
+    expect(worker.command).toEqual(['env', `LD_PRELOAD=${WORKER_JEMALLOC}`, 'node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'src/worker.ts']);
   });
 
   it('points the Temporal UI at the gateway\'s codec endpoint and the gateway\'s published port', () => {
@@ -169,6 +169,9 @@ describe('docker-compose.yml', () => {
     const dockerfile = readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^ENV TELEWAN_SKIP_TOOLS=1$/m);
     expect(dockerfile).toMatch(/^RUN npm ci\b/m);
+    // The worker's allocator, where docker-compose.yml preloads it from.
+    expect(dockerfile).toMatch(/apt-get install -y --no-install-recommends libjemalloc2\b/);
+    expect(dockerfile).toContain(`ln -s "$(find /usr/lib -name libjemalloc.so.2 | head -n 1)" ${WORKER_JEMALLOC}`);
     expect(readFileSync(resolve(ROOT, 'scripts/setup.sh'), 'utf8')).toContain('TELEWAN_SKIP_TOOLS');
     expect(readFileSync(resolve(ROOT, '.dockerignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['node_modules', 'tools', '.data', '.env']));
   });
