@@ -52,7 +52,7 @@ export const WORKER_SLOT_DEFAULTS = {
   mediaActivities: 100,
   transferActivities: 8,
   broadcastActivities: 32,
-  workflowTasks: 10,
+  workflowTasks: 40,
   cachedWorkflows: 4_000,
 } as const;
 

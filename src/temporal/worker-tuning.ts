@@ -67,9 +67,12 @@ export interface WorkerSlots {
  * - **broadcast**: summary batches, each about a second of paced sends; no
  *   workflows of its own worth caching (one per summary).
  *
- * Workflow tasks are CPU work on one event loop: beyond the handful that
- * covers the round trip of completing one while the next runs, more only
- * lengthens each task's latency.
+ * Workflow tasks are CPU work on one workflow thread, and since the database
+ * writes became local activities (`recording-in-workflow-task`) a task also
+ * waits for its writes: 40 slots (the SDK's default) let other tasks run
+ * meanwhile. With 10, at 2,000 requests in flight a webhook's workflow task
+ * waited 6.7 s (p50) to start while neither the worker nor the server used a
+ * whole core (docs/PERFORMANCE.md §5).
  */
 export function queueTuning(slots: WorkerSlots): Record<TaskQueue, Partial<WorkerOptions>> {
   return {
