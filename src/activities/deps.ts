@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import type { ActivityCompleter } from './out-of-slot.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { TelegramClient } from '../integrations/telegram/client.js';
 import type { WavespeedClient } from '../integrations/wavespeed/client.js';
@@ -26,6 +27,8 @@ export interface ActivityDeps {
   metrics?: WorkerMetrics;
   /** Temporal client: the admission activities signal the `wavespeed-admission` workflow and describe holders. */
   temporal: Client;
+  /** Where activities that gave their slot back report their end; default `temporal.activity` (tests stand in for it). */
+  completer?: ActivityCompleter;
   config: {
     /** Public base URL of the gateway, for WaveSpeed's webhook. */
     publicUrl: string;

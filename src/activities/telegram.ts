@@ -5,6 +5,7 @@ import { TelegramRequestError, VideoUnavailableError } from '../errors.js';
 import { isMessageNotModified } from '../integrations/telegram/errors.js';
 import { findProgressMessage, findRecordedDelivery, recordDelivery, recordProgressMessage } from '../db/generations.js';
 import type { ActivityDeps } from './deps.js';
+import { withinSlot } from './out-of-slot.js';
 
 export interface SendVideoInput {
   chatId: number;
@@ -61,7 +62,23 @@ export interface SentVideo {
 /** How often a video send heartbeats while Telegram fetches the video. */
 const HEARTBEAT_MS = 5_000;
 
-export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps, 'telegram' | 'prisma'>) {
+/**
+ * How long a progress edit holds its worker slot: about an edit's round trip
+ * when the Telegram budget has room. One that waits longer (edits come after
+ * answers and videos, and at the bot's ceiling wait up to 10 s) gives the slot
+ * back and finishes out of it ({@link withinSlot}). Holding it instead, at 2,000
+ * requests in flight the media worker's 100 slots filled with waiting edits, and
+ * videos waited up to 24 s (p90) for a slot (docs/PERFORMANCE.md §5).
+ */
+export const EDIT_SLOT_HOLD_MS = 250;
+
+export function createTelegramActivities({
+  telegram,
+  prisma,
+  temporal,
+  metrics,
+  completer,
+}: Pick<ActivityDeps, 'telegram' | 'prisma' | 'temporal' | 'metrics' | 'completer'>) {
   const replyTo = (messageId?: number) =>
     messageId ? { reply_parameters: { message_id: messageId, allow_sending_without_reply: true } } : {};
 
@@ -192,14 +209,21 @@ export function createTelegramActivities({ telegram, prisma }: Pick<ActivityDeps
       }
     },
 
-    /** Replaces the text of the progress message. An identical edit counts as done. */
+    /**
+     * Replaces the text of the progress message. An identical edit counts as
+     * done, so an edit may be repeated: one waiting for its turn in the Telegram
+     * budget gives its worker slot back after {@link EDIT_SLOT_HOLD_MS} and
+     * completes asynchronously.
+     */
     async updateProgress(input: { chatId: number; messageId: number; text: string }): Promise<void> {
-      try {
-        await telegram.call('editMessageText', input.chatId, (api) => api.editMessageText(input.chatId, input.messageId, input.text));
-      } catch (err) {
-        if (isMessageNotModified(err)) return;
-        throw err;
-      }
+      const edit = (async () => {
+        try {
+          await telegram.call('editMessageText', input.chatId, (api) => api.editMessageText(input.chatId, input.messageId, input.text));
+        } catch (err) {
+          if (!isMessageNotModified(err)) throw err;
+        }
+      })();
+      return withinSlot(edit, { completer: () => completer ?? temporal.activity, holdMs: EDIT_SLOT_HOLD_MS, metrics });
     },
 
     /**

@@ -111,6 +111,13 @@ export function createWorkerMetrics(options: MetricsOptions = {}) {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
+    /** Activities that gave their worker slot back while waiting (a progress edit behind higher-priority Telegram calls), by activity type. */
+    activitiesOutOfSlot: new Counter({
+      name: 'telewan_activities_out_of_slot_total',
+      help: 'Activities completed asynchronously: they waited without holding a worker slot',
+      labelNames: ['activity'] as const,
+      registers,
+    }),
     resultCacheLookups: new Counter({
       name: 'telewan_result_cache_lookups_total',
       help: 'Lookups of a cached generation result',

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { expect } from 'vitest';
 import type { UserLimits } from '../../src/activities/deps.js';
 import { createActivities, type Activities } from '../../src/activities/index.js';
+import type { ActivityCompleter } from '../../src/activities/out-of-slot.js';
 import type { PrismaClient } from '../../src/db/client.js';
 import { budgetKey, TelegramBudget } from '../../src/integrations/telegram/budget.js';
 import { TelegramClient } from '../../src/integrations/telegram/client.js';
@@ -64,6 +65,8 @@ export interface ActivityWiring {
   budget?: TelegramBudget;
   limits?: UserLimits;
   prices?: PriceTable;
+  /** Where an activity that gave its slot back reports its end (default: the Temporal client's). */
+  completer?: ActivityCompleter;
 }
 
 /** Activities wired the way `src/worker.ts` wires them, against the given peers. */
@@ -91,6 +94,7 @@ export function buildActivities(wiring: ActivityWiring = {}): Activities {
     }),
     wavespeed: new WavespeedClient({ apiKey: wiring.wavespeedKey ?? WAVESPEED_KEY, apiRoot: wiring.wavespeedApiRoot ?? UNUSED_ROOT, timeoutMs: wiring.wavespeedTimeoutMs ?? 10_000 }),
     temporal: wiring.temporal ?? noTemporal,
+    ...(wiring.completer ? { completer: wiring.completer } : {}),
     config: {
       publicUrl: PUBLIC_URL,
       broadcast: wiring.broadcast,
@@ -177,4 +181,28 @@ export async function pixelAt(image: Buffer, x: number, y: number): Promise<[num
 /** A small real JPEG, for tests that only need some image on WaveSpeed's storage. */
 export function smallJpeg(): Promise<Buffer> {
   return sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 30, g: 120, b: 200 } } }).jpeg().toBuffer();
+}
+
+/** What a {@link recordingCompleter} was told: an activity's result, or its failure. */
+export type Reported = { completed: unknown } | { failed: unknown };
+
+/** Stands in for Temporal's async completion: `next()` resolves with the next report. */
+export function recordingCompleter(): ActivityCompleter & { reports: Reported[]; next(): Promise<Reported> } {
+  const reports: Reported[] = [];
+  const waiting: Array<(r: Reported) => void> = [];
+  const report = async (r: Reported) => {
+    reports.push(r);
+    waiting.shift()?.(r);
+  };
+  let seen = 0;
+  return {
+    reports,
+    complete: (_token: Uint8Array, result?: unknown) => report({ completed: result }),
+    fail: (_token: Uint8Array, err: unknown) => report({ failed: err }),
+    next: () => {
+      const index = seen++;
+      const known = reports[index];
+      return known ? Promise.resolve(known) : new Promise<Reported>((resolve) => waiting.push(resolve));
+    },
+  };
 }

@@ -1,8 +1,10 @@
+import { CompleteAsyncError } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { budgetKey, TelegramBudget } from '../../src/integrations/telegram/budget.js';
 import { TelegramSimulator, type CallRecord } from '../../src/simulators/telegram.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { BOT_TOKEN, buildActivities, runActivity } from './helpers.js';
+import { BOT_TOKEN, buildActivities, recordingCompleter, runActivity } from './helpers.js';
 
 // A summary broadcast and a burst of videos at the same time, from two workers (two
 // activity sets, each with its own budget instance, sharing the database), against a
@@ -102,15 +104,51 @@ describe.each([
   });
 });
 
-it('paces progress edits like every other call: a fleet-wide pause holds them', async () => {
+it('paces progress edits like every other call: a fleet-wide pause holds them, out of their worker slot', async () => {
   const chatId = 5_900_000 + nextUser++;
   const budget = () => new TelegramBudget({ prisma: db.prisma, key: budgetKey(BOT_TOKEN), ratePerSecond: CEILING, broadcastRatePerSecond: 25 });
-  const acts = buildActivities({ telegramApiRoot: telegram.apiRoot, prisma: db.prisma, budget: budget() });
+  const completer = recordingCompleter();
+  const acts = buildActivities({ telegramApiRoot: telegram.apiRoot, prisma: db.prisma, budget: budget(), completer });
   const { messageId } = await runActivity(acts.sendMessage, { chatId, text: 'step 1' });
   // Another worker met a 429 with retry_after 1.
   await budget().pause(1);
   const paused = Date.now();
-  await runActivity(acts.updateProgress, { chatId, messageId, text: 'step 2' });
+  // Waiting its turn, the edit gives its slot back: the activity completes asynchronously…
+  await expect(runActivity(acts.updateProgress, { chatId, messageId, text: 'step 2' })).rejects.toBeInstanceOf(CompleteAsyncError);
+  expect(Date.now() - paused).toBeLessThan(900);
+  expect(telegram.callsTo('editMessageText')).toHaveLength(0);
+  // …and reports its end once the pause has passed and the edit is made.
+  expect(await completer.next()).toEqual({ completed: undefined });
   expect(telegram.callsTo('editMessageText')[0]!.at - paused).toBeGreaterThanOrEqual(950);
   expect(telegram.messagesTo(chatId).at(-1)!.text).toBe('step 2');
+  expect(completer.reports).toHaveLength(1);
+});
+
+it('an edit that fails after giving its slot back reports the failure, typed as at the activity boundary', async () => {
+  const chatId = 5_900_000 + nextUser++;
+  const budget = () => new TelegramBudget({ prisma: db.prisma, key: budgetKey(BOT_TOKEN), ratePerSecond: CEILING, broadcastRatePerSecond: 25 });
+  const completer = recordingCompleter();
+  const acts = buildActivities({ telegramApiRoot: telegram.apiRoot, prisma: db.prisma, budget: budget(), completer });
+  await runActivity(acts.sendMessage, { chatId, text: 'step 1' });
+  await budget().pause(0.5);
+  // No such message: Telegram refuses the edit once its turn comes.
+  await expect(runActivity(acts.updateProgress, { chatId, messageId: 999_999, text: 'step 2' })).rejects.toBeInstanceOf(CompleteAsyncError);
+  const report = await completer.next();
+  expect('failed' in report).toBe(true);
+  const failure = (report as { failed: unknown }).failed as ApplicationFailure;
+  expect(failure).toBeInstanceOf(ApplicationFailure);
+  expect(failure.type).toBe('TelegramRequestError');
+  expect(failure.nonRetryable).toBe(true);
+});
+
+it('an edit with room in the budget keeps its slot and returns as usual', async () => {
+  const chatId = 5_900_000 + nextUser++;
+  const completer = recordingCompleter();
+  const budget = new TelegramBudget({ prisma: db.prisma, key: budgetKey(BOT_TOKEN), ratePerSecond: CEILING, broadcastRatePerSecond: 25 });
+  await budget.warmUp();
+  const acts = buildActivities({ telegramApiRoot: telegram.apiRoot, prisma: db.prisma, budget, completer });
+  const { messageId } = await runActivity(acts.sendMessage, { chatId, text: 'step 1' });
+  await expect(runActivity(acts.updateProgress, { chatId, messageId, text: 'step 2' })).resolves.toBeUndefined();
+  expect(telegram.messagesTo(chatId).at(-1)!.text).toBe('step 2');
+  expect(completer.reports).toHaveLength(0);
 });
