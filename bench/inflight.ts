@@ -257,6 +257,17 @@ async function run(s: Scenario): Promise<void> {
       const key = videoAt.has(r.chatId) ? 'video' : r.outcome ? `${r.outcome.status}${r.outcome.reason ? `: ${r.outcome.reason}` : ''}` : 'no answer';
       byReason.set(key, (byReason.get(key) ?? 0) + 1);
     }
+    // Activities that waited out of their worker slot (progress edits behind answers and videos), from the workers still running.
+    const outOfSlot = await Promise.all(
+      workers.map(async (w) => {
+        try {
+          const text = await (await fetch(`${await w.metricsUrl}`, { signal: AbortSignal.timeout(5_000) })).text();
+          return text.split('\n').filter((l) => l.startsWith('telewan_activities_out_of_slot_total{')).reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+        } catch {
+          return undefined;
+        }
+      }),
+    );
     const lastVideo = Math.max(...videos.map((v) => v.at));
     const ideal = (Math.ceil(delivered.length / s.cap) * s.latencySeconds);
     const waits = summarize(delivered.map((r) => videoAt.get(r.chatId)![0]! - r.postedAt!));
@@ -290,6 +301,7 @@ async function run(s: Scenario): Promise<void> {
             'worker RSS: most while running (idle at start; peak with start-up)',
             workers.map((w, i) => `#${i + 1} ${rssSamples[i]!.toFixed(0)} MB (${idleRss[i]!.toFixed(0)} MB; ${peakRssMb(w.child.pid).toFixed(0)} MB)`).join(', '),
           ],
+          ['activities that waited out of their slot (edits), by worker', outOfSlot.map((n, i) => `#${i + 1} ${n ?? 'gone'}`).join(', ')],
           ['told their place in line', String(toldPlace.size)],
           ['submissions more than a cap out of arrival order', String(outOfOrder)],
           ['Telegram 429s', String(telegram.stats.rateLimited)],
