@@ -6,6 +6,12 @@ export const TASK_QUEUES = {
   transfer: 'telewan-transfer',
   /** Summary distributions and their sends, apart so a broadcast never delays a video. */
   broadcast: 'telewan-broadcast',
+  /**
+   * The fleet's one admission workflow (the WaveSpeed cap's line, the presence
+   * loop) and its activities, apart so its grants never wait behind thousands of
+   * video workflows' tasks.
+   */
+  admission: 'telewan-admission',
 } as const;
 
 export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];

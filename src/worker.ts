@@ -18,7 +18,7 @@ import { limitWorkflowThreadYoungGeneration, queueTuning, workerTuning } from '.
 import { buildWorkflowBundle } from './temporal/workflow-bundle.js';
 
 export interface RunningWorker {
-  /** One worker per task queue: media (videos, commands), transfer (their slow activities) and broadcast (summaries). */
+  /** One worker per task queue: media (videos, commands), transfer (their slow activities), broadcast (summaries) and admission (the WaveSpeed cap's line). */
   workers: Worker[];
   /** Resolves when the worker has stopped; rejects if it crashed. */
   done: Promise<void>;
@@ -124,6 +124,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
       await Worker.create({ ...common, workflowBundle, taskQueue: TASK_QUEUES.media, ...tuning[TASK_QUEUES.media], ...overrides }),
       await Worker.create({ ...common, taskQueue: TASK_QUEUES.transfer, ...tuning[TASK_QUEUES.transfer], ...overrides }),
       await Worker.create({ ...common, workflowBundle, taskQueue: TASK_QUEUES.broadcast, ...tuning[TASK_QUEUES.broadcast], ...overrides }),
+      await Worker.create({ ...common, workflowBundle, taskQueue: TASK_QUEUES.admission, ...tuning[TASK_QUEUES.admission], ...overrides }),
     ];
   } catch (err) {
     await connection?.close();

@@ -66,7 +66,7 @@ const activities = {
     const ask: AcquirePermit = { requesterId: input.requesterId, maxConcurrency: 100_000, maxQueued: 100_000 };
     await client.workflow.signalWithStart('wavespeedAdmission', {
       workflowId: ADMISSION_WORKFLOW_ID,
-      taskQueue: TASK_QUEUES.media,
+      taskQueue: TASK_QUEUES.admission,
       args: [{ maxConcurrency: 100_000 }],
       signal: acquirePermitSignal,
       signalArgs: [ask],
@@ -120,6 +120,15 @@ const workers = [
     ...overrides,
   }),
   await Worker.create({ ...common, taskQueue: TASK_QUEUES.transfer, maxConcurrentActivityTaskExecutions: 8, ...overrides }),
+  await Worker.create({
+    ...common,
+    workflowBundle: built.bundle,
+    taskQueue: TASK_QUEUES.admission,
+    maxConcurrentActivityTaskExecutions: 10,
+    maxConcurrentWorkflowTaskExecutions: 2,
+    maxCachedWorkflows: 2,
+    ...overrides,
+  }),
 ];
 if (process.env.WM_NO_BROADCAST !== '1') {
   workers.push(

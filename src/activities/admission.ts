@@ -29,7 +29,7 @@ export function createAdmissionActivities({ temporal, prisma, wavespeed, config 
       const ask: AcquirePermit = { requesterId: input.requesterId, maxConcurrency, ...(line ? { maxQueued: line.maxQueued } : {}) };
       await temporal.workflow.signalWithStart<typeof wavespeedAdmission, [AcquirePermit]>('wavespeedAdmission', {
         workflowId: ADMISSION_WORKFLOW_ID,
-        taskQueue: TASK_QUEUES.media,
+        taskQueue: TASK_QUEUES.admission,
         args: [{ maxConcurrency } satisfies AdmissionInput],
         signal: acquirePermitSignal,
         signalArgs: [ask],

@@ -144,7 +144,7 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     try {
       await this.withDeadline(() =>
         this.client.workflow.signalWithStart<typeof wavespeedAdmission, [{ paused: boolean }]>('wavespeedAdmission', {
-          taskQueue: this.taskQueue,
+          taskQueue: TASK_QUEUES.admission,
           workflowId: ADMISSION_WORKFLOW_ID,
           args: [{ maxConcurrency: this.maxConcurrency } satisfies AdmissionInput],
           signal: setGenerationPausedSignal,

@@ -66,6 +66,12 @@ export interface WorkerSlots {
  *   never delays a message or a record.
  * - **broadcast**: summary batches, each about a second of paced sends; no
  *   workflows of its own worth caching (one per summary).
+ * - **admission**: the fleet's one `wavespeedAdmission` workflow, which every
+ *   request asks for a WaveSpeed permit and which signals every grant. On the
+ *   media queue its tasks waited in line behind the videos' own: at 2,000
+ *   requests in flight a grant came up to 5.5 minutes after its request, and
+ *   the requests behind it piled up (docs/PERFORMANCE.md §5). Its own queue
+ *   gives it task slots nobody else takes.
  *
  * Workflow tasks are CPU work on one workflow thread, and since the database
  * writes became local activities (`recording-in-workflow-task`) a task also
@@ -87,6 +93,13 @@ export function queueTuning(slots: WorkerSlots): Record<TaskQueue, Partial<Worke
       maxConcurrentActivityTaskExecutions: slots.broadcastActivities,
       maxConcurrentWorkflowTaskExecutions: Math.min(2, slots.workflowTasks),
       maxCachedWorkflows: 100,
+    },
+    // One workflow for the fleet, run by one worker at a time; a task slot of its own
+    // per worker is all it needs, and its few activities (lease checks, the presence beat) a few.
+    [TASK_QUEUES.admission]: {
+      maxConcurrentActivityTaskExecutions: 10,
+      maxConcurrentWorkflowTaskExecutions: 2,
+      maxCachedWorkflows: 2,
     },
   };
 }

@@ -1,9 +1,9 @@
 import {
   allHandlersFinished,
   condition,
-  continueAsNew,
   getExternalWorkflowHandle,
   log,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   setHandler,
@@ -12,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { TASK_QUEUES } from '../constants.js';
 import { parseVideoWorkflowId } from './ids.js';
 import {
   acquirePermitSignal,
@@ -343,7 +344,8 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
       // Handlers only change state, so what they saw is in the carry; a beat under way ends first.
       closing = true;
       await condition(() => allHandlersFinished() && !beating);
-      await continueAsNew<typeof wavespeedAdmission>({
+      // On its own task queue: a run started on the media queue (before it had one) moves there now.
+      await makeContinueAsNewFunc<typeof wavespeedAdmission>({ taskQueue: TASK_QUEUES.admission })({
         maxConcurrency,
         leaseCheckMs: input.leaseCheckMs,
         eventsPerRun: input.eventsPerRun,

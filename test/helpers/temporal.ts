@@ -44,26 +44,25 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
 
 /**
  * A worker for a test's own task queue together with one on Telewan's transfer
- * queue (the slow activities: photo and video transfers), both with the same
- * activities, as `src/worker.ts` runs them. `runUntil` runs both until `fn` ends.
+ * queue (the slow activities: photo and video transfers) and one on its
+ * admission queue (the WaveSpeed cap's workflow, with the same workflows), all
+ * with the same activities, as `src/worker.ts` runs them. `runUntil` runs them
+ * until `fn` ends.
  */
 export async function createTestWorkers(options: WorkerOptions): Promise<{ runUntil<T>(fn: () => Promise<T>): Promise<T>; run(): Promise<void>; shutdown(): void }> {
   const main = await Worker.create(options);
-  const transfer = await Worker.create({
-    connection: options.connection,
-    namespace: options.namespace,
-    taskQueue: TASK_QUEUES.transfer,
-    activities: options.activities,
-    ...workerTuning,
-  });
+  const shared = { connection: options.connection, namespace: options.namespace, activities: options.activities, ...workerTuning };
+  const transfer = await Worker.create({ ...shared, taskQueue: TASK_QUEUES.transfer });
+  const { workflowBundle, workflowsPath, dataConverter } = options;
+  const admission = await Worker.create({ ...shared, workflowBundle, workflowsPath, dataConverter, taskQueue: TASK_QUEUES.admission });
+  const workers = [main, transfer, admission];
   return {
-    runUntil: (fn) => main.runUntil(() => transfer.runUntil(fn)),
+    runUntil: (fn) => main.runUntil(() => transfer.runUntil(() => admission.runUntil(fn))),
     run: async () => {
-      await Promise.all([main.run(), transfer.run()]);
+      await Promise.all(workers.map((w) => w.run()));
     },
     shutdown() {
-      main.shutdown();
-      transfer.shutdown();
+      for (const w of workers) w.shutdown();
     },
   };
 }

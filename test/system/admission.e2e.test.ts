@@ -98,6 +98,9 @@ describe('fleet-wide WaveSpeed cap', () => {
       return (state.inFlight === 0 && state.queueLength === 0) || undefined;
     }, 20_000, 'the previous test\'s permits back');
     sys.wavespeed!.reset();
+    // Long enough that all eight are in line before the first prediction ends, on a loaded machine too
+    // (with 2.5 s, under CI load the first ended before the eighth arrived, and five never waited at once).
+    sys.wavespeed!.configure({ latencyMs: 8_000 });
     const chats = Array.from({ length: 8 }, (_, i) => 7001 + i);
     const ids: string[] = [];
     for (const chatId of chats) ids.push(await sendPhoto(chatId));

@@ -141,9 +141,9 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function startAdmission(input: AdmissionInput) {
+async function startAdmission(input: AdmissionInput, taskQueue: string = TASK_QUEUES.admission) {
   config.wavespeedMaxConcurrency = input.maxConcurrency;
-  return env.client.workflow.start('wavespeedAdmission', { taskQueue: TASK_QUEUES.media, workflowId: ADMISSION_WORKFLOW_ID, args: [input] });
+  return env.client.workflow.start('wavespeedAdmission', { taskQueue, workflowId: ADMISSION_WORKFLOW_ID, args: [input] });
 }
 
 function admissionState(): Promise<AdmissionState> {
@@ -325,6 +325,7 @@ describe('wavespeedAdmission', () => {
     await submitted(videos[2]!);
     const firstRun = await env.client.workflow.getHandle(ADMISSION_WORKFLOW_ID, firstRunId).describe();
     expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
+    expect((await env.client.workflow.getHandle(ADMISSION_WORKFLOW_ID).describe()).taskQueue).toBe(TASK_QUEUES.admission);
 
     // Raising WAVESPEED_MAX_CONCURRENCY on the workers reaches the admission workflow with the next request.
     config.wavespeedMaxConcurrency = 3;
@@ -338,6 +339,24 @@ describe('wavespeedAdmission', () => {
     expect(wavespeed.submitted.slice(0, 3)).toEqual(videos.slice(0, 3).map((v) => v.workflowId));
     expect(wavespeed.submitted.slice(3).sort()).toEqual([videos[3]!, late].map((v) => v.workflowId).sort());
   });
+  it('moves a run started on the media queue (before the admission queue) to its own queue at continue-as-new, and grants from there', async () => {
+    // No queries here: one during continue-as-new can hang in the test server.
+    const firstRunId = (await startAdmission({ maxConcurrency: 10, eventsPerRun: 20, presenceIntervalMs: 60_000 }, TASK_QUEUES.media)).firstExecutionRunId;
+    const before: Video[] = [];
+    for (let i = 0; i < 4; i++) {
+      before.push(await arrive(undefined, { joins: false }));
+      await submitted(before.at(-1)!);
+    }
+    const firstRun = env.client.workflow.getHandle(ADMISSION_WORKFLOW_ID, firstRunId);
+    await until(async () => (await firstRun.describe()).status.name === 'CONTINUED_AS_NEW', 'the first run to continue as new');
+    expect((await firstRun.describe()).taskQueue).toBe(TASK_QUEUES.media);
+    expect((await env.client.workflow.getHandle(ADMISSION_WORKFLOW_ID).describe()).taskQueue).toBe(TASK_QUEUES.admission);
+    const after = await arrive(undefined, { joins: false });
+    await submitted(after);
+    for (const video of [...before, after]) wavespeed.end(video.workflowId);
+    expect((await outcomesOf([...before, after])).map((o) => o.status)).toEqual(Array(5).fill('completed'));
+  });
+
   it('shows "sending video…" in the chats being generated, one beat for all, never while queued or after the video', async () => {
     await startAdmission({ maxConcurrency: 2, presenceIntervalMs: 200 });
     const [v1, v2, v3] = [await arrive(), await arrive(), await arrive()] as [Video, Video, Video];
