@@ -344,7 +344,7 @@ describe('wavespeedAdmission', () => {
     const videos: Video[] = [];
     for (let i = 0; i < 5; i++) videos.push(await arrive(undefined, { joins: false }));
     for (const video of videos) await submitted(video);
-    const events = (await env.client.workflow.getHandle(ADMISSION_WORKFLOW_ID).fetchHistory()).events ?? [];
+    const { events = [] } = await env.client.workflow.getHandle(ADMISSION_WORKFLOW_ID).fetchHistory();
     const grants = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'grantPermits');
     expect(grants.length).toBeGreaterThanOrEqual(1);
     expect(grants.length).toBeLessThanOrEqual(videos.length);
