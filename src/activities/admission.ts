@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES } from '../constants.js';
 import { recordEvent } from '../db/events.js';
 import { WavespeedNotFoundError } from '../errors.js';
-import { acquirePermitSignal, permitGrantedSignal, releasePermitSignal, UNKNOWN_PREDICTION, type AcquirePermit, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
+import { acquirePermitSignal, releasePermitSignal, UNKNOWN_PREDICTION, type AcquirePermit, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
 import type { wavespeedAdmission } from '../workflows/admission.js';
 import { ADMISSION_WORKFLOW_ID } from '../workflows/ids.js';
 import type { ActivityDeps } from './deps.js';
@@ -35,29 +35,6 @@ export function createAdmissionActivities({ temporal, prisma, wavespeed, config 
         signalArgs: [ask],
       });
       return line ? { maxWaitMs: line.maxWaitMs, ...(line.placeEveryMs !== undefined ? { placeEveryMs: line.placeEveryMs } : {}) } : {};
-    },
-
-    /**
-     * Tells requesters their permit is granted, one signal each from this
-     * worker's client: one after the other when `inOrder` (the earlier request
-     * hears first), else all at once. Returns those that are gone (closed or
-     * unknown: their permits are to be reclaimed). Retrying is safe: a second
-     * grant changes nothing for a request that has one.
-     */
-    async grantPermits(input: { requesterIds: string[]; inOrder: boolean }): Promise<{ gone: string[] }> {
-      const grant = async (requesterId: string): Promise<boolean> => {
-        try {
-          await temporal.workflow.getHandle(requesterId).signal(permitGrantedSignal);
-          return false;
-        } catch (err) {
-          if (err instanceof WorkflowNotFoundError) return true;
-          throw err;
-        }
-      };
-      const gone: boolean[] = [];
-      if (input.inOrder) for (const id of input.requesterIds) gone.push(await grant(id));
-      else gone.push(...(await Promise.all(input.requesterIds.map(grant))));
-      return { gone: input.requesterIds.filter((_, i) => gone[i]) };
     },
 
     /** Gives a permit back (or leaves the queue). Nothing to do when the admission workflow is not running. */

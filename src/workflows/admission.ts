@@ -37,12 +37,6 @@ const { findClosedWorkflows, findEndedPredictions, recordGenerationPause } = pro
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
-/** Grants: retried until they are out (a grant that does not arrive would leave its request waiting in line). */
-const { grantPermits } = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
-
 /** Best effort, once per beat: a beat that fails is simply the next beat's job. */
 const { showChatActions } = proxyActivities<Activities>({
   startToCloseTimeout: '10s',
@@ -64,16 +58,6 @@ const GRANT_IN_ORDER_UP_TO = 4;
  * were told places beyond it and kept waiting (a line of 100 held 200).
  */
 const REFUSE_BEFORE_TELLING = 'refuse-before-telling';
-/**
- * A round's grants go out in one `grantPermits` activity (the worker's client
- * signals each request) instead of one signal-external command each. Each of
- * those is a task the server runs against this one workflow and records in its
- * history (two events, and a workflow task to see it through): at 2,000
- * requests in flight on the dev server they went out at about one a second
- * while ten requests a second arrived, and the line grew for minutes
- * (docs/PERFORMANCE.md §5). An activity is three events a round, whatever its size.
- */
-const GRANTS_BY_ACTIVITY = 'grants-by-activity';
 /**
  * The chats of permit holders (requests being generated) are shown "sending
  * video…" by this workflow, one activity a beat for the whole fleet, instead of
@@ -188,15 +172,6 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
       // A round granting many at once (a large cap, a burst) signals them together: one
       // round trip each would hold grants to a few a second, behind the arrivals.
       const inOrder = patched(GRANT_IN_ORDER) && (granted.length <= GRANT_IN_ORDER_UP_TO || !patched(PARALLEL_GRANTS));
-      if (patched(GRANTS_BY_ACTIVITY)) {
-        const { gone } = await grantPermits({ requesterIds: granted, inOrder });
-        for (const requesterId of gone) {
-          holders.delete(requesterId);
-          log.info('Requester gone before its permit; permit reclaimed', { requesterId });
-        }
-        if (gone.length === 0) return;
-        continue;
-      }
       const results = inOrder ? await signalInOrder(granted, signal) : await Promise.allSettled(granted.map(signal));
       let gone = 0;
       results.forEach((result, i) => {
