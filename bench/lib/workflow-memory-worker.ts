@@ -20,7 +20,7 @@ import { Context } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { TASK_QUEUES } from '../../src/constants.js';
 import { encryptedDataConverter, parseEncryptionKeys } from '../../src/temporal/encryption.js';
-import { limitWorkflowThreadYoungGeneration, workerTuning } from '../../src/temporal/worker-tuning.js';
+import { ADMISSION_QUEUE_TUNING, limitWorkflowThreadYoungGeneration, workerTuning } from '../../src/temporal/worker-tuning.js';
 import { buildWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 import { acquirePermitSignal, releasePermitSignal, type AcquirePermit } from '../../src/workflows/admission-messages.js';
 import { ADMISSION_WORKFLOW_ID } from '../../src/workflows/ids.js';
@@ -124,9 +124,7 @@ const workers = [
     ...common,
     workflowBundle: built.bundle,
     taskQueue: TASK_QUEUES.admission,
-    maxConcurrentActivityTaskExecutions: 10,
-    maxConcurrentWorkflowTaskExecutions: 2,
-    maxCachedWorkflows: 2,
+    ...ADMISSION_QUEUE_TUNING,
     ...overrides,
   }),
 ];

@@ -43,6 +43,17 @@ export function limitWorkflowThreadYoungGeneration(): void {
   for (const flag of WORKER_NODE_FLAGS) setFlagsFromString(flag);
 }
 
+/**
+ * The admission queue's worker: one workflow for the fleet, run by one worker at
+ * a time; a task slot of its own per worker is all it needs, and its few
+ * activities (lease checks, the presence beat) a few. Not configurable.
+ */
+export const ADMISSION_QUEUE_TUNING = {
+  maxConcurrentActivityTaskExecutions: 10,
+  maxConcurrentWorkflowTaskExecutions: 2,
+  maxCachedWorkflows: 2,
+} as const satisfies Partial<WorkerOptions>;
+
 /** How many of each kind of slot one worker process has (the `WORKER_*` settings). */
 export interface WorkerSlots {
   mediaActivities: number;
@@ -94,12 +105,6 @@ export function queueTuning(slots: WorkerSlots): Record<TaskQueue, Partial<Worke
       maxConcurrentWorkflowTaskExecutions: Math.min(2, slots.workflowTasks),
       maxCachedWorkflows: 100,
     },
-    // One workflow for the fleet, run by one worker at a time; a task slot of its own
-    // per worker is all it needs, and its few activities (lease checks, the presence beat) a few.
-    [TASK_QUEUES.admission]: {
-      maxConcurrentActivityTaskExecutions: 10,
-      maxConcurrentWorkflowTaskExecutions: 2,
-      maxCachedWorkflows: 2,
-    },
+    [TASK_QUEUES.admission]: ADMISSION_QUEUE_TUNING,
   };
 }
