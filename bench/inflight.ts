@@ -18,7 +18,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
-import { ADMISSION_WORKFLOW_ID, videoWorkflowId } from '../src/workflows/ids.js';
+import { admissionShards, videoWorkflowId } from '../src/workflows/ids.js';
 import type { VideoOutcome } from '../src/workflows/video-messages.js';
 import { startStack } from '../src/dev/stack.js';
 import { localActivityType } from '../src/temporal/redrive.js';
@@ -364,13 +364,13 @@ async function run(s: Scenario): Promise<void> {
     let admissionEvents = 0;
     let admissionRuns = 0;
     let longestRun = 0;
-    for await (const wf of client.workflow.list({ query: `WorkflowId = '${ADMISSION_WORKFLOW_ID}'` })) {
+    for await (const wf of client.workflow.list({ query: `WorkflowType = 'wavespeedAdmission'` })) {
       const length = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0;
       admissionRuns += 1;
       admissionEvents += length;
       longestRun = Math.max(longestRun, length);
     }
-    console.log(`admission workflow: ${admissionRuns} runs, ${admissionEvents} events in all (${(admissionEvents / s.users).toFixed(1)} per request), longest run ${longestRun} events`);
+    console.log(`admission workflows (${admissionShards(s.cap)} shard(s)): ${admissionRuns} runs, ${admissionEvents} events in all (${(admissionEvents / s.users).toFixed(1)} per request), longest run ${longestRun} events`);
     console.log(`CPU (% of one core): ${formatCpu(cpu)}`);
   } finally {
     await cleanup.run();

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   TELEGRAM_MEDIA_TIMEOUT_SECONDS,
   TELEGRAM_SEND_TIMEOUT_SECONDS,
+  ADMISSION_SLOTS_PER_SHARD,
   DEFAULT_WAVESPEED_MAX_CONCURRENCY,
   POLLING_DEFAULTS,
   USER_LIMIT_DEFAULTS,
@@ -63,6 +64,11 @@ export const configSchema = z.object({
   WAVESPEED_MODEL: z.enum(WAVESPEED_MODELS).default('wavespeed-ai/wan-2.2/i2v-480p'),
   /** Predictions in flight at WaveSpeed, all workers together: the account tier's limit (Bronze 2, Silver 300, Gold 3,000, Ultra 10,000). */
   WAVESPEED_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_WAVESPEED_MAX_CONCURRENCY),
+  /**
+   * Slots of the cap each admission workflow holds: a cap of at least twice this is split between
+   * `cap / this` workflows (at most 8), each granting its share in arrival order; one line below it.
+   */
+  WAVESPEED_ADMISSION_SHARD_SLOTS: z.coerce.number().int().min(1).max(10_000).default(ADMISSION_SLOTS_PER_SHARD),
   /** Requests that may wait in line for a WaveSpeed slot; one more is told "very busy, try again in a few minutes". */
   WAVESPEED_QUEUE_MAX: z.coerce.number().int().nonnegative().max(100_000).default(WAVESPEED_LINE_DEFAULTS.maxQueued),
   /** Longest wait in that line; then the request is dropped and the user told so. */

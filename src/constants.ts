@@ -108,3 +108,8 @@ export const USER_LIMIT_DEFAULTS = {
   dailyQuota: 20,
   excessPolicy: 'refuse',
 } as const;
+
+/** Most admission workflows the fleet's WaveSpeed cap is split between. */
+export const MAX_ADMISSION_SHARDS = 8;
+/** Slots of the cap each admission shard holds at least (`WAVESPEED_ADMISSION_SHARD_SLOTS`): a cap below twice this has one workflow and one line. */
+export const ADMISSION_SLOTS_PER_SHARD = 300;

@@ -91,6 +91,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
       },
       prices: config.WAVESPEED_PRICES,
       wavespeedMaxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
+      admissionShardSlots: config.WAVESPEED_ADMISSION_SHARD_SLOTS,
       wavespeedLine: { maxQueued: config.WAVESPEED_QUEUE_MAX, maxWaitMs: config.WAVESPEED_QUEUE_MAX_WAIT_MS, placeEveryMs: WAVESPEED_LINE_DEFAULTS.placeEveryMs },
     },
   });

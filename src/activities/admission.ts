@@ -4,7 +4,7 @@ import { recordEvent } from '../db/events.js';
 import { WavespeedNotFoundError } from '../errors.js';
 import { acquirePermitSignal, releasePermitSignal, UNKNOWN_PREDICTION, type AcquirePermit, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
 import type { wavespeedAdmission } from '../workflows/admission.js';
-import { ADMISSION_WORKFLOW_ID } from '../workflows/ids.js';
+import { ADMISSION_WORKFLOW_ID, admissionShardOf, admissionShards, admissionWorkflowId, shareOf } from '../workflows/ids.js';
 import type { ActivityDeps } from './deps.js';
 
 /** How many holders are described at once by {@link findClosedWorkflows}. */
@@ -17,30 +17,45 @@ export function createAdmissionActivities({ temporal, prisma, wavespeed, config 
     /**
      * Asks the admission workflow for a WaveSpeed permit, starting it if it is
      * not running; the grant (or a refusal, when the line is full) comes back
-     * later as a signal. Carries this worker's configured cap and longest line,
+     * later as a signal. A large cap is split between shards
+     * ({@link admissionShards}): the requester asks the one its id hashes to,
+     * for that shard's share of the cap and of the line, and gives back to the
+     * shard this returns. Carries this worker's configured cap and longest line,
      * so a changed `WAVESPEED_MAX_CONCURRENCY` or `WAVESPEED_QUEUE_MAX` takes
      * effect, and returns the longest wait in line it allows and how often a
      * waiting user's place is edited at most. Retrying is safe:
      * a repeated request keeps its place.
      */
-    async requestPermit(input: { requesterId: string }): Promise<{ maxWaitMs?: number; placeEveryMs?: number }> {
-      const maxConcurrency = config.wavespeedMaxConcurrency ?? DEFAULT_WAVESPEED_MAX_CONCURRENCY;
+    async requestPermit(input: { requesterId: string }): Promise<{ admissionId?: string; maxWaitMs?: number; placeEveryMs?: number }> {
+      const fleetCap = config.wavespeedMaxConcurrency ?? DEFAULT_WAVESPEED_MAX_CONCURRENCY;
+      const shards = admissionShards(fleetCap, config.admissionShardSlots);
+      const shard = admissionShardOf(input.requesterId, shards);
+      const admissionId = admissionWorkflowId(shard);
+      const maxConcurrency = shareOf(fleetCap, shards, shard);
       const line = config.wavespeedLine;
-      const ask: AcquirePermit = { requesterId: input.requesterId, maxConcurrency, ...(line ? { maxQueued: line.maxQueued } : {}) };
+      const ask: AcquirePermit = {
+        requesterId: input.requesterId,
+        maxConcurrency,
+        ...(line ? { maxQueued: shareOf(line.maxQueued, shards, shard) } : {}),
+      };
       await temporal.workflow.signalWithStart<typeof wavespeedAdmission, [AcquirePermit]>('wavespeedAdmission', {
-        workflowId: ADMISSION_WORKFLOW_ID,
+        workflowId: admissionId,
         taskQueue: TASK_QUEUES.admission,
-        args: [{ maxConcurrency } satisfies AdmissionInput],
+        args: [{ maxConcurrency, ...(shards > 1 ? { shards } : {}) } satisfies AdmissionInput],
         signal: acquirePermitSignal,
         signalArgs: [ask],
       });
-      return line ? { maxWaitMs: line.maxWaitMs, ...(line.placeEveryMs !== undefined ? { placeEveryMs: line.placeEveryMs } : {}) } : {};
+      return { admissionId, ...(line ? { maxWaitMs: line.maxWaitMs, ...(line.placeEveryMs !== undefined ? { placeEveryMs: line.placeEveryMs } : {}) } : {}) };
     },
 
-    /** Gives a permit back (or leaves the queue). Nothing to do when the admission workflow is not running. */
-    async releasePermit(input: ReleasePermit): Promise<void> {
+    /**
+     * Gives a permit back (or leaves the queue) to the shard that was asked (the
+     * first, for a request that asked before there were shards). Nothing to do
+     * when that workflow is not running.
+     */
+    async releasePermit({ admissionId, ...input }: ReleasePermit & { admissionId?: string }): Promise<void> {
       try {
-        await temporal.workflow.getHandle(ADMISSION_WORKFLOW_ID).signal(releasePermitSignal, input);
+        await temporal.workflow.getHandle(admissionId ?? ADMISSION_WORKFLOW_ID).signal(releasePermitSignal, input);
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
@@ -86,12 +101,12 @@ export function createAdmissionActivities({ temporal, prisma, wavespeed, config 
     },
 
     /** Records `generation.paused` or `generation.resumed`, once per change. */
-    async recordGenerationPause(input: { eventId: string; paused: boolean; queued: number; inFlight: number }): Promise<void> {
+    async recordGenerationPause(input: { eventId: string; paused: boolean; queued: number; inFlight: number; admissionId?: string }): Promise<void> {
       const type = input.paused ? 'generation.paused' : 'generation.resumed';
       await recordEvent(prisma, {
         id: `${type}:${input.eventId}`,
         type,
-        subject: `admission:${ADMISSION_WORKFLOW_ID}`,
+        subject: `admission:${input.admissionId ?? ADMISSION_WORKFLOW_ID}`,
         payload: { queued: input.queued, inFlight: input.inFlight },
       });
     },

@@ -40,6 +40,8 @@ export interface ActivityDeps {
     prices?: PriceTable;
     /** Fleet-wide cap on WaveSpeed predictions in flight (default 2, WaveSpeed's Bronze tier). */
     wavespeedMaxConcurrency?: number;
+    /** Slots per admission shard (`WAVESPEED_ADMISSION_SHARD_SLOTS`; default 300): a larger cap is split between shards. */
+    admissionShardSlots?: number;
     /**
      * The line for a WaveSpeed slot: beyond `maxQueued` waiting requests a new one
      * is refused as busy, and none waits longer than `maxWaitMs`; a waiting user's

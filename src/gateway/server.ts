@@ -56,6 +56,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     deadlineMs: config.VIDEO_DEADLINE_MS,
     polling: { initialMs: config.VIDEO_POLL_INITIAL_MS, maxMs: config.VIDEO_POLL_MAX_MS },
     maxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
+    admissionShardSlots: config.WAVESPEED_ADMISSION_SHARD_SLOTS,
   });
   const workflows = countWorkflowStarts(temporal, metrics);
   const prisma = createPrisma(config.DATABASE_URL);

@@ -8,6 +8,9 @@ import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from './search-attributes.j
 export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
   'system.enableActivityEagerExecution': 'true',
   'history.transferProcessorMaxPollRPS': '1000',
+  // One node: partitions only forward between themselves (temporal-config/dynamicconfig.yaml).
+  'matching.numTaskqueueReadPartitions': '1',
+  'matching.numTaskqueueWritePartitions': '1',
 };
 
 /** `--search-attribute Name=Type` for every custom search attribute (see `search-attributes.ts`). */

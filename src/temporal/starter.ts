@@ -6,7 +6,7 @@ import {
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES } from '../constants.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
-import { ADMISSION_WORKFLOW_ID, botCommandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../workflows/ids.js';
+import { MAX_ADMISSION_SHARDS, admissionShards, admissionWorkflowId, botCommandWorkflowId, shareOf, summaryWorkflowId, videoWorkflowId } from '../workflows/ids.js';
 import type { wavespeedAdmission } from '../workflows/admission.js';
 import {
   admissionStateQuery,
@@ -62,6 +62,8 @@ export interface TemporalWorkflowGatewayOptions {
   polling?: VideoRequest['polling'];
   /** `WAVESPEED_MAX_CONCURRENCY`: the cap the admission workflow starts with when a pause starts it. */
   maxConcurrency?: number;
+  /** `WAVESPEED_ADMISSION_SHARD_SLOTS`: how the cap is split between admission shards. */
+  admissionShardSlots?: number;
   /** Longest wait for one Temporal call before answering 503. */
   rpcTimeoutMs?: number;
 }
@@ -140,30 +142,72 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     }
   }
 
+  /**
+   * Pauses or resumes every admission shard: those the configured cap is split
+   * into (started if need be, so a shard that starts later is not left
+   * unpaused) and any further shard still running from a larger cap before.
+   */
   async setGenerationPaused(paused: boolean): Promise<void> {
+    const shards = admissionShards(this.maxConcurrency, this.options.admissionShardSlots);
     try {
       await this.withDeadline(() =>
-        this.client.workflow.signalWithStart<typeof wavespeedAdmission, [{ paused: boolean }]>('wavespeedAdmission', {
-          taskQueue: TASK_QUEUES.admission,
-          workflowId: ADMISSION_WORKFLOW_ID,
-          args: [{ maxConcurrency: this.maxConcurrency } satisfies AdmissionInput],
-          signal: setGenerationPausedSignal,
-          signalArgs: [{ paused }],
-        }),
+        Promise.all(
+          Array.from({ length: MAX_ADMISSION_SHARDS }, async (_, shard) => {
+            const workflowId = admissionWorkflowId(shard);
+            if (shard >= shards) {
+              try {
+                await this.client.workflow.getHandle(workflowId).signal(setGenerationPausedSignal, { paused });
+              } catch (err) {
+                if (!(err instanceof WorkflowNotFoundError)) throw err;
+              }
+              return;
+            }
+            await this.client.workflow.signalWithStart<typeof wavespeedAdmission, [{ paused: boolean }]>('wavespeedAdmission', {
+              taskQueue: TASK_QUEUES.admission,
+              workflowId,
+              args: [{ maxConcurrency: shareOf(this.maxConcurrency, shards, shard), ...(shards > 1 ? { shards } : {}) } satisfies AdmissionInput],
+              signal: setGenerationPausedSignal,
+              signalArgs: [{ paused }],
+            });
+          }),
+        ),
       );
     } catch (err) {
       throw new TemporalUnavailableError({ cause: err });
     }
   }
 
+  /** The fleet's permits, line and pause, over every admission shard that is running (the line in arrival order). */
   async generationState(): Promise<AdmissionState> {
+    let states: Array<AdmissionState | undefined>;
     try {
-      return await this.withDeadline(() => this.client.workflow.getHandle(ADMISSION_WORKFLOW_ID).query(admissionStateQuery));
+      states = await this.withDeadline(() =>
+        Promise.all(
+          Array.from({ length: MAX_ADMISSION_SHARDS }, async (_, shard) => {
+            try {
+              return await this.client.workflow.getHandle(admissionWorkflowId(shard)).query(admissionStateQuery);
+            } catch (err) {
+              // Nothing was ever asked of this shard: no permits, no queue.
+              if (err instanceof WorkflowNotFoundError) return undefined;
+              throw err;
+            }
+          }),
+        ),
+      );
     } catch (err) {
-      // Nothing was ever asked of the cap: no permits, no queue.
-      if (err instanceof WorkflowNotFoundError) return { paused: false, maxConcurrency: this.maxConcurrency, holders: [], draining: [], queue: [] };
       throw new TemporalUnavailableError({ cause: err });
     }
+    const running = states.filter((state) => state !== undefined);
+    const maxQueued = running.some((state) => state.maxQueued !== undefined) ? running.reduce((sum, state) => sum + (state.maxQueued ?? 0), 0) : undefined;
+    return {
+      paused: running.some((state) => state.paused),
+      // Split, each shard holds a share of the configured cap; one workflow says which cap the requests last brought.
+      maxConcurrency: admissionShards(this.maxConcurrency, this.options.admissionShardSlots) > 1 ? this.maxConcurrency : (running[0]?.maxConcurrency ?? this.maxConcurrency),
+      ...(maxQueued !== undefined ? { maxQueued } : {}),
+      holders: running.flatMap((state) => state.holders),
+      draining: running.flatMap((state) => state.draining),
+      queue: running.flatMap((state) => state.queue).sort((a, b) => a.since - b.since),
+    };
   }
 
   private get maxConcurrency(): number {

@@ -44,6 +44,8 @@ export interface AdmissionInput {
   eventsPerRun?: number;
   /** How often the chats of permit holders are shown "sending video…". Default 4 s (Telegram shows it ≤ 5 s). */
   presenceIntervalMs?: number;
+  /** How many admission workflows share the fleet's cap (`admissionShards`); each shows its part of a beat's chats. Default 1. */
+  shards?: number;
   /** Set only by continue-as-new. */
   carry?: AdmissionCarry;
 }

@@ -225,7 +225,8 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
       const chats = [...new Set([...holders.keys()].map((id) => parseVideoWorkflowId(id)?.chatId).filter((c) => c !== undefined))];
       if (chats.length === 0) continue;
       turn %= chats.length;
-      const slice = [...chats.slice(turn), ...chats.slice(0, turn)].slice(0, PRESENCE_CHATS_PER_BEAT);
+      // The shards of a split cap share the beat's chats between them.
+      const slice = [...chats.slice(turn), ...chats.slice(0, turn)].slice(0, Math.ceil(PRESENCE_CHATS_PER_BEAT / (input.shards ?? 1)));
       turn += slice.length;
       beating = true;
       try {
@@ -266,7 +267,7 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     while (pauseChanges.length > 0) {
       const nowPaused = pauseChanges.shift()!;
       try {
-        await recordGenerationPause({ eventId: uuid4(), paused: nowPaused, queued: queue.length, inFlight: holders.size });
+        await recordGenerationPause({ eventId: uuid4(), paused: nowPaused, queued: queue.length, inFlight: holders.size, admissionId: workflowInfo().workflowId });
       } catch (err) {
         log.warn('Could not record the pause change', { paused: nowPaused, error: String(err) });
       }
@@ -351,6 +352,7 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
         eventsPerRun: input.eventsPerRun,
         drainCheckMs: input.drainCheckMs,
         presenceIntervalMs: input.presenceIntervalMs,
+        ...(input.shards !== undefined ? { shards: input.shards } : {}),
         carry: { holders: [...holders.values()], draining: [...draining.values()], queue, paused, ...(maxQueued !== undefined ? { maxQueued } : {}) },
       });
     }

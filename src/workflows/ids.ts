@@ -1,3 +1,4 @@
+import { ADMISSION_SLOTS_PER_SHARD, MAX_ADMISSION_SHARDS } from '../constants.js';
 /**
  * Workflow ids come from the business key, so a redelivered Telegram update maps
  * to the workflow it already started. Pure: imported by the gateway and workflows.
@@ -54,5 +55,41 @@ export function subscribeButtonData(slug: string): string {
   return `${SUBSCRIBE_BUTTON_PREFIX}${slug}`;
 }
 
-/** The one admission workflow that hands out WaveSpeed concurrency permits fleet-wide. */
+/** The admission workflow that hands out WaveSpeed concurrency permits fleet-wide (its first shard). */
 export const ADMISSION_WORKFLOW_ID = 'wavespeed-admission';
+
+
+/**
+ * How many admission workflows share a cap of `maxConcurrency`. One workflow
+ * takes every request's ask, grant and give-back: at Gold's 3,000 slots and 10
+ * requests a second that is 30 signals a second into one history, more than
+ * one workflow can take on a busy server (grants then fell minutes behind). A
+ * large cap is split into shards, each granting its share of it in arrival
+ * order; a small cap (Bronze, Silver, the default) keeps one line, so
+ * everyone's place in it is exact.
+ */
+export function admissionShards(maxConcurrency: number, slotsPerShard = ADMISSION_SLOTS_PER_SHARD): number {
+  return Math.max(1, Math.min(MAX_ADMISSION_SHARDS, Math.floor(maxConcurrency / slotsPerShard)));
+}
+
+/** The workflow id of admission shard `shard` (0 is the single workflow of a small cap). */
+export function admissionWorkflowId(shard: number): string {
+  return shard === 0 ? ADMISSION_WORKFLOW_ID : `${ADMISSION_WORKFLOW_ID}-${shard}`;
+}
+
+/** The shard a requester asks, the same for every retry of its ask (FNV-1a of its id). */
+export function admissionShardOf(requesterId: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < requesterId.length; i++) {
+    hash ^= requesterId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shards;
+}
+
+/** Shard `shard`'s part of `total` (slots, or places in line): the parts of all shards add up to `total`. */
+export function shareOf(total: number, shards: number, shard: number): number {
+  return Math.floor(total / shards) + (shard < total % shards ? 1 : 0);
+}
+
+export { MAX_ADMISSION_SHARDS };

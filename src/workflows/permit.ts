@@ -38,6 +38,8 @@ export class WavespeedPermit {
   private state: 'none' | 'requested' | 'released' = 'none';
   /** The one `releasePermit` call, once made. */
   private giving: Promise<void> | undefined;
+  /** The admission shard that was asked, to give back to; unset before the ask returns (the first shard). */
+  private admissionId: string | undefined;
 
   constructor(private readonly requesterId: string) {
     setHandler(permitGrantedSignal, () => {
@@ -75,6 +77,7 @@ export class WavespeedPermit {
     }
     this.state = 'requested';
     const asked = await CancellationScope.nonCancellable(() => recording().requestPermit({ requesterId: this.requesterId }));
+    this.admissionId = asked?.admissionId;
     let timedOut = false;
     const timer = new CancellationScope();
     if (asked?.maxWaitMs !== undefined) {
@@ -132,7 +135,9 @@ export class WavespeedPermit {
 
   private async giveBack(running?: ReleasePermit['running']): Promise<void> {
     try {
-      await CancellationScope.nonCancellable(() => releasePermit({ requesterId: this.requesterId, ...(running ? { running } : {}) }));
+      await CancellationScope.nonCancellable(() =>
+        releasePermit({ requesterId: this.requesterId, ...(running ? { running } : {}), ...(this.admissionId !== undefined ? { admissionId: this.admissionId } : {}) }),
+      );
     } catch (err) {
       log.warn('Could not give the WaveSpeed permit back; the lease check will reclaim it', { error: String(err) });
     }

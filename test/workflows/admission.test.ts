@@ -13,7 +13,8 @@ import {
   type AdmissionInput,
   type AdmissionState,
 } from '../../src/workflows/admission-messages.js';
-import { ADMISSION_WORKFLOW_ID, videoWorkflowId } from '../../src/workflows/ids.js';
+import { ADMISSION_WORKFLOW_ID, MAX_ADMISSION_SHARDS, admissionShardOf, admissionWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
+import { TemporalWorkflowGateway } from '../../src/temporal/starter.js';
 import { failureText, queuedText } from '../../src/workflows/texts.js';
 import { cancelVideoSignal, progressQuery, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
@@ -119,12 +120,15 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await env.client.workflow
-    .getHandle(ADMISSION_WORKFLOW_ID)
-    .terminate('next test')
-    .catch((err: unknown) => {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    });
+  for (let shard = 0; shard < MAX_ADMISSION_SHARDS; shard++) {
+    await env.client.workflow
+      .getHandle(admissionWorkflowId(shard))
+      .terminate('next test')
+      .catch((err: unknown) => {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      });
+  }
+  delete config.admissionShardSlots;
   wavespeed = new FakeWavespeed();
   seen = new Map();
   pauses = [];
@@ -298,6 +302,57 @@ describe('wavespeedAdmission', () => {
     expect(wavespeed.peak).toBe(1);
     wavespeed.end(v2.workflowId);
     expect(((await v2.handle.result()) as VideoOutcome).status).toBe('completed');
+  });
+
+  it('splits a large cap between shards: each request asks and gives back to its own, the fleet never over the cap; pause and state cover all', async () => {
+    // Gold's 3,000 slots make 8 shards of 375; here two shards of one slot each.
+    config.wavespeedMaxConcurrency = 2;
+    config.admissionShardSlots = 1;
+    const shardQuery = (shard: number) =>
+      env.client.withDeadline(Date.now() + 5_000, () => env.client.workflow.getHandle(admissionWorkflowId(shard)).query(admissionStateQuery));
+    const videos: Video[] = [];
+    for (let i = 0; i < 6; i++) videos.push(await arrive(undefined, { joins: false }));
+    const shardOf = (video: Video) => admissionShardOf(video.workflowId, 2);
+    // Both shards have requests (the ids hash to both), so both lines are tried.
+    expect(new Set(videos.map(shardOf))).toEqual(new Set([0, 1]));
+    await until(async () => {
+      const states = await Promise.all([0, 1].map((shard) => shardQuery(shard).catch(() => undefined)));
+      return states.every((state, shard) => state && [...state.holders, ...state.queue].length === videos.filter((v) => shardOf(v) === shard).length);
+    }, 'every request in its own shard');
+    for (const shard of [0, 1]) {
+      const state = await shardQuery(shard);
+      expect(state.maxConcurrency).toBe(1);
+      expect([...state.holders, ...state.queue].map((e) => e.requesterId).sort()).toEqual(videos.filter((v) => shardOf(v) === shard).map((v) => v.workflowId).sort());
+    }
+    const gateway = new TemporalWorkflowGateway(env.client, { model: 'm', deadlineMs: 60_000, maxConcurrency: 2, admissionShardSlots: 1 });
+    const fleet = await gateway.generationState();
+    expect(fleet.maxConcurrency).toBe(2);
+    expect(fleet.holders.length).toBe(2);
+    expect(fleet.queue.length).toBe(4);
+    expect(fleet.queue.map((q) => q.since)).toEqual([...fleet.queue.map((q) => q.since)].sort((a, b) => a - b));
+
+    // A pause reaches both shards: nothing more is granted until the resume.
+    await gateway.setGenerationPaused(true);
+    expect((await Promise.all([0, 1].map(shardQuery))).map((state) => state.paused)).toEqual([true, true]);
+    const first = [...wavespeed.running];
+    for (const id of first) wavespeed.end(id);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(wavespeed.submitted.length).toBe(2);
+    await gateway.setGenerationPaused(false);
+
+    // Ended one at a time: a give-back that reached the wrong shard would leave its line stuck.
+    while (wavespeed.ended.size < videos.length) {
+      await until(() => wavespeed.running.size > 0 || undefined, 'a prediction to run');
+      expect(wavespeed.running.size).toBeLessThanOrEqual(2);
+      const runningShards = [...wavespeed.running].map((id) => admissionShardOf(id, 2));
+      expect(new Set(runningShards).size).toBe(runningShards.length);
+      wavespeed.end([...wavespeed.running][0]!);
+    }
+    const outcomes = await outcomesOf(videos);
+    expect(outcomes.map((o) => o.status)).toEqual(Array(6).fill('completed'));
+    expect(wavespeed.peak).toBe(2);
+    await until(async () => (await gateway.generationState()).holders.length === 0 || undefined, 'every permit back to its shard');
+    expect(await gateway.generationState()).toMatchObject({ holders: [], queue: [], draining: [], paused: false });
   });
 
   it('reclaims the permit of a holder that closed without giving it back', async () => {
