@@ -97,6 +97,10 @@ export function queueTuning(slots: WorkerSlots): Record<TaskQueue, Partial<Worke
       maxConcurrentActivityTaskExecutions: slots.mediaActivities,
       maxConcurrentWorkflowTaskExecutions: slots.workflowTasks,
       maxCachedWorkflows: slots.cachedWorkflows,
+      // Two workflow threads, not the SDK's one: at 2,000 requests in flight the
+      // webhook's workflow task waited 7.5 s p50 for a slot with one, 3.7 s with two
+      // (docs/PERFORMANCE.md §5, runs J and K), for 30 MB more RSS.
+      workflowThreadPoolSize: 2,
     },
     // Activities only: no workflow runs on it.
     [TASK_QUEUES.transfer]: { maxConcurrentActivityTaskExecutions: slots.transferActivities },
