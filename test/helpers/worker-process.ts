@@ -24,7 +24,9 @@ export interface WorkerProcess {
  */
 export function spawnWorker(stackEnv: Readonly<Record<string, string | undefined>>): WorkerProcess {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !(key in configSchema.shape)));
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', workerEntry], {
+  // BENCH_WORKER_CPU_PROF=<dir>: a CPU profile of each worker thread, written there when the worker exits.
+  const profile = process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...profile, '--import', 'tsx', workerEntry], {
     // At info, the worker logs its state changes, which tell when it is ready.
     env: { ...inherited, ...stackEnv, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
