@@ -31,8 +31,9 @@ async function outcomeOf(workflowId: string): Promise<VideoOutcome> {
 
 describe('image to video, end to end', () => {
   it('turns a captioned photo into a video, recorded in the database', async () => {
-    // Long enough for a beat of the fleet's presence loop (every 4 s) to show "sending video…".
-    const { chatId, workflowId } = await sendPhoto('the waves roll in [slow:6000]');
+    // Long enough for a beat of the fleet's presence loop (every 4 s) to show "sending video…",
+    // with room for a busy machine (at 6 s a CI run once saw the video first).
+    const { chatId, workflowId } = await sendPhoto('the waves roll in [slow:9000]');
     const outcome = await outcomeOf(workflowId);
     expect(outcome).toMatchObject({ status: 'completed', resultVia: 'callback', deliveredBy: 'url' });
 
