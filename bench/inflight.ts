@@ -3,7 +3,9 @@
  * with the real gateway, worker process(es), Temporal dev server, PostgreSQL and
  * both simulators (Telegram's real flood limits).
  *
- *   npm run bench:inflight -- [--scenario 1|2|3] [--users N] [--rate R] [--latency S] [--cap C] [--workers W] [--kill 1] [--malloc jemalloc|glibc]
+ *   npm run bench:inflight -- [--scenario 1|2|3] [--users N] [--rate R] [--latency S] [--cap C] [--workers W] [--kill 1] [--malloc jemalloc|glibc] [--pool N]
+ *
+ * --pool sets each worker's DATABASE_POOL_SIZE (else the configured default).
  *
  * Worker processes run with jemalloc (LD_PRELOAD), as the production image runs them.
  *
@@ -104,7 +106,7 @@ function resultPathSteps(events: readonly HistoryEvent[], finishedAt: number, vi
 
 function scenarios(): Scenario[] {
   const { values } = parseArgs({
-    options: Object.fromEntries(['scenario', 'users', 'rate', 'latency', 'cap', 'workers', 'kill', 'malloc'].map((k) => [k, { type: 'string' as const }])),
+    options: Object.fromEntries(['scenario', 'users', 'rate', 'latency', 'cap', 'workers', 'kill', 'malloc', 'pool'].map((k) => [k, { type: 'string' as const }])),
     strict: true,
   });
   const picked = values.scenario ? [SCENARIOS[values.scenario]] : ['1', '2', '3'].map((k) => SCENARIOS[k]);
@@ -119,8 +121,24 @@ function scenarios(): Scenario[] {
     workers: num(values.workers) ?? s!.workers,
     ...(values.kill === '1' ? { killAt: 0.6 } : {}),
     malloc: values.malloc === 'glibc' ? 'glibc' : 'jemalloc',
+    ...(values.pool ? { env: { ...s!.env, DATABASE_POOL_SIZE: values.pool } } : {}),
   }));
 }
+
+/** A Prometheus histogram from its exposition lines: count, mean, and the share of observations above a bucket bound. */
+function histogramSummary(lines: string[], name: string) {
+  const value = (l: string) => Number(l.split(' ').at(-1));
+  const count = value(lines.find((l) => l.startsWith(`${name}_count`)) ?? ' 0');
+  const sum = value(lines.find((l) => l.startsWith(`${name}_sum`)) ?? ' 0');
+  const buckets = lines.filter((l) => l.startsWith(`${name}_bucket{`)).map((l) => ({ le: Number(/le="([^"]+)"/.exec(l)?.[1]), n: value(l) }));
+  return {
+    count,
+    meanMs: count ? (sum / count) * 1000 : 0,
+    over: (seconds: number) => (count ? 1 - (buckets.find((b) => b.le === seconds)?.n ?? 0) / count : 0),
+  };
+}
+
+const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
 
 /** Waits until no video workflow is running: one visibility count every 2 s. */
 async function untilNoneRunning(client: Client): Promise<void> {
@@ -258,16 +276,17 @@ async function run(s: Scenario): Promise<void> {
       byReason.set(key, (byReason.get(key) ?? 0) + 1);
     }
     // Activities that waited out of their worker slot (progress edits behind answers and videos), from the workers still running.
-    const outOfSlot = await Promise.all(
+    const scraped = await Promise.all(
       workers.map(async (w) => {
         try {
-          const text = await (await fetch(`${await w.metricsUrl}`, { signal: AbortSignal.timeout(5_000) })).text();
-          return text.split('\n').filter((l) => l.startsWith('telewan_activities_out_of_slot_total{')).reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+          return (await (await fetch(`${await w.metricsUrl}`, { signal: AbortSignal.timeout(5_000) })).text()).split('\n');
         } catch {
           return undefined;
         }
       }),
     );
+    const outOfSlot = scraped.map((lines) => lines?.filter((l) => l.startsWith('telewan_activities_out_of_slot_total{')).reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0));
+    const poolWait = scraped.map((lines) => (lines ? histogramSummary(lines, 'telewan_database_pool_wait_seconds') : undefined));
     const lastVideo = Math.max(...videos.map((v) => v.at));
     const ideal = (Math.ceil(delivered.length / s.cap) * s.latencySeconds);
     const waits = summarize(delivered.map((r) => videoAt.get(r.chatId)![0]! - r.postedAt!));
@@ -302,6 +321,10 @@ async function run(s: Scenario): Promise<void> {
             workers.map((w, i) => `#${i + 1} ${rssSamples[i]!.toFixed(0)} MB (${idleRss[i]!.toFixed(0)} MB; ${peakRssMb(w.child.pid).toFixed(0)} MB)`).join(', '),
           ],
           ['activities that waited out of their slot (edits), by worker', outOfSlot.map((n, i) => `#${i + 1} ${n ?? 'gone'}`).join(', ')],
+          [
+            'database statements, waited for a connection: mean / over 10 ms / over 100 ms, by worker',
+            poolWait.map((p, i) => `#${i + 1} ${p ? `${p.count} statements, ${ms(p.meanMs)} / ${pct(p.over(0.01))} / ${pct(p.over(0.1))}` : 'gone'}`).join(', '),
+          ],
           ['told their place in line', String(toldPlace.size)],
           ['submissions more than a cap out of arrival order', String(outOfOrder)],
           ['Telegram 429s', String(telegram.stats.rateLimited)],

@@ -3,6 +3,7 @@ import {
   TELEGRAM_MEDIA_TIMEOUT_SECONDS,
   TELEGRAM_SEND_TIMEOUT_SECONDS,
   ADMISSION_SLOTS_PER_SHARD,
+  DATABASE_POOL_SIZE,
   DEFAULT_WAVESPEED_MAX_CONCURRENCY,
   POLLING_DEFAULTS,
   USER_LIMIT_DEFAULTS,
@@ -42,6 +43,13 @@ const updateRate = z
  */
 export const configSchema = z.object({
   DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/telewan'),
+  /**
+   * Connections each process's pool may open (pg's own default is 10). A worker's
+   * statements come from its media activities, the local activities of its workflow
+   * tasks and the Telegram budget's statement per Bot API call; keep the sum over all
+   * processes under PostgreSQL's `max_connections` (100 by default).
+   */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(DATABASE_POOL_SIZE),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),

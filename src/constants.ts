@@ -62,6 +62,15 @@ export const WORKER_SLOT_DEFAULTS = {
   cachedWorkflows: 4_000,
 } as const;
 
+/**
+ * Database connections per process (worker or gateway). pg's default of 10 was
+ * the suspect of run L (docs/PERFORMANCE.md §5): a worker's 100 media activity
+ * slots, its workflow tasks' local activities and a Telegram budget statement per
+ * Bot API call all took turns on 10 connections. Two workers and a gateway at this
+ * size stay well under PostgreSQL's default `max_connections` of 100.
+ */
+export const DATABASE_POOL_SIZE = 25;
+
 /** Telegram's limits on what a bot may send. */
 export const TELEGRAM_LIMITS = {
   /** Largest video Telegram fetches itself from a URL. */

@@ -4,7 +4,7 @@ import { configureImageDecoder } from './activities/images.js';
 import { createActivities } from './activities/index.js';
 import { describeBootError, parseConfig, type Config } from './config.js';
 import { TASK_QUEUES, WAVESPEED_LINE_DEFAULTS } from './constants.js';
-import { createPrisma } from './db/client.js';
+import { createPrisma, poolStats } from './db/client.js';
 import { budgetKey, TelegramBudget } from './integrations/telegram/budget.js';
 import { TelegramClient } from './integrations/telegram/client.js';
 import { WavespeedClient } from './integrations/wavespeed/client.js';
@@ -52,7 +52,8 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   });
   logger.info({ metricsUrl: metricsServer.url, sdkMetrics: telemetry.sdkMetricsUrl !== undefined }, 'Worker metrics served');
   configureImageDecoder();
-  const prisma = createPrisma(config.DATABASE_URL);
+  const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE, onPoolWait: (s) => metrics.databasePoolWait.observe(s) });
+  metrics.watchDatabasePool(() => poolStats(prisma));
   // Lazy: connects on the first admission call, and a failed start has nothing to close but this.
   const clientConnection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS);

@@ -59,7 +59,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     admissionShardSlots: config.WAVESPEED_ADMISSION_SHARD_SLOTS,
   });
   const workflows = countWorkflowStarts(temporal, metrics);
-  const prisma = createPrisma(config.DATABASE_URL);
+  const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   const wavespeed = new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT });
 
   const fixedSecret = config.WAVESPEED_WEBHOOK_SECRET;

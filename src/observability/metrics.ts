@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface MetricsOptions {
   /** Also Node's process metrics (CPU, memory, event loop lag), prefixed `telewan_gateway_` / `telewan_worker_`. */
@@ -60,8 +60,28 @@ export function createWorkerMetrics(options: MetricsOptions = {}) {
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'telewan_worker_' });
   const registers = [registry];
+  let poolSource: (() => { total: number; idle: number; waiting: number; max: number } | undefined) | undefined;
   return {
     registry,
+    /** Where `telewan_database_pool_connections` reads the pool's counts at scrape time. */
+    watchDatabasePool(source: typeof poolSource) {
+      poolSource = source;
+    },
+    /** The database pool at scrape time: `state` open, idle, waiting (statements without a connection) and max. */
+    databasePool: new Gauge({
+      name: 'telewan_database_pool_connections',
+      help: 'Connections of the database pool by state, and statements waiting for one',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        const stats = poolSource?.();
+        if (!stats) return;
+        this.set({ state: 'open' }, stats.total);
+        this.set({ state: 'idle' }, stats.idle);
+        this.set({ state: 'waiting' }, stats.waiting);
+        this.set({ state: 'max' }, stats.max);
+      },
+    }),
     /** Recorded outcomes of `imageToVideo`: `completed`, `failed`, `cancelled`. */
     generations: new Counter({
       name: 'telewan_generations_total',
@@ -116,6 +136,13 @@ export function createWorkerMetrics(options: MetricsOptions = {}) {
       name: 'telewan_activities_out_of_slot_total',
       help: 'Activities completed asynchronously: they waited without holding a worker slot',
       labelNames: ['activity'] as const,
+      registers,
+    }),
+    /** From a statement asking the database pool for a connection to holding one (`DATABASE_POOL_SIZE`). */
+    databasePoolWait: new Histogram({
+      name: 'telewan_database_pool_wait_seconds',
+      help: 'Time a database statement waited for a connection of the pool',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
     resultCacheLookups: new Counter({
