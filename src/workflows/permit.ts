@@ -1,4 +1,5 @@
-import { CancellationScope, condition, isCancellation, log, patched, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { changed } from './video-path.js';
 import type { Activities } from '../activities/index.js';
 import { RECORDING } from './activity-options.js';
 import { recording } from './recording.js';
@@ -70,7 +71,7 @@ export class WavespeedPermit {
    * not, so a later {@link release} always follows it.
    */
   async acquire(onPlace: (place: QueuePlace) => Promise<void>): Promise<Admitted> {
-    if (patched(GRANT_AFTER_REQUEST)) {
+    if (changed(GRANT_AFTER_REQUEST)) {
       this.granted = false;
       this.refused = undefined;
       this.place = undefined;

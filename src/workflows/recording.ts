@@ -1,4 +1,5 @@
-import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { changed } from './video-path.js';
 import type { Activities } from '../activities/index.js';
 import { RECORDING, RECORDING_LOCAL } from './activity-options.js';
 
@@ -8,7 +9,7 @@ import { RECORDING, RECORDING_LOCAL } from './activity-options.js';
  * the workflow task that asks for them, with no task of their own on the
  * queue. A video delivered by webhook went from 118 history events and 14
  * workflow tasks to 90 and 10 (test/replay/encrypted/video-callback.v5.json
- * against video-callback.json): what the Temporal server spends its CPU on at
+ * against video-callback.v6.json): what the Temporal server spends its CPU on at
  * thousands in flight. Workflows started before this change keep their activities.
  *
  * Each of these is idempotent, as an activity's retry already required: a
@@ -28,5 +29,5 @@ const local: Recording = proxyLocalActivities<Activities>(RECORDING_LOCAL);
 
 /** The recording steps as this workflow runs them: local activities, or activities for a workflow started before. */
 export function recording(): Recording {
-  return patched(RECORD_IN_WORKFLOW_TASK) ? local : remote;
+  return changed(RECORD_IN_WORKFLOW_TASK) ? local : remote;
 }

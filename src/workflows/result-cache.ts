@@ -1,4 +1,5 @@
-import { isCancellation, log, patched, proxyActivities, sleep, type CancellationScope } from '@temporalio/workflow';
+import { isCancellation, log, proxyActivities, sleep, type CancellationScope } from '@temporalio/workflow';
+import { changed } from './video-path.js';
 import type { Activities } from '../activities/index.js';
 import { activityFailureType } from './failures.js';
 import { MESSAGING, SENDING_VIDEO } from './activity-options.js';
@@ -110,7 +111,7 @@ async function claimOrResend({ generationId, req, progress, progressMessageId }:
   const claim = await recording().claimResult({ ...identity, generationId, leaseMs: req.deadlineMs + LEASE_MARGIN_MS });
   if (claim.kind !== 'hit') return { ...pending, kind: claim.kind };
   const { telegramFileId, generationId: cachedFrom } = claim.video;
-  const once = patched(CACHED_VIDEO_ONCE);
+  const once = changed(CACHED_VIDEO_ONCE);
   let sent: { fileId?: string; deliveredBy: NonNullable<VideoOutcome['deliveredBy']> };
   try {
     sent = await sendCachedVideo({

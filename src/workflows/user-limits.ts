@@ -1,4 +1,5 @@
-import { CancellationScope, isCancellation, log, patched, proxyActivities, sleep } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, proxyActivities, sleep } from '@temporalio/workflow';
+import { changed } from './video-path.js';
 import type { Activities } from '../activities/index.js';
 import { activityFailureType } from './failures.js';
 import { tellUser } from './video-steps.js';
@@ -55,7 +56,7 @@ export async function admitUnderLimits(
         try {
           queuedMessageId = (await sendMessage({ chatId: req.user.chatId, text: userQueuedText(limit), replyToMessageId: req.messageId })).messageId;
         } catch (err) {
-          if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend || !patched(AMBIGUOUS_QUEUED_MESSAGE)) throw err;
+          if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend || !changed(AMBIGUOUS_QUEUED_MESSAGE)) throw err;
           log.warn('Telegram lost the answer to the queued message; waiting without it', { generationId });
         }
         const giveUpAt = Date.now() + QUEUE_MAX_WAIT_MS;

@@ -1,4 +1,5 @@
-import { condition, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
+import { condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import { changed } from './video-path.js';
 import type { Activities } from '../activities/index.js';
 import { activityFailureCause, activityFailureType } from './failures.js';
 import { ErrorType } from '../errors.js';
@@ -96,7 +97,7 @@ export async function tellUser(req: VideoRequest, text: string, progressMessageI
     return true;
   } catch (err) {
     const type = activityFailureType(err);
-    if (type === ErrorType.TelegramAmbiguousSend && patched(AMBIGUOUS_REPLY_TOLD)) {
+    if (type === ErrorType.TelegramAmbiguousSend && changed(AMBIGUOUS_REPLY_TOLD)) {
       log.warn('Telegram lost the answer to a reply; not sending it again', { chatId });
       return true;
     }

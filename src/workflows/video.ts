@@ -1,4 +1,4 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { MESSAGING, RECORDING, SENDING_VIDEO, SUBMITTING } from './activity-options.js';
 import { recording } from './recording.js';
@@ -10,6 +10,7 @@ import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ResultIdentity } from '../activities/result-cache.js';
 import { serveFromCache, waitForIdentical } from './result-cache.js';
 import { markOutcome } from './outcome.js';
+import { changed, onVideoPath } from './video-path.js';
 import { WavespeedPermit } from './permit.js';
 import { admitUnderLimits } from './user-limits.js';
 import { PROGRESS, queuedText, unconfirmedDeliveryText } from './texts.js';
@@ -140,6 +141,7 @@ const { keepChatAction: keepChatActionCancelled } = proxyActivities<Activities>(
  * Temporal cancellation stops it at any step.
  */
 export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
+  onVideoPath();
   const generationId = workflowInfo().workflowId;
   const chatId = req.user.chatId;
   const progress: VideoProgress = { phase: 'requested', polls: 0 };
@@ -168,10 +170,10 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   setHandler(cancelVideoSignal, () => work.cancel());
   setHandler(progressQuery, () => progress);
 
-  if (patched(USER_LIMITS)) {
+  if (changed(USER_LIMITS)) {
     const ended = await admitUnderLimits(req, generationId, progress, work);
     if (ended) {
-      markOutcome(ended.status);
+      markOutcome(ended.status, changed);
       return ended;
     }
   } else {
@@ -182,10 +184,10 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
     const outcome = await work.run(async () => {
       progress.phase = 'preparing';
       // A cache hit sends only the video: a progress message first would also spend the chat's 1 message/s.
-      const pending = patched(RESULT_CACHE) ? await serveFromCache({ generationId, req, progress }) : undefined;
+      const pending = changed(RESULT_CACHE) ? await serveFromCache({ generationId, req, progress }) : undefined;
       if (pending && 'status' in pending) return pending;
       if (pending?.kind === 'leader') leading = pending.identity;
-      const progressOnce = patched(PROGRESS_MESSAGE_ONCE);
+      const progressOnce = changed(PROGRESS_MESSAGE_ONCE);
       try {
         progressMessageId = (
           await sendMessage.executeWithOptions({ summary: `progress message to chat ${chatId}` }, [
@@ -201,9 +203,9 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       const showProgress = async (text: string): Promise<void> => {
         if (progressMessageId !== undefined) await updateProgress({ chatId, messageId: progressMessageId, text });
       };
-      if (!patched(FLEET_PRESENCE)) {
+      if (!changed(FLEET_PRESENCE)) {
         // Best effort: the chat action must never fail the request.
-        const keepChatAction = patched(ABANDON_CHAT_ACTION) ? keepChatActionAbandoned : keepChatActionCancelled;
+        const keepChatAction = changed(ABANDON_CHAT_ACTION) ? keepChatActionAbandoned : keepChatActionCancelled;
         void presence
           .run(() => keepChatAction.executeWithOptions({ summary: `"sending video…" in chat ${chatId}` }, [{ chatId, action: 'upload_video' }]))
           .catch(() => undefined);
@@ -216,7 +218,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       }
 
       const image = await prepareImage.executeWithOptions({ summary: `fetch and resize the photo from chat ${chatId}` }, [{ fileId: req.fileId }]);
-      if (patched(WAVESPEED_ADMISSION)) {
+      if (changed(WAVESPEED_ADMISSION)) {
         progress.phase = 'queued';
         const admitted = await permit.acquire(async (place) => {
           toldPlace = true;
@@ -233,7 +235,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
           { model: req.model, imageUrl: image.imageUrl, prompt: req.prompt },
         ]));
       } catch (err) {
-        if (activityFailureType(err) !== ErrorType.WavespeedSubmitAmbiguous || !patched(AMBIGUOUS_SUBMIT)) throw err;
+        if (activityFailureType(err) !== ErrorType.WavespeedSubmitAmbiguous || !changed(AMBIGUOUS_SUBMIT)) throw err;
         progress.phase = 'submitted';
         unconfirmed = true;
         waitDeadlineAt = Date.now() + req.deadlineMs;
@@ -244,19 +246,19 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       progress.predictionId = predictionId;
       const cacheHit = leading ? { cacheHit: false } : {};
       await recording().recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
-      if (toldPlace || !patched(EDIT_ONLY_WHEN_CHANGED)) await showProgress(PROGRESS.submitted);
+      if (toldPlace || !changed(EDIT_ONLY_WHEN_CHANGED)) await showProgress(PROGRESS.submitted);
 
       waitDeadlineAt ??= Date.now() + req.deadlineMs;
       const result = await awaitResult(predictionId, req, progress, results, waitDeadlineAt, async () => {
         await recording().recordPhase({ generationId, status: 'processing' });
         // Unless it showed a place in line, the progress message still reads "Making your video…".
-        if (toldPlace || !patched(PROCESSING_EDIT_ONLY_WHEN_CHANGED)) await showProgress(PROGRESS.processing);
+        if (toldPlace || !changed(PROCESSING_EDIT_ONLY_WHEN_CHANGED)) await showProgress(PROGRESS.processing);
       });
       progress.resultVia ??= viaCallback.has(predictionId) ? 'callback' : 'poll';
       // The prediction has ended at WaveSpeed: its slot is free for the next request,
       // given back while the video goes out (awaited below, and on every other way out).
       const released = permit.release();
-      const releaseBeside = patched(RELEASE_BESIDE_VIDEO);
+      const releaseBeside = changed(RELEASE_BESIDE_VIDEO);
       if (!releaseBeside) await released;
       if (result.status !== 'completed') throw new VideoFailed('generation-failed', result.error ?? result.status);
       if (result.nsfw) throw new VideoFailed('nsfw');
@@ -266,14 +268,14 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       progress.phase = 'sending';
       // The chat already shows "sending video…"; editing the progress message first
       // only delayed the video by a round trip.
-      if (!patched(SEND_VIDEO_AT_ONCE)) await showProgress(PROGRESS.sending);
+      if (!changed(SEND_VIDEO_AT_ONCE)) await showProgress(PROGRESS.sending);
       let sent: { fileId?: string; deliveredBy: NonNullable<VideoOutcome['deliveredBy']> };
       try {
         sent = await sendVideo.executeWithOptions({ summary: `send the video to chat ${chatId}` }, [
           { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId, generationId },
         ]);
       } catch (err) {
-        if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend || !patched(AMBIGUOUS_SEND)) throw err;
+        if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend || !changed(AMBIGUOUS_SEND)) throw err;
         sent = { deliveredBy: 'unconfirmed' };
       }
       presence.cancel();
@@ -304,7 +306,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         // No progress message to carry the link: a reply does; a video that surely arrived needs no word.
         else if (unconfirmedVideo) await tellUser(req, text, undefined);
       };
-      if (patched(DELIVERED_STAYS_DELIVERED)) {
+      if (changed(DELIVERED_STAYS_DELIVERED)) {
         // The user has the video: nothing after it may say otherwise, and a cancel now changes nothing.
         await CancellationScope.nonCancellable(async () => {
           try {
@@ -325,7 +327,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         resultVia: progress.resultVia,
       } satisfies VideoOutcome;
     });
-    markOutcome(outcome.status);
+    markOutcome(outcome.status, changed);
     return outcome;
   } catch (err) {
     const { reason, detail } = explain(err);
@@ -347,7 +349,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         await permit.release(running ? { predictionId, until } : unknown ? { predictionId: UNKNOWN_PREDICTION, until } : undefined);
       }
     });
-    markOutcome(reason === 'cancelled' ? 'cancelled' : 'failed');
+    markOutcome(reason === 'cancelled' ? 'cancelled' : 'failed', changed);
     if (reason === 'internal') {
       throw ApplicationFailure.create({ type: 'VideoGenerationError', message: detail ?? 'internal error', nonRetryable: true, cause: err as Error });
     }

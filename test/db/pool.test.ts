@@ -18,16 +18,24 @@ describe('the database pool (DATABASE_POOL_SIZE)', () => {
   });
 
   it('opens at most the configured connections, and times the statements that waited for one', async () => {
-    const backends = async () => Number((await db.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(0.3)%' AND pid <> pg_backend_pid()`)[0]!.n);
-    const running = Promise.all(Array.from({ length: 6 }, () => prisma.$queryRaw`SELECT 1 AS v FROM pg_sleep(0.3)`));
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(poolStats(prisma)).toMatchObject({ max: 2, total: 2, waiting: 4 });
-    expect(await backends()).toBe(2);
+    const countBackends = async () => Number((await db.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(0.3)%' AND pid <> pg_backend_pid()`)[0]!.n);
+    let done = false;
+    const running = Promise.all(Array.from({ length: 6 }, () => prisma.$queryRaw`SELECT 1 AS v FROM pg_sleep(0.3)`)).finally(() => (done = true));
+    // Sampled while the six run: a busy machine may open the second connection late.
+    let most = { backends: 0, total: 0, waiting: 0 };
+    while (!done) {
+      const stats = poolStats(prisma)!;
+      const backends = await countBackends();
+      most = { backends: Math.max(most.backends, backends), total: Math.max(most.total, stats.total), waiting: Math.max(most.waiting, stats.waiting) };
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await running;
+    expect(most).toEqual({ backends: 2, total: 2, waiting: 4 });
+    expect(poolStats(prisma)!.max).toBe(2);
     expect(waits).toHaveLength(6);
-    // Two statements at a time, 0.3 s each: two waited about 0.3 s, two about 0.6 s.
-    const slow = waits.filter((s) => s >= 0.25).length;
-    expect(slow).toBe(4);
+    // Two statements at a time, 0.3 s each: the four that queued waited for at least one of them.
+    const slowest = [...waits].sort((a, b) => b - a).slice(0, 4);
+    expect(Math.min(...slowest)).toBeGreaterThanOrEqual(0.28);
     expect(poolStats(prisma)).toMatchObject({ total: 2, idle: 2, waiting: 0 });
   });
 

@@ -19,6 +19,7 @@ import { PROGRESS, failureText, queuedText } from '../../src/workflows/texts.js'
 import { permitGrantedSignal, queuePositionSignal } from '../../src/workflows/admission-messages.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { localActivityType } from '../../src/temporal/redrive.js';
+import { VIDEO_PATH } from '../../src/workflows/video-path.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 
@@ -147,6 +148,26 @@ describe('imageToVideo', () => {
     // 14 workflow tasks and 118 events when every write was an activity (test/replay/encrypted/video-callback.v5.json).
     expect(events.filter((e) => e.workflowTaskCompletedEventAttributes).length).toBeLessThanOrEqual(10);
     expect(events.length).toBeLessThanOrEqual(92);
+  });
+
+  it('records one patch marker and one TemporalChangeVersion upsert for all of its changes, not one each', async () => {
+    const { outcome, workflowId } = await run(() => ({
+      async submitGeneration() {
+        const { Context } = await import('@temporalio/activity');
+        const { workflowId: id } = Context.current().info.workflowExecution!;
+        await env.client.workflow.getHandle(id).signal(wavespeedResultSignal, completed('pred-path'));
+        return { predictionId: 'pred-path' };
+      },
+    }));
+    expect(outcome.status).toBe('completed');
+    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const patches = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+    expect(patches).toHaveLength(1);
+    expect(Buffer.from(patches[0]!.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!).toString()).toContain(VIDEO_PATH);
+    // Before: 13 markers, each with its upsert (test/replay/encrypted/video-callback.v6.json). Left: the patch's, the outcome's.
+    const upserts = events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
+    expect(upserts).toHaveLength(2);
+    expect(events.length).toBeLessThanOrEqual(70);
   });
 
   it('finishes by polling when the webhook is lost, reporting the processing phase', async () => {
