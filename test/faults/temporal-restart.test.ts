@@ -25,8 +25,11 @@ const STOP_WHILE = process.env.FAULT_TEMPORAL_STOP_WHILE === 'sending' ? 'sendin
 const VIDEOS = 20;
 const SUBSCRIBERS = 300;
 const BROADCAST_RATE = 10;
-/** WaveSpeed's time per video: in `generating`, longer than submission + broadcast start + the outage. */
-const GENERATION_MS = STOP_WHILE === 'sending' ? 8_000 : DOWN_MS + 30_000;
+/**
+ * WaveSpeed's time per video: in `generating`, longer than the spread of the
+ * submissions + broadcast start + the outage (CI once took over a minute to submit all twenty).
+ */
+const GENERATION_MS = STOP_WHILE === 'sending' ? 8_000 : DOWN_MS + 60_000;
 /** Updates Telegram pushes while Temporal is down: commands from new users, and photos. */
 const HELP_DURING = 5;
 const PHOTOS_DURING = 3;
@@ -74,7 +77,9 @@ it(`finishes ${VIDEOS} videos and a ${SUBSCRIBERS}-subscriber broadcast once eac
       return videoWorkflowId(chatId, update.message!.message_id);
     }),
   );
-  await eventually(() => wavespeed.stats.submitted >= VIDEOS || undefined, 60_000, 'every video submitted to WaveSpeed');
+  // Generous: on CI the file shares two cores with another suite's servers, and the outage is the fault here, not the pace.
+  await eventually(() => wavespeed.stats.submitted >= VIDEOS || undefined, 150_000, 'every video submitted to WaveSpeed');
+  const submittedMs = Date.now() - startedAt;
   // An intake answered 503 (Temporal slow to start the distribution) is posted again, as operators do.
   const accepted = await eventually(async () => {
     const answer = await postApi(sys!.stack, '/summaries', { source: 'restart', externalId: 'ep-1', title: 'Restarts', text: 'Nothing lost.' });
@@ -140,7 +145,7 @@ it(`finishes ${VIDEOS} videos and a ${SUBSCRIBERS}-subscriber broadcast once eac
   const lost = subscribers.filter((id) => !perSubscriber.has(id)).length;
   const duplicates = subscribers.reduce((n, id) => n + Math.max(0, (perSubscriber.get(id) ?? 0) - 1), 0);
   console.log(
-    `temporal restart (stopped while ${STOP_WHILE}): down ${((upAt - downAt) / 1000).toFixed(1)} s with ${sentAtStop}/${SUBSCRIBERS} broadcast messages (${sentAtRestart} at the restart) and ${videosAtStop}/${VIDEOS} videos sent; ` +
+    `temporal restart (stopped while ${STOP_WHILE}): ${VIDEOS} videos submitted in ${(submittedMs / 1000).toFixed(1)} s; down ${((upAt - downAt) / 1000).toFixed(1)} s with ${sentAtStop}/${SUBSCRIBERS} broadcast messages (${sentAtRestart} at the restart) and ${videosAtStop}/${VIDEOS} videos sent; ` +
       `redelivery attempts ${redelivered.map((r) => r.attempts + 1).join(',')}; all finished ${(recoveredMs / 1000).toFixed(1)} s after the restart ` +
       `(${((Date.now() - startedAt) / 1000).toFixed(0)} s in all); broadcast ${JSON.stringify(broadcast)}, lost ${lost}, duplicates ${duplicates}; ` +
       `videos per chat ${JSON.stringify([...new Set(videos.values())])} (${[...videos.values()].filter((n) => n > 1).length} users got theirs more than once); predictions ${wavespeed.predictions.size}`,
