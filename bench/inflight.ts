@@ -3,9 +3,11 @@
  * with the real gateway, worker process(es), Temporal dev server, PostgreSQL and
  * both simulators (Telegram's real flood limits).
  *
- *   npm run bench:inflight -- [--scenario 1|2|3] [--users N] [--rate R] [--latency S] [--cap C] [--workers W] [--kill 1] [--malloc jemalloc|glibc] [--pool N]
+ *   npm run bench:inflight -- [--scenario 1|2|3] [--users N] [--rate R] [--latency S] [--cap C] [--workers W] [--kill 1] [--malloc jemalloc|glibc] [--pool N] [--env KEY=VALUE]…
  *
- * --pool sets each worker's DATABASE_POOL_SIZE (else the configured default).
+ * --pool sets each worker's DATABASE_POOL_SIZE (else the configured default);
+ * --env KEY=VALUE (repeatable) any other setting of the stack and its workers,
+ * e.g. `--env WORKER_WORKFLOW_TASK_SLOTS=100`.
  *
  * Worker processes run with jemalloc (LD_PRELOAD), as the production image runs them.
  *
@@ -106,7 +108,18 @@ function resultPathSteps(events: readonly HistoryEvent[], finishedAt: number, vi
 
 function scenarios(): Scenario[] {
   const { values } = parseArgs({
-    options: Object.fromEntries(['scenario', 'users', 'rate', 'latency', 'cap', 'workers', 'kill', 'malloc', 'pool'].map((k) => [k, { type: 'string' as const }])),
+    options: {
+      scenario: { type: 'string' },
+      users: { type: 'string' },
+      rate: { type: 'string' },
+      latency: { type: 'string' },
+      cap: { type: 'string' },
+      workers: { type: 'string' },
+      kill: { type: 'string' },
+      malloc: { type: 'string' },
+      pool: { type: 'string' },
+      env: { type: 'string', multiple: true },
+    },
     strict: true,
   });
   const picked = values.scenario ? [SCENARIOS[values.scenario]] : ['1', '2', '3'].map((k) => SCENARIOS[k]);
@@ -121,8 +134,19 @@ function scenarios(): Scenario[] {
     workers: num(values.workers) ?? s!.workers,
     ...(values.kill === '1' ? { killAt: 0.6 } : {}),
     malloc: values.malloc === 'glibc' ? 'glibc' : 'jemalloc',
-    ...(values.pool ? { env: { ...s!.env, DATABASE_POOL_SIZE: values.pool } } : {}),
+    env: { ...s!.env, ...(values.pool ? { DATABASE_POOL_SIZE: values.pool } : {}), ...settings(values.env ?? []) },
   }));
+}
+
+/** `--env KEY=VALUE` pairs as settings. */
+function settings(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`--env takes KEY=VALUE, not ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
 }
 
 /** A Prometheus histogram from its exposition lines: count, mean, and the share of observations above a bucket bound. */
@@ -215,6 +239,8 @@ async function run(s: Scenario): Promise<void> {
     const client = new Client({ connection, dataConverter: benchDataConverter() });
 
     console.log(`\nIn flight, scenario "${s.name}": ${s.users} users at ${s.rate}/s, WaveSpeed ${s.latencySeconds} s a video, cap ${s.cap}, ${s.workers} worker process(es), ${jemalloc ? 'jemalloc' : "glibc's malloc"}`);
+    const overrides = Object.entries(s.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    if (overrides.length) console.log(`settings  ${overrides.join(' ')}`);
     printMachine(machine);
     console.log(`date      ${new Date().toISOString()}`);
     console.log(describeTemporal(temporal));

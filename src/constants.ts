@@ -63,13 +63,14 @@ export const WORKER_SLOT_DEFAULTS = {
 } as const;
 
 /**
- * Database connections per process (worker or gateway). pg's default of 10 was
- * the suspect of run L (docs/PERFORMANCE.md §5): a worker's 100 media activity
- * slots, its workflow tasks' local activities and a Telegram budget statement per
- * Bot API call all took turns on 10 connections. Two workers and a gateway at this
- * size stay well under PostgreSQL's default `max_connections` of 100.
+ * Database connections per process (worker or gateway): pg's own default. At
+ * 2,000 requests in flight (docs/PERFORMANCE.md §5, runs M and O) a statement
+ * waited 0.3 ms for one of 25 connections on average and 0.6 ms for one of 10
+ * (0.1 % of them over 100 ms): the pool is not what a request waits for, and 10
+ * a process leaves PostgreSQL's default `max_connections` of 100 for many
+ * workers and gateways (and for a test suite running two systems at once).
  */
-export const DATABASE_POOL_SIZE = 25;
+export const DATABASE_POOL_SIZE = 10;
 
 /** Telegram's limits on what a bot may send. */
 export const TELEGRAM_LIMITS = {

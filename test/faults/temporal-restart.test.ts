@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TgUpdate } from '../../src/simulators/telegram.js';
 import type { DistributionCounts } from '../../src/workflows/distribution-messages.js';
-import { videoWorkflowId } from '../../src/workflows/ids.js';
+import { admissionShards, admissionWorkflowId, MAX_ADMISSION_SHARDS, videoWorkflowId } from '../../src/workflows/ids.js';
+import { admissionStateQuery, type AdmissionState } from '../../src/workflows/admission-messages.js';
 import type { VideoOutcome } from '../../src/workflows/video-messages.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { eventually, postApi } from '../helpers/system.js';
@@ -33,6 +34,8 @@ const GENERATION_MS = STOP_WHILE === 'sending' ? 8_000 : DOWN_MS + 60_000;
 /** Updates Telegram pushes while Temporal is down: commands from new users, and photos. */
 const HELP_DURING = 5;
 const PHOTOS_DURING = 3;
+/** Admission shards the cap is split into (the most there are). */
+const SHARDS = MAX_ADMISSION_SHARDS;
 
 let temporal: FileBackedTemporal | undefined;
 let db: TestDatabase | undefined;
@@ -43,7 +46,13 @@ beforeAll(async () => {
   sys = await startFaultSystem({
     databaseUrl: db.url,
     temporalAddress: temporal.address,
-    env: { BROADCAST_RATE_PER_SECOND: String(BROADCAST_RATE), WAVESPEED_MAX_CONCURRENCY: String(VIDEOS + PHOTOS_DURING), WAVESPEED_QUEUE_MAX: '100' },
+    env: {
+      BROADCAST_RATE_PER_SECOND: String(BROADCAST_RATE),
+      // The Gold-scale line: a cap split between admission shards, each roomy enough for every request here.
+      WAVESPEED_MAX_CONCURRENCY: String(SHARDS * (VIDEOS + PHOTOS_DURING)),
+      WAVESPEED_ADMISSION_SHARD_SLOTS: String(VIDEOS + PHOTOS_DURING),
+      WAVESPEED_QUEUE_MAX: '100',
+    },
     telegram: { globalRatePerSecond: 1000 },
     wavespeed: { maxConcurrent: 100, latencyMs: GENERATION_MS, processingAfterMs: 100 },
   });
@@ -137,6 +146,14 @@ it(`finishes ${VIDEOS} videos and a ${SUBSCRIBERS}-subscriber broadcast once eac
     'every workflow to finish after the restart',
   );
   await eventually(() => helpChats.every((id) => telegram.messagesTo(id).length > 0) || undefined, 30_000, 'the /help answers');
+  // Every permit asked of a shard, before or after the restart, was given back to it: none held, none waiting.
+  expect(admissionShards(SHARDS * (VIDEOS + PHOTOS_DURING), VIDEOS + PHOTOS_DURING)).toBe(SHARDS);
+  const shardState = (shard: number) => client.workflow.getHandle(admissionWorkflowId(shard)).query(admissionStateQuery);
+  const found = await Promise.all(Array.from({ length: SHARDS }, (_, shard) => shardState(shard).then(() => shard, () => undefined)));
+  const asked = found.filter((shard) => shard !== undefined);
+  expect(asked.length, 'requests spread over several admission shards').toBeGreaterThan(1);
+  const empty = (state: AdmissionState) => state.holders.length === 0 && state.draining.length === 0 && state.queue.length === 0;
+  await eventually(async () => (await Promise.all(asked.map(shardState))).every(empty) || undefined, 15_000, 'every admission shard to be empty');
   const recoveredMs = Date.now() - upAt;
 
   const allVideoChats = [...videoChats, ...photoChats];
