@@ -165,7 +165,7 @@ it(`finishes ${VIDEOS} videos and a ${SUBSCRIBERS}-subscriber broadcast once eac
     `temporal restart (stopped while ${STOP_WHILE}): ${VIDEOS} videos submitted in ${(submittedMs / 1000).toFixed(1)} s; down ${((upAt - downAt) / 1000).toFixed(1)} s with ${sentAtStop}/${SUBSCRIBERS} broadcast messages (${sentAtRestart} at the restart) and ${videosAtStop}/${VIDEOS} videos sent; ` +
       `redelivery attempts ${redelivered.map((r) => r.attempts + 1).join(',')}; all finished ${(recoveredMs / 1000).toFixed(1)} s after the restart ` +
       `(${((Date.now() - startedAt) / 1000).toFixed(0)} s in all); broadcast ${JSON.stringify(broadcast)}, lost ${lost}, duplicates ${duplicates}; ` +
-      `videos per chat ${JSON.stringify([...new Set(videos.values())])} (${[...videos.values()].filter((n) => n > 1).length} users got theirs more than once); predictions ${wavespeed.predictions.size}`,
+      `videos per chat ${JSON.stringify([...new Set(videos.values())])} (${[...videos.values()].filter((n) => n > 1).length} users got theirs more than once); predictions ${wavespeed.predictions.size}; admission shards asked ${asked.length} of ${SHARDS}, all empty at the end`,
   );
 
   expect(outcomes.map((o) => o.status)).toEqual(Array(allVideoChats.length).fill('completed'));
