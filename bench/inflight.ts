@@ -3,9 +3,10 @@
  * with the real gateway, worker process(es), Temporal dev server, PostgreSQL and
  * both simulators (Telegram's real flood limits).
  *
- *   npm run bench:inflight -- [--scenario 1|2|3] [--users N] [--rate R] [--latency S] [--cap C] [--workers W] [--kill 1] [--malloc jemalloc|glibc] [--pool N] [--env KEY=VALUE]…
+ *   npm run bench:inflight -- [--scenario 1|2|3] [--users N] [--rate R] [--latency S] [--cap C] [--workers W] [--kill 1] [--malloc jemalloc|glibc] [--pool N] [--compiled] [--env KEY=VALUE]…
  *
  * --pool sets each worker's DATABASE_POOL_SIZE (else the configured default);
+ * --compiled runs the worker processes from `dist/` (run `npm run build` first);
  * --env KEY=VALUE (repeatable) any other setting of the stack and its workers,
  * e.g. `--env WORKER_WORKFLOW_TASK_SLOTS=100`.
  *
@@ -48,6 +49,8 @@ interface Scenario {
   /** Kill -9 one worker when this share of the arrivals is in. */
   killAt?: number;
   env?: Record<string, string>;
+  /** Worker processes from `dist/` (`npm run build` first), as the production image runs them. */
+  compiled?: boolean;
 }
 
 interface Request {
@@ -118,6 +121,7 @@ function scenarios(): Scenario[] {
       kill: { type: 'string' },
       malloc: { type: 'string' },
       pool: { type: 'string' },
+      compiled: { type: 'boolean' },
       env: { type: 'string', multiple: true },
     },
     strict: true,
@@ -134,6 +138,7 @@ function scenarios(): Scenario[] {
     workers: num(values.workers) ?? s!.workers,
     ...(values.kill === '1' ? { killAt: 0.6 } : {}),
     malloc: values.malloc === 'glibc' ? 'glibc' : 'jemalloc',
+    compiled: values.compiled === true,
     env: { ...s!.env, ...(values.pool ? { DATABASE_POOL_SIZE: values.pool } : {}), ...settings(values.env ?? []) },
   }));
 }
@@ -230,7 +235,7 @@ async function run(s: Scenario): Promise<void> {
     const workers: WorkerProcess[] = [];
     const jemalloc = s.malloc === 'glibc' ? undefined : jemallocPath();
     if (s.malloc !== 'glibc' && !jemalloc) throw new Error('jemalloc is not installed (apt-get install libjemalloc2), or run with --malloc glibc');
-    for (let i = 0; i < s.workers; i++) workers.push(spawnWorker({ ...stack.env, LOG_LEVEL: 'warn', ...(jemalloc ? { LD_PRELOAD: jemalloc } : {}) }));
+    for (let i = 0; i < s.workers; i++) workers.push(spawnWorker({ ...stack.env, LOG_LEVEL: 'warn', ...(jemalloc ? { LD_PRELOAD: jemalloc } : {}) }, { compiled: s.compiled }));
     cleanup.add('workers', async () => void (await Promise.all(workers.map((w) => w.kill('SIGTERM')))));
     await Promise.all(workers.map((w) => w.ready));
     const idleRss = workers.map((w) => currentRssMb(w.child.pid));
@@ -238,7 +243,7 @@ async function run(s: Scenario): Promise<void> {
     cleanup.add('client connection', () => connection.close());
     const client = new Client({ connection, dataConverter: benchDataConverter() });
 
-    console.log(`\nIn flight, scenario "${s.name}": ${s.users} users at ${s.rate}/s, WaveSpeed ${s.latencySeconds} s a video, cap ${s.cap}, ${s.workers} worker process(es), ${jemalloc ? 'jemalloc' : "glibc's malloc"}`);
+    console.log(`\nIn flight, scenario "${s.name}": ${s.users} users at ${s.rate}/s, WaveSpeed ${s.latencySeconds} s a video, cap ${s.cap}, ${s.workers} worker process(es), ${jemalloc ? 'jemalloc' : "glibc's malloc"}${s.compiled ? ', compiled (dist/)' : ', from source (tsx)'}`);
     const overrides = Object.entries(s.env ?? {}).map(([k, v]) => `${k}=${v}`);
     if (overrides.length) console.log(`settings  ${overrides.join(' ')}`);
     printMachine(machine);

@@ -4,6 +4,8 @@ import { configSchema } from '../../src/config.js';
 import { WORKER_NODE_FLAGS } from '../../src/temporal/worker-tuning.js';
 
 const workerEntry = fileURLToPath(new URL('../../src/worker.ts', import.meta.url));
+/** The worker `npm run build` compiles: plain Node, no TypeScript loader, as the production image runs it. */
+const compiledWorkerEntry = fileURLToPath(new URL('../../dist/worker.js', import.meta.url));
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -22,11 +24,12 @@ export interface WorkerProcess {
  * environment a stack was configured from (`Stack.env`): none of this process's
  * own Telewan settings leak in.
  */
-export function spawnWorker(stackEnv: Readonly<Record<string, string | undefined>>): WorkerProcess {
+export function spawnWorker(stackEnv: Readonly<Record<string, string | undefined>>, opts: { compiled?: boolean } = {}): WorkerProcess {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !(key in configSchema.shape)));
   // BENCH_WORKER_CPU_PROF=<dir>: a CPU profile of each worker thread, written there when the worker exits.
   const profile = process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...profile, '--import', 'tsx', workerEntry], {
+  const entry = opts.compiled ? [compiledWorkerEntry] : ['--import', 'tsx', workerEntry];
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, ...profile, ...entry], {
     // At info, the worker logs its state changes, which tell when it is ready.
     env: { ...inherited, ...stackEnv, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
