@@ -127,17 +127,22 @@ describe('imageToVideo', () => {
     expect(world.phases).toEqual(['submitted', 'processing']);
   });
 
-  it('records in its workflow tasks: the database writes and the permit request are local activities, not tasks of their own', async () => {
+  /** A request whose webhook comes as it is submitted: the history of the shortest delivered video. */
+  const deliveredByWebhook = async (predictionId: string) => {
     const { outcome, workflowId } = await run(() => ({
       async submitGeneration() {
         const { Context } = await import('@temporalio/activity');
         const { workflowId: id } = Context.current().info.workflowExecution!;
-        await env.client.workflow.getHandle(id).signal(wavespeedResultSignal, completed('pred-la'));
-        return { predictionId: 'pred-la' };
+        await env.client.workflow.getHandle(id).signal(wavespeedResultSignal, completed(predictionId));
+        return { predictionId };
       },
     }));
     expect(outcome.status).toBe('completed');
-    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    return (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  };
+
+  it('records in its workflow tasks: the database writes and the permit request are local activities, not tasks of their own', async () => {
+    const events = await deliveredByWebhook('pred-la');
     const scheduled = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => !!n);
     const local = events.map((e) => localActivityType(e)).filter((n): n is string => !!n);
     const recording = ['admitRequest', 'claimResult', 'requestPermit', 'recordPhase', 'storeResult', 'recordOutcome'];
@@ -151,16 +156,7 @@ describe('imageToVideo', () => {
   });
 
   it('records one patch marker and one TemporalChangeVersion upsert for all of its changes, not one each', async () => {
-    const { outcome, workflowId } = await run(() => ({
-      async submitGeneration() {
-        const { Context } = await import('@temporalio/activity');
-        const { workflowId: id } = Context.current().info.workflowExecution!;
-        await env.client.workflow.getHandle(id).signal(wavespeedResultSignal, completed('pred-path'));
-        return { predictionId: 'pred-path' };
-      },
-    }));
-    expect(outcome.status).toBe('completed');
-    const events = (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const events = await deliveredByWebhook('pred-path');
     const patches = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
     expect(patches).toHaveLength(1);
     expect(Buffer.from(patches[0]!.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!).toString()).toContain(VIDEO_PATH);
