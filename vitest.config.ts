@@ -15,6 +15,9 @@ export default defineConfig({
     // Two cores: suites that start servers run two at a time.
     maxWorkers: 2,
     fileParallelism: true,
+    // The report only: what a test logged is shown when it fails (test/setup/console-output.ts).
+    silent: 'passed-only',
+    setupFiles: ['test/setup/console-output.ts'],
     projects: [
       { extends: true, test: { name: 'main', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...LOAD_TESTS] } },
       // A later group: it starts once every file of `main` has finished.

@@ -100,8 +100,18 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       hooks: { streamWrite: scrub },
     },
-    options.destination ?? pino.destination(1),
+    options.destination ?? defaultDestination(),
   );
+}
+
+/**
+ * Standard output, written directly. Under the test runner (vitest sets
+ * `VITEST`) lines go through `console` instead, which the runner keeps with the
+ * test that wrote them and shows only when it fails.
+ */
+function defaultDestination(): DestinationStream {
+  if (process.env.VITEST) return { write: (line: string) => console.log(line.replace(/\n$/, '')) };
+  return pino.destination(1);
 }
 
 /** pino's level for one of Temporal's (`TRACE` … `ERROR`). */
