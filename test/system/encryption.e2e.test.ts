@@ -142,14 +142,14 @@ describe('payload encryption on a real Temporal server', () => {
         expect(p.data).not.toContain('lighthouse');
         expect(p.data).not.toContain('merger');
       }
-      // Only the SDK's own patch markers and search attributes stay in clear (no user data).
+      // Only the SDK's own patch markers and search attributes stay in clear (no user data): ids of lower-case letters, digits and dashes.
       for (const p of payloads.filter((q) => q.encoding === 'json/plain')) {
         if (localActivityData(p.data)) {
           // seq, attempt, ids, times and the backoff: nothing the user wrote or is.
           const keys = Object.keys(JSON.parse(p.data) as object);
           expect(keys.every((k) => ['seq', 'attempt', 'activity_id', 'activity_type', 'complete_time', 'backoff', 'original_schedule_time'].includes(k))).toBe(true);
         } else {
-          expect(p.data).toMatch(/^\{"id":"[a-z-]+","deprecated":(true|false)\}$|^\[("[a-z-]+",?)*\]$/);
+          expect(p.data).toMatch(/^\{"id":"[a-z0-9-]+","deprecated":(true|false)\}$|^\[("[a-z0-9-]+",?)*\]$/);
         }
       }
       expect(raw).not.toContain(Buffer.from(CAPTION).toString('base64').slice(0, 24));
