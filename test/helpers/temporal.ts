@@ -3,7 +3,7 @@ import proto from '@temporalio/proto';
 // Node's ESM loader sees only the default export of this CommonJS package.
 const { temporal } = proto;
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TASK_QUEUES } from '../../src/constants.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { testingExecutable } from '../../src/temporal/binaries.js';
@@ -17,6 +17,7 @@ import { testDataConverter } from './encryption.js';
  * Telewan's search attributes registered (it refuses unknown ones, like a real server).
  */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  routeCoreLogsThroughConsole();
   const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: testingExecutable('test-server') } });
   const { IndexedValueType } = temporal.api.enums.v1;
   await env.connection.operatorService.addSearchAttributes({
@@ -26,6 +27,24 @@ export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> 
     ),
   });
   return env;
+}
+
+/**
+ * Core's own log lines (Rust, written straight to standard error unless
+ * forwarded) go through the SDK's logger, which writes to `process.stderr`, and so
+ * through `console` (test/setup/console-output.ts): shown only for a failing
+ * test. The time-skipping server lacks a capability Core warns about on every
+ * worker start. Once per process; a runtime made before keeps its own logging.
+ */
+let coreLogsRouted = false;
+function routeCoreLogsThroughConsole(): void {
+  if (coreLogsRouted) return;
+  coreLogsRouted = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } });
+  } catch {
+    // A runtime exists already.
+  }
 }
 
 /** A real Temporal dev server (the CLI), from the pinned binary when installed; its client encrypts with the test key. */
