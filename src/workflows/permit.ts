@@ -1,22 +1,11 @@
-import { CancellationScope, condition, isCancellation, log, proxyActivities, proxyLocalActivities, setHandler, sleep } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import { changed } from './video-path.js';
 import type { Activities } from '../activities/index.js';
-import { RECORDING, RECORDING_LOCAL } from './activity-options.js';
+import { RECORDING } from './activity-options.js';
 import { recording } from './recording.js';
 import { permitGrantedSignal, permitRefusedSignal, queuePositionSignal, type PermitRefusal, type ReleasePermit } from './admission-messages.js';
 
-const remote = proxyActivities<Activities>(RECORDING);
-const local = proxyLocalActivities<Activities>(RECORDING_LOCAL);
-
-/**
- * The permit is given back by a local activity, in the workflow task that learns
- * the prediction has ended: no activity task of its own and no workflow task
- * after its completion, one of the four a request's result costs at 2,000 in
- * flight (docs/PERFORMANCE.md §5). The video's send is scheduled when that task
- * completes, after the signal to the admission shard (milliseconds). The signal
- * is idempotent, as a local activity runs again when its workflow task is retried.
- */
-const RELEASE_IN_WORKFLOW_TASK = 'permit-release-in-workflow-task';
+const { releasePermit } = proxyActivities<Activities>(RECORDING);
 
 /**
  * Only an answer to this run's own request counts. A re-drive resets a video
@@ -147,7 +136,6 @@ export class WavespeedPermit {
 
   private async giveBack(running?: ReleasePermit['running']): Promise<void> {
     try {
-      const releasePermit = changed(RELEASE_IN_WORKFLOW_TASK) ? local.releasePermit : remote.releasePermit;
       await CancellationScope.nonCancellable(() =>
         releasePermit({ requesterId: this.requesterId, ...(running ? { running } : {}), ...(this.admissionId !== undefined ? { admissionId: this.admissionId } : {}) }),
       );
