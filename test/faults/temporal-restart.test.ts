@@ -34,8 +34,9 @@ const GENERATION_MS = STOP_WHILE === 'sending' ? 8_000 : DOWN_MS + 60_000;
 /** Updates Telegram pushes while Temporal is down: commands from new users, and photos. */
 const HELP_DURING = 5;
 const PHOTOS_DURING = 3;
-/** Admission shards the cap is split into (the most there are). */
+/** Admission shards the cap is split into (the most there are), each roomy enough for every request here. */
 const SHARDS = MAX_ADMISSION_SHARDS;
+const SLOTS_PER_SHARD = VIDEOS + PHOTOS_DURING;
 
 let temporal: FileBackedTemporal | undefined;
 let db: TestDatabase | undefined;
@@ -48,9 +49,9 @@ beforeAll(async () => {
     temporalAddress: temporal.address,
     env: {
       BROADCAST_RATE_PER_SECOND: String(BROADCAST_RATE),
-      // The Gold-scale line: a cap split between admission shards, each roomy enough for every request here.
-      WAVESPEED_MAX_CONCURRENCY: String(SHARDS * (VIDEOS + PHOTOS_DURING)),
-      WAVESPEED_ADMISSION_SHARD_SLOTS: String(VIDEOS + PHOTOS_DURING),
+      // The Gold-scale line: a cap split between admission shards.
+      WAVESPEED_MAX_CONCURRENCY: String(SHARDS * SLOTS_PER_SHARD),
+      WAVESPEED_ADMISSION_SHARD_SLOTS: String(SLOTS_PER_SHARD),
       WAVESPEED_QUEUE_MAX: '100',
     },
     telegram: { globalRatePerSecond: 1000 },
@@ -147,7 +148,7 @@ it(`finishes ${VIDEOS} videos and a ${SUBSCRIBERS}-subscriber broadcast once eac
   );
   await eventually(() => helpChats.every((id) => telegram.messagesTo(id).length > 0) || undefined, 30_000, 'the /help answers');
   // Every permit asked of a shard, before or after the restart, was given back to it: none held, none waiting.
-  expect(admissionShards(SHARDS * (VIDEOS + PHOTOS_DURING), VIDEOS + PHOTOS_DURING)).toBe(SHARDS);
+  expect(admissionShards(SHARDS * SLOTS_PER_SHARD, SLOTS_PER_SHARD)).toBe(SHARDS);
   const shardState = (shard: number) => client.workflow.getHandle(admissionWorkflowId(shard)).query(admissionStateQuery);
   const found = await Promise.all(Array.from({ length: SHARDS }, (_, shard) => shardState(shard).then(() => shard, () => undefined)));
   const asked = found.filter((shard) => shard !== undefined);
