@@ -1,7 +1,8 @@
 /**
  * Writes the workflow bundle to the file named by its one argument; run by
  * `buildWorkflowBundle` in a child process so webpack's memory never stays in
- * the worker. Exits non-zero with the error on standard error.
+ * the worker, and by `npm run build` (compiled, `dist/workflow-bundle.js`) so a
+ * production worker bundles nothing. Exits non-zero with the error on standard error.
  */
 import { writeFile } from 'node:fs/promises';
 import { bundleHere } from './workflow-bundle.js';

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,9 +46,16 @@ export function bundleHere(logger?: TemporalLogger): Promise<{ code: string }> {
  * in the worker, it stayed in the worker's RSS for the process's whole life,
  * beside the thousands of workflows the cache holds. Built apart, the worker
  * only ever reads the finished file. If the child cannot run (no `tsx`, a
- * read-only temporary folder), the bundle is built here as before.
+ * read-only temporary folder), the bundle is built here as before. Compiled
+ * with `npm run build`, the worker loads the bundle the build wrote instead
+ * ({@link prebuiltBundlePath}).
  */
 export async function buildWorkflowBundle(logger: TemporalLogger): Promise<{ bundle: WorkflowBundle; cleanup: () => Promise<void> }> {
+  const prebuilt = prebuiltBundlePath();
+  if (prebuilt) {
+    logger.info('Loading the workflow bundle npm run build wrote', { workflowBundle: prebuilt });
+    return { bundle: { codePath: prebuilt }, cleanup: async () => undefined };
+  }
   const dir = await mkdtemp(join(tmpdir(), 'telewan-workflows-'));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const codePath = join(dir, 'workflows.js');
@@ -59,6 +67,21 @@ export async function buildWorkflowBundle(logger: TemporalLogger): Promise<{ bun
     logger.warn('Could not build the workflow bundle in a child process; building it in the worker', { error: String(err) });
     return { bundle: await bundleHere(logger), cleanup: async () => undefined };
   }
+}
+
+/** Where `npm run build` writes the bundle beside the compiled code (`dist/workflow-bundle.js`). */
+export const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
+
+/**
+ * The bundle `npm run build` wrote, when this module runs compiled from `dist`
+ * (the production image): the worker then bundles nothing and needs neither
+ * webpack's memory nor `tsx`. Running from source there is none: the bundle is
+ * always built from the code being run.
+ */
+export function prebuiltBundlePath(moduleUrl: string = import.meta.url): string | undefined {
+  if (!moduleUrl.endsWith('.js')) return undefined;
+  const file = fileURLToPath(new URL(`../${PREBUILT_BUNDLE_FILE}`, moduleUrl));
+  return existsSync(file) ? file : undefined;
 }
 
 function runChild(codePath: string): Promise<void> {

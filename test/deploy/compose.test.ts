@@ -76,10 +76,10 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of Object.entries(services)) {
       expect(s.image, name).toMatch(/^[\w./-]+:[\w.-]+$/);
       expect(s.image, name).not.toMatch(/:latest$/);
-      if (APP.includes(name)) expect(s.build, name).toBe('.');
+      if (APP.includes(name)) expect((s.build as { context?: string } | undefined)?.context, name).toBe('.');
       else expect(s.image, name).toMatch(/:\d+\.\d+(\.\d+)?$/);
     }
-    expect(readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:24\.\d+\.\d+-[\w-]+$/m);
+    expect(readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:24\.\d+\.\d+-[\w-]+( AS base)?$/m);
   });
 
   it('gives the gateway and the worker every required variable, from .env and never written in', () => {
@@ -154,7 +154,18 @@ describe('docker-compose.yml', () => {
     expect(worker.ports).toBeUndefined();
     expect(worker.deploy?.replicas).toBeUndefined();
     for (const [name, s] of Object.entries(services)) expect(s.container_name, name).toBeUndefined();
-    expect(worker.command).toEqual(['env', `LD_PRELOAD=${WORKER_JEMALLOC}`, 'node', ...WORKER_NODE_FLAGS, '--import', 'tsx', 'src/worker.ts']);
+    expect(worker.command).toEqual(['env', `LD_PRELOAD=${WORKER_JEMALLOC}`, 'node', ...WORKER_NODE_FLAGS, 'dist/worker.js']);
+  });
+
+  it('runs the gateway and the worker compiled from the runtime image, migrations from the tools image', () => {
+    for (const name of ['gateway', 'worker']) expect(services[name]!.build, name).toEqual({ context: '.', target: 'runtime' });
+    expect(services.gateway!.command).toEqual(['node', 'dist/gateway/server.js']);
+    const migrate = services.migrate!;
+    expect(migrate.build).toEqual({ context: '.', target: 'tools' });
+    expect(migrate.image).not.toBe(services.gateway!.image);
+    expect(migrate.command).toEqual(['npm', 'run', 'db:deploy']);
+    const dockerfile = readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8');
+    for (const target of ['tools', 'runtime']) expect(dockerfile).toMatch(new RegExp(`^FROM \\S+ AS ${target}$`, 'm'));
   });
 
   it('points the Temporal UI at the gateway\'s codec endpoint and the gateway\'s published port', () => {

@@ -1,0 +1,48 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { videoWorkflowId } from '../../src/workflows/ids.js';
+import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import { startTestSystem, type TestSystem } from '../helpers/system.js';
+import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
+
+/**
+ * The production image's worker (Dockerfile, target runtime): the code
+ * `npm run build` compiles into dist/, with the workflow bundle it writes there,
+ * run by plain Node without tsx. One photo becomes one video.
+ */
+const ROOT = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+let sys: TestSystem;
+let worker: WorkerProcess | undefined;
+
+beforeAll(async () => {
+  // What `npm run build` runs, with this test's Node: an old dist/ may hold files the build no longer writes.
+  await rm(resolve(ROOT, 'dist'), { recursive: true, force: true });
+  await run(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  await run(process.execPath, ['dist/temporal/workflow-bundle-cli.js', 'dist/workflow-bundle.js'], { cwd: ROOT });
+  sys = await startTestSystem({ worker: false });
+}, 240_000);
+
+afterAll(async () => {
+  await worker?.kill();
+  await sys?.teardown();
+});
+
+it('turns a photo into a video with the compiled worker and the bundle the build wrote', async () => {
+  expect(existsSync(resolve(ROOT, 'dist/simulators')), 'the build compiles no simulator').toBe(false);
+  expect(existsSync(resolve(ROOT, 'dist/dev')), 'the build compiles no dev stack').toBe(false);
+  worker = spawnWorker(sys.env, { compiled: true });
+  await worker.ready;
+  expect(worker.output()).toContain(`"workflowBundle":"${resolve(ROOT, 'dist/workflow-bundle.js')}"`);
+
+  const chatId = 4242;
+  const update = await sys.telegram!.makePhotoUpdate({ chatId, userId: chatId, caption: 'a harbour at dawn' });
+  expect((await sys.telegram!.pushUpdate(update)).status).toBe(200);
+  const outcome = (await sys.temporal.client.workflow.getHandle(videoWorkflowId(chatId, update.message!.message_id)).result()) as VideoOutcome;
+  expect(outcome).toMatchObject({ status: 'completed' });
+  expect(sys.telegram!.messagesTo(chatId).filter((m) => m.video)).toHaveLength(1);
+}, 120_000);
