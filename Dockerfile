@@ -2,8 +2,8 @@
 #
 #   runtime (the default, last): gateway and worker as compiled JavaScript on
 #            Node 24 LTS, production dependencies only, as the non-root user `node`.
-#            No TypeScript, no tsx, no simulators or dev stack (src/simulators and
-#            src/dev are not compiled: tsconfig.build.json), no Temporal binaries.
+#            No TypeScript, no tsx, no simulators or dev stack (sandbox/ is not
+#            compiled: tsconfig.build.json compiles src/ only), no Temporal binaries.
 #   tools:   the source with every dependency: migrations (`npm run db:deploy`, which
 #            needs Prisma's schema engine, a dev dependency) and operators' scripts
 #            (`npm run redrive`, `npm run history:export`).

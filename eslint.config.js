@@ -22,6 +22,13 @@ export default tseslint.config(
     },
   },
   {
+    // The production code never depends on the sandbox (simulators, dev stack): the image holds none of it.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/sandbox/**'], message: 'src/ must not import the sandbox: it is not in the production image.' }] }],
+    },
+  },
+  {
     // Workflow code is replayed: it must stay deterministic and free of I/O.
     files: ['src/workflows/**/*.ts'],
     rules: {
@@ -31,7 +38,7 @@ export default tseslint.config(
           patterns: [
             { group: ioModules, message: 'Workflows must not do I/O: move it into an activity.' },
             {
-              group: ['**/activities/*', '**/activities', '**/db/*', '**/gateway/*', '**/bot/*', '**/integrations/**', '**/simulators/**'],
+              group: ['**/activities/*', '**/activities', '**/db/*', '**/gateway/*', '**/bot/*', '**/integrations/**', '**/simulators/**', '**/sandbox/**'],
               allowTypeImports: true,
               message: 'Workflows may only import types from these modules.',
             },

@@ -10,8 +10,8 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { startStack } from '../src/dev/stack.js';
-import type { TgUpdate } from '../src/simulators/telegram.js';
+import { startStack } from '../sandbox/dev/stack.js';
+import type { TgUpdate } from '../sandbox/simulators/telegram.js';
 import { videoWorkflowId } from '../src/workflows/ids.js';
 import type { VideoOutcome } from '../src/workflows/video-messages.js';
 import { numericFlags } from './lib/args.js';

@@ -17,8 +17,8 @@
 import { writeFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { startStack, type Stack } from '../src/dev/stack.js';
-import type { TgUpdate } from '../src/simulators/telegram.js';
+import { startStack, type Stack } from '../sandbox/dev/stack.js';
+import type { TgUpdate } from '../sandbox/simulators/telegram.js';
 import { videoWorkflowId } from '../src/workflows/ids.js';
 import type { VideoOutcome } from '../src/workflows/video-messages.js';
 import { numericFlags } from './lib/args.js';

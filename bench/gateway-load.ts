@@ -18,7 +18,7 @@
  * test/faults/gateway-load.test.ts runs the same load in CI with a stand-in Temporal.
  */
 import { pino } from 'pino';
-import { SANDBOX_API_KEY, SANDBOX_TOKEN, SANDBOX_WEBHOOK_SECRET, startStack } from '../src/dev/stack.js';
+import { SANDBOX_API_KEY, SANDBOX_TOKEN, SANDBOX_WEBHOOK_SECRET, startStack } from '../sandbox/dev/stack.js';
 import { numericFlags } from './lib/args.js';
 import { startGatewayLoadGenerator } from './lib/gateway-load-process.js';
 import { BENCH_PAYLOAD_KEYS, Cleanup, countLogLines, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';

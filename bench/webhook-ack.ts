@@ -9,7 +9,7 @@
  * (no worker: acknowledgement, not processing, is measured), then removes them.
  */
 import { Client, Connection } from '@temporalio/client';
-import { SANDBOX_WEBHOOK_SECRET, startStack } from '../src/dev/stack.js';
+import { SANDBOX_WEBHOOK_SECRET, startStack } from '../sandbox/dev/stack.js';
 import { numericFlags } from './lib/args.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
 import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, countLogLines, createBenchDatabase, describeTemporal, machineInfo, printMachine, startTemporal } from './lib/infra.js';

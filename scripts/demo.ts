@@ -3,8 +3,8 @@
  * sends the bot a photo and subscribes to a demo source, an operator posts a
  * summary; prints each workflow's page in the Temporal UI and what the user got.
  */
-import { DemoError, runDemo } from '../src/dev/demo.js';
-import { readStackState, StackNotRunningError } from '../src/dev/stack-state.js';
+import { DemoError, runDemo } from '../sandbox/dev/demo.js';
+import { readStackState, StackNotRunningError } from '../sandbox/dev/stack-state.js';
 
 try {
   await runDemo(readStackState());

@@ -4,7 +4,7 @@
  * one plan when told, asking the parent for the gateway's heap and CPU at the
  * measuring points, answers with the figures, and exits when told to stop.
  */
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 import { runGatewayLoad, type GatewayProbe, type GatewaySample } from './gateway-load.js';
 import type { FromGenerator, ToGenerator } from './gateway-load-process.js';
 

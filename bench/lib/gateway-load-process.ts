@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { TgBotUser } from '../../src/simulators/telegram.js';
+import type { TgBotUser } from '../../sandbox/simulators/telegram.js';
 import { localProbe, type GatewayLoadPlan, type GatewayLoadResult, type GatewayProbe, type GatewaySample } from './gateway-load.js';
 
 /** Messages from the generator's process. */

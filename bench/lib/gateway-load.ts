@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { TelegramSimulator, TgUpdate } from '../../src/simulators/telegram.js';
+import type { TelegramSimulator, TgUpdate } from '../../sandbox/simulators/telegram.js';
 import { summarize, type Summary } from './stats.js';
 
 /** What the gateway is sent: Telegram redelivering updates it already took, new commands, new photos. */

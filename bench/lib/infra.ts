@@ -14,7 +14,7 @@ import {
   withDatabase,
   withMaintenanceClient,
 } from '../../scripts/lib/postgres.js';
-import { waitForServer } from '../../src/dev/temporal-server.js';
+import { waitForServer } from '../../sandbox/dev/temporal-server.js';
 import { findTemporalBinary } from '../../src/temporal/binaries.js';
 import { encryptedDataConverter, generateEncryptionKeyEntry, parseEncryptionKeys } from '../../src/temporal/encryption.js';
 import { DEV_SERVER_DYNAMIC_CONFIG, searchAttributeArgs } from '../../src/temporal/dev-server-config.js';
@@ -91,7 +91,7 @@ export interface BenchTemporal {
 
 /**
  * `temporal server start-dev --headless` (state in memory) on free ports, with
- * the project's dynamic config and search attributes, as src/dev/temporal-server.ts starts it for
+ * the project's dynamic config and search attributes, as sandbox/dev/temporal-server.ts starts it for
  * `npm run dev`, but without the Web UI and with the server's log in a file
  * rather than among the figures; `dynamicConfig` adds or overrides
  * `--dynamic-config-value key=value` settings. Stopped by `cleanup`.

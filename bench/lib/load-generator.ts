@@ -7,7 +7,7 @@
 import { Agent, request } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { encryptedDataConverter, parseEncryptionKeys } from '../../src/temporal/encryption.js';
-import type { TgUpdate } from '../../src/simulators/telegram.js';
+import type { TgUpdate } from '../../sandbox/simulators/telegram.js';
 import type { GeneratorMessage, LoadKind, LoadPlan, LoadResult, Sample } from './load.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { TgUpdate } from '../../src/simulators/telegram.js';
+import type { TgUpdate } from '../../sandbox/simulators/telegram.js';
 import type { Cleanup } from './infra.js';
 
 /** Posts copies of a real photo update to the gateway's webhook, each from a new chat. */

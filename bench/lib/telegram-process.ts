@@ -10,7 +10,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { TelegramSimulator, type TelegramSimulatorOptions } from '../../src/simulators/telegram.js';
+import { TelegramSimulator, type TelegramSimulatorOptions } from '../../sandbox/simulators/telegram.js';
 
 /** What the benchmark reads back: times of one method's calls, in ms since the epoch. */
 export interface TelegramReport {

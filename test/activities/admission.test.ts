@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
-import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { buildActivities, MODEL, runActivity, WAVESPEED_KEY } from './helpers.js';
 import { UNKNOWN_PREDICTION } from '../../src/workflows/admission-messages.js';

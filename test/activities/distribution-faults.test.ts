@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createPrisma, type PrismaClient } from '../../src/db/client.js';
 import { budgetKey, TelegramBudget } from '../../src/integrations/telegram/budget.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { activityEnv, BOT_TOKEN, buildActivities, runIn } from './helpers.js';

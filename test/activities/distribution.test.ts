@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { budgetKey } from '../../src/integrations/telegram/budget.js';
 import { BOT_TOKEN, buildActivities, runActivity } from './helpers.js';

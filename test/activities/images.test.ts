@@ -2,8 +2,8 @@ import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
-import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
+import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
 import { failureText } from '../../src/workflows/texts.js';
 import { BOT_TOKEN, buildActivities, detailsOf, failureOf, runActivity, WAVESPEED_KEY } from './helpers.js';
 

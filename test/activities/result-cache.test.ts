@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { cacheHitRate, normalisePrompt, resultCacheKey } from '../../src/db/result-cache.js';
 import { ErrorType } from '../../src/errors.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
-import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
+import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { BOT_TOKEN, buildActivities, failureOf, MODEL, runActivity, WAVESPEED_KEY } from './helpers.js';
 

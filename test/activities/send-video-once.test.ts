@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
-import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
+import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { BOT_TOKEN, buildActivities, MODEL, runActivity, smallJpeg, WAVESPEED_KEY, WORKFLOW_ID } from './helpers.js';
 

@@ -2,8 +2,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
-import { TelegramSimulator, type CallRecord } from '../../src/simulators/telegram.js';
-import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { TelegramSimulator, type CallRecord } from '../../sandbox/simulators/telegram.js';
+import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
 import { BOT_TOKEN, buildActivities, expectNoSecrets, failureOf, MODEL, runActivity, smallJpeg, WAVESPEED_KEY } from './helpers.js';
 
 const MiB = 1024 * 1024;

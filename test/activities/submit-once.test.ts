@@ -5,7 +5,7 @@ import type { Activities } from '../../src/activities/index.js';
 import { createPrisma } from '../../src/db/client.js';
 import { recordSubmissionNotSent } from '../../src/db/submissions.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
-import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { activityEnv, buildActivities, eventually, failureOf, MODEL, runIn, smallJpeg, WAVESPEED_KEY, WORKFLOW_ID } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { CompleteAsyncError } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { budgetKey, TelegramBudget } from '../../src/integrations/telegram/budget.js';
-import { TelegramSimulator, type CallRecord } from '../../src/simulators/telegram.js';
+import { TelegramSimulator, type CallRecord } from '../../sandbox/simulators/telegram.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { BOT_TOKEN, buildActivities, recordingCompleter, runActivity } from './helpers.js';
 

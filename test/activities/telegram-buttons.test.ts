@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 import { BOT_TOKEN, buildActivities, failureOf, runActivity } from './helpers.js';
 
 describe('inline buttons and callback queries against the simulator', () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
-import { TelegramSimulator, type ChatBehaviour } from '../../src/simulators/telegram.js';
+import { TelegramSimulator, type ChatBehaviour } from '../../sandbox/simulators/telegram.js';
 import { BOT_TOKEN, buildActivities, detailsOf, expectNoSecrets, failureOf, retryDelayMs, runActivity, UNUSED_ROOT } from './helpers.js';
 
 describe('Telegram activities against the simulator', () => {

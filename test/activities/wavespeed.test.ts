@@ -6,8 +6,8 @@ import type { Activities } from '../../src/activities/index.js';
 import { WavespeedSubmitAmbiguousError, WavespeedUnavailableError } from '../../src/errors.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
 import type { PredictionStatus } from '../../src/integrations/wavespeed/types.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
-import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
+import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import {
   BOT_TOKEN,

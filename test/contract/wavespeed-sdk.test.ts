@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { Client, WavespeedSyncTimeoutException } from 'wavespeed';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
 
 /**
  * The WaveSpeed simulator driven by WaveSpeed's own JS SDK (npm `wavespeed`,

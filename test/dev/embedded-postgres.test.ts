@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR, deployMigrations } from '../../scripts/lib/migrate.js';
 import { readMigrations } from '../../scripts/lib/migrations-dir.js';
 import { createPrisma } from '../../src/db/client.js';
-import { devDatabase, EmbeddedPostgresLockedError, startEmbeddedPostgres } from '../../src/dev/embedded-postgres.js';
+import { devDatabase, EmbeddedPostgresLockedError, startEmbeddedPostgres } from '../../sandbox/dev/embedded-postgres.js';
 
 /** Where nothing listens (tcpmux): a port released by a test could be taken again by another. */
 const CLOSED_PORT = 1;

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import type { GatewayLoadPlan } from '../../bench/lib/gateway-load.js';
 import { startGatewayLoadGenerator, type GatewayLoadGenerator } from '../../bench/lib/gateway-load-process.js';
 import { parseConfig } from '../../src/config.js';
-import { SANDBOX_API_KEY, SANDBOX_TOKEN } from '../../src/dev/stack.js';
+import { SANDBOX_API_KEY, SANDBOX_TOKEN } from '../../sandbox/dev/stack.js';
 import { startGateway, type RunningGateway } from '../../src/gateway/server.js';
 import { createLogger, secretsOf } from '../../src/observability/logger.js';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS } from '../helpers/encryption.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningGateway } from '../../src/gateway/server.js';
-import type { TelegramSimulator } from '../../src/simulators/telegram.js';
+import type { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 import { startGatewayWithoutTemporal } from './helpers/gateway-without-temporal.js';
 import { within } from './helpers/fault-system.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { TgUpdate } from '../../src/simulators/telegram.js';
+import type { TgUpdate } from '../../sandbox/simulators/telegram.js';
 import type { DistributionCounts } from '../../src/workflows/distribution-messages.js';
 import { admissionShards, admissionWorkflowId, MAX_ADMISSION_SHARDS, videoWorkflowId } from '../../src/workflows/ids.js';
 import { admissionStateQuery, type AdmissionState } from '../../src/workflows/admission-messages.js';

@@ -4,7 +4,7 @@ import { createBot } from '../../src/bot/bot.js';
 import { UpdateRateLimiter, type UpdateRate } from '../../src/bot/update-limiter.js';
 import { buildApp } from '../../src/gateway/app.js';
 import type { Catalog } from '../../src/gateway/services/catalog.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 import { SLOW_DOWN_TEXT } from '../../src/workflows/texts.js';
 import { botInfo } from './bot-info.js';
 import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';

@@ -1,5 +1,5 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { startStack, type Stack, type StackOptions } from '../../src/dev/stack.js';
+import { startStack, type Stack, type StackOptions } from '../../sandbox/dev/stack.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { installTemporalRuntime } from '../../src/observability/temporal-runtime.js';
 import { createTestDatabase, type TestDatabase } from './database.js';

@@ -5,7 +5,7 @@ import { TelegramBudgetBusyError, TelegramRateLimitError } from '../../src/error
 import { budgetKey, methodBudget, TelegramBudget, type TelegramBudgetOptions } from '../../src/integrations/telegram/budget.js';
 import { TelegramClient } from '../../src/integrations/telegram/client.js';
 import { DatabaseClock } from '../../src/integrations/telegram/database-clock.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { retryDelayMs } from '../activities/helpers.js';
 

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WavespeedRejectedError, WavespeedUnavailableError } from '../../src/errors.js';
 import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
-import { WavespeedSimulator } from '../../src/simulators/wavespeed.js';
+import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
 
 const KEY = 'upload-client-key';
 

@@ -5,7 +5,7 @@ import { TelegramClient } from '../../src/integrations/telegram/client.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createWorkerMetrics } from '../../src/observability/metrics.js';
 import { startMetricsServer } from '../../src/observability/metrics-server.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 
 const TOKEN = '777:metrics-test-token';
 const silent = createLogger({ level: 'silent', secrets: [], destination: new Writable({ write: (_c, _e, done) => done() }) });

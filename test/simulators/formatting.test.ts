@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TelegramApiError } from '../../src/simulators/telegram/errors.js';
-import { parseFormatted } from '../../src/simulators/telegram/formatting.js';
+import { TelegramApiError } from '../../sandbox/simulators/telegram/errors.js';
+import { parseFormatted } from '../../sandbox/simulators/telegram/formatting.js';
 
 function error(text: string, mode: string): string {
   try {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Api, GrammyError } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_BOT_TOKEN, startSimulators, type RunningSimulators } from '../../src/simulators/index.js';
+import { SANDBOX_BOT_TOKEN, startSimulators, type RunningSimulators } from '../../sandbox/simulators/index.js';
 
 describe('both simulators together', () => {
   let sims: RunningSimulators;
@@ -44,7 +44,7 @@ describe('both simulators together', () => {
 
 describe('sandbox CLI', () => {
   it('prints both URLs and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/simulators/cli.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/simulators/cli.ts'], {
       env: { ...process.env, TELEGRAM_SIM_PORT: '0', WAVESPEED_SIM_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

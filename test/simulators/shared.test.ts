@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mp4Header, mp4Size, mp4Stream, probeMp4 } from '../../src/simulators/shared/mp4.js';
-import { SlidingWindow } from '../../src/simulators/shared/sliding-window.js';
+import { mp4Header, mp4Size, mp4Stream, probeMp4 } from '../../sandbox/simulators/shared/mp4.js';
+import { SlidingWindow } from '../../sandbox/simulators/shared/sliding-window.js';
 
 describe('minimal MP4', () => {
   it('round-trips duration and frame size through the header', () => {

@@ -1,8 +1,8 @@
 import { Api, GrammyError, InputFile } from 'grammy';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
-import { mp4Header } from '../../src/simulators/shared/mp4.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
+import { mp4Header } from '../../sandbox/simulators/shared/mp4.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 
 const TOKEN = '777000:test-token';
 

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Api } from 'grammy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TelegramSimulator, type TgUpdate } from '../../src/simulators/telegram.js';
+import { TelegramSimulator, type TgUpdate } from '../../sandbox/simulators/telegram.js';
 
 const TOKEN = '616161:control';
 const SECRET = 'control-secret';

@@ -1,7 +1,7 @@
 import { Api, GrammyError, HttpError } from 'grammy';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TelegramSimulator, type TelegramSimulatorOptions } from '../../src/simulators/telegram.js';
-import { SendRateLimiter } from '../../src/simulators/telegram/rate-limits.js';
+import { TelegramSimulator, type TelegramSimulatorOptions } from '../../sandbox/simulators/telegram.js';
+import { SendRateLimiter } from '../../sandbox/simulators/telegram/rate-limits.js';
 
 const TOKEN = '424242:limits';
 const running: TelegramSimulator[] = [];

@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Api, Bot, GrammyError, webhookCallback } from 'grammy';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TelegramSimulator, type TgUpdate } from '../../src/simulators/telegram.js';
+import { TelegramSimulator, type TgUpdate } from '../../sandbox/simulators/telegram.js';
 
 const TOKEN = '515151:webhook';
 

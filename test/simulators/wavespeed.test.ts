@@ -7,8 +7,8 @@ import {
   verifyWavespeedWebhook,
   WavespeedSimulator,
   type WavespeedSimulatorOptions,
-} from '../../src/simulators/wavespeed.js';
-import { probeMp4 } from '../../src/simulators/shared/mp4.js';
+} from '../../sandbox/simulators/wavespeed.js';
+import { probeMp4 } from '../../sandbox/simulators/shared/mp4.js';
 
 const KEY = 'test-key';
 const MODEL = 'wavespeed-ai/wan-2.2/i2v-480p';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unsupportedImageText } from '../../src/bot/texts.js';
-import type { TgUpdate } from '../../src/simulators/telegram/types.js';
+import type { TgUpdate } from '../../sandbox/simulators/telegram/types.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import { failureText } from '../../src/workflows/texts.js';
 import type { VideoOutcome } from '../../src/workflows/video-messages.js';

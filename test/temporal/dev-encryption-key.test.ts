@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadOrCreateDevKeys } from '../../src/dev/encryption-key.js';
+import { loadOrCreateDevKeys } from '../../sandbox/dev/encryption-key.js';
 import { parseEncryptionKeys } from '../../src/temporal/encryption.js';
 
 let dir: string | undefined;

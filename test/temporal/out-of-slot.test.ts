@@ -3,7 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { budgetKey, TelegramBudget } from '../../src/integrations/telegram/budget.js';
-import { TelegramSimulator } from '../../src/simulators/telegram.js';
+import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { BOT_TOKEN, buildActivities, runActivity } from '../activities/helpers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import { startStack, type Stack, type StackOptions } from '../../../src/dev/stack.js';
-import type { TelegramSimulator, TgUpdate } from '../../../src/simulators/telegram.js';
-import type { WavespeedSimulator } from '../../../src/simulators/wavespeed.js';
+import { startStack, type Stack, type StackOptions } from '../../../sandbox/dev/stack.js';
+import type { TelegramSimulator, TgUpdate } from '../../../sandbox/simulators/telegram.js';
+import type { WavespeedSimulator } from '../../../sandbox/simulators/wavespeed.js';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../../helpers/encryption.js';
 import { TEST_ADMIN_TOKEN } from '../../helpers/system.js';
 import { spawnWorker, type WorkerProcess } from '../../helpers/worker-process.js';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitForServer } from '../../../src/dev/temporal-server.js';
+import { waitForServer } from '../../../sandbox/dev/temporal-server.js';
 import { findTemporalBinary } from '../../../src/temporal/binaries.js';
 import { devServerArgs } from '../../../src/temporal/dev-server-config.js';
 import { freePort } from './ports.js';

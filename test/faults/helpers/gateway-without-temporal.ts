@@ -1,8 +1,8 @@
 import { parseConfig } from '../../../src/config.js';
-import { SANDBOX_API_KEY, SANDBOX_TOKEN, SANDBOX_WEBHOOK_SECRET } from '../../../src/dev/stack.js';
+import { SANDBOX_API_KEY, SANDBOX_TOKEN, SANDBOX_WEBHOOK_SECRET } from '../../../sandbox/dev/stack.js';
 import { startGateway, type RunningGateway } from '../../../src/gateway/server.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { TelegramSimulator } from '../../../src/simulators/telegram.js';
+import { TelegramSimulator } from '../../../sandbox/simulators/telegram.js';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS } from '../../helpers/encryption.js';
 import { freePort } from './ports.js';
 

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { generateEncryptionKeyEntry, parseEncryptionKeys } from '../temporal/encryption.js';
+import { generateEncryptionKeyEntry, parseEncryptionKeys } from '../../src/temporal/encryption.js';
 
 /**
  * `PAYLOAD_ENCRYPTION_KEYS` for `npm run dev` when none is given: read from

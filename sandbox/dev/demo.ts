@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import { encryptedDataConverter, parseEncryptionKeys } from '../temporal/encryption.js';
+import { encryptedDataConverter, parseEncryptionKeys } from '../../src/temporal/encryption.js';
 import type { ControlMessage, TgUpdate } from '../simulators/telegram.js';
-import { commandWorkflowId, videoWorkflowId } from '../workflows/ids.js';
+import { commandWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
 import { StackNotRunningError, workflowUrl, type StackState } from './stack-state.js';
 
 /** The source the demo creates (once) and subscribes the sandbox user to. */

@@ -1,11 +1,11 @@
-import { parseConfig, type Config } from '../config.js';
+import { parseConfig, type Config } from '../../src/config.js';
 import type { DestinationStream } from 'pino';
-import { startGateway, type RunningGateway } from '../gateway/server.js';
-import { createLogger, secretsOf } from '../observability/logger.js';
+import { startGateway, type RunningGateway } from '../../src/gateway/server.js';
+import { createLogger, secretsOf } from '../../src/observability/logger.js';
 import { TelegramSimulator, type TelegramSimulatorOptions } from '../simulators/telegram.js';
 import { WavespeedSimulator, type WavespeedSimulatorOptions } from '../simulators/wavespeed.js';
-import { generateEncryptionKeyEntry } from '../temporal/encryption.js';
-import { startWorker, type RunningWorker } from '../worker.js';
+import { generateEncryptionKeyEntry } from '../../src/temporal/encryption.js';
+import { startWorker, type RunningWorker } from '../../src/worker.js';
 
 export interface StackOptions {
   /** Environment-style settings; simulator URLs and secrets are filled in when sandboxed. */
