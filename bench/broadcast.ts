@@ -14,7 +14,7 @@
  * ceiling, 429s, the worker process's peak RSS, history events per 1,000 recipients.
  */
 import { Api } from 'grammy';
-import { TASK_QUEUES } from '../src/constants.js';
+import { TASK_QUEUES, WORKFLOW_TYPE } from '../src/constants.js';
 import { Client, Connection } from '@temporalio/client';
 import { createPrisma, type PrismaClient } from '../src/db/client.js';
 import { SANDBOX_TOKEN, startStack } from '../sandbox/dev/stack.js';
@@ -129,7 +129,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const cpu = new CpuMeter({ worker: workers[0]?.child.pid, telegram: telegram.pid, 'gateway+wavespeed': process.pid, temporal: temporal.process.pid });
     cpu.start();
     const started = Date.now();
-    const handle = await client.workflow.start('distributeSummary', {
+    const handle = await client.workflow.start(WORKFLOW_TYPE.distribution, {
       taskQueue: TASK_QUEUES.broadcast,
       workflowId: summaryWorkflowId(summaryId),
       args: [{ summaryId }],

@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { admissionShards, videoWorkflowId } from '../src/workflows/ids.js';
 import type { VideoOutcome } from '../src/workflows/video-messages.js';
 import { startStack } from '../sandbox/dev/stack.js';
+import { WORKFLOW_TYPE } from '../src/constants.js';
 import { localActivityType } from '../src/temporal/redrive.js';
 import { eventMs, type HistoryEvent } from './lib/history.js';
 import type { TgUpdate } from '../sandbox/simulators/telegram.js';
@@ -172,7 +173,7 @@ const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
 /** Waits until no video workflow is running: one visibility count every 2 s. */
 async function untilNoneRunning(client: Client): Promise<void> {
   for (;;) {
-    const { count } = await client.workflow.count(`WorkflowType = 'imageToVideo' AND ExecutionStatus = 'Running'`);
+    const { count } = await client.workflow.count(`WorkflowType = '${WORKFLOW_TYPE.video}' AND ExecutionStatus = 'Running'`);
     if (count === 0) return;
     await sleep(2000);
   }
@@ -418,7 +419,7 @@ async function run(s: Scenario): Promise<void> {
     let admissionEvents = 0;
     let admissionRuns = 0;
     let longestRun = 0;
-    for await (const wf of client.workflow.list({ query: `WorkflowType = 'wavespeedAdmission'` })) {
+    for await (const wf of client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE.admission}'` })) {
       const length = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0;
       admissionRuns += 1;
       admissionEvents += length;

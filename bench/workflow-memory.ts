@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { TASK_QUEUES } from '../src/constants.js';
+import { TASK_QUEUES, WORKFLOW_TYPE } from '../src/constants.js';
 import { WORKER_NODE_FLAGS } from '../src/temporal/worker-tuning.js';
 import { TelewanChatId, TelewanKind } from '../src/temporal/search-attributes.js';
 import { videoSummary } from '../src/temporal/summaries.js';
@@ -109,7 +109,7 @@ try {
       deadlineMs: 60 * 60 * 1000,
       polling: { initialMs: 900_000, maxMs: 900_000 },
     };
-    await client.workflow.start('imageToVideo', {
+    await client.workflow.start(WORKFLOW_TYPE.video, {
       taskQueue: TASK_QUEUES.media,
       workflowId: videoWorkflowId(chatId, 1),
       args: [req],

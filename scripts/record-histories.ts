@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { TASK_QUEUES } from '../src/constants.js';
+import { TASK_QUEUES, WORKFLOW_TYPE } from '../src/constants.js';
 import { ADMISSION_WORKFLOW_ID, commandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../src/workflows/ids.js';
 import { startTestSystem } from '../test/helpers/system.js';
 
@@ -123,7 +123,7 @@ async function startDistribution(sys: Awaited<ReturnType<typeof startTestSystem>
   sys.telegram!.setChat(ids[2]!, 'not-found');
   const summary = await prisma.summary.create({ data: { sourceId: source.id, externalId: 'v1', title: 'A new video', text: 'Its summary.' } });
   const workflowId = summaryWorkflowId(summary.id);
-  await sys.temporal.client.workflow.start('distributeSummary', { taskQueue: TASK_QUEUES.broadcast, workflowId, args: [{ summaryId: summary.id }] });
+  await sys.temporal.client.workflow.start(WORKFLOW_TYPE.distribution, { taskQueue: TASK_QUEUES.broadcast, workflowId, args: [{ summaryId: summary.id }] });
   return workflowId;
 }
 

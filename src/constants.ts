@@ -1,3 +1,15 @@
+/**
+ * Workflow type names: the one place they are spelled (each is the name of the
+ * function src/workflows/index.ts exports; test/workflows/workflow-types.test.ts checks it).
+ */
+export const WORKFLOW_TYPE = {
+  video: 'imageToVideo',
+  command: 'botCommand',
+  distribution: 'distributeSummary',
+  admission: 'wavespeedAdmission',
+} as const;
+export type WorkflowTypeName = (typeof WORKFLOW_TYPE)[keyof typeof WORKFLOW_TYPE];
+
 /** Task queue names: the one place they are spelled. */
 export const TASK_QUEUES = {
   /** Image-to-video workflows, bot command workflows and their quick activities (records, messages). */

@@ -18,7 +18,7 @@ import workerThreads from 'node:worker_threads';
 import { Client, Connection } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { TASK_QUEUES } from '../../src/constants.js';
+import { TASK_QUEUES, WORKFLOW_TYPE } from '../../src/constants.js';
 import { encryptedDataConverter, parseEncryptionKeys } from '../../src/temporal/encryption.js';
 import { ADMISSION_QUEUE_TUNING, limitWorkflowThreadYoungGeneration, workerTuning } from '../../src/temporal/worker-tuning.js';
 import { buildWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
@@ -64,7 +64,7 @@ const activities = {
   },
   async requestPermit(input: { requesterId: string }) {
     const ask: AcquirePermit = { requesterId: input.requesterId, maxConcurrency: 100_000, maxQueued: 100_000 };
-    await client.workflow.signalWithStart('wavespeedAdmission', {
+    await client.workflow.signalWithStart(WORKFLOW_TYPE.admission, {
       workflowId: ADMISSION_WORKFLOW_ID,
       taskQueue: TASK_QUEUES.admission,
       args: [{ maxConcurrency: 100_000 }],

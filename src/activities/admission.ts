@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES } from '../constants.js';
+import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES, WORKFLOW_TYPE } from '../constants.js';
 import { recordEvent } from '../db/events.js';
 import { WavespeedNotFoundError } from '../errors.js';
 import { acquirePermitSignal, releasePermitSignal, UNKNOWN_PREDICTION, type AcquirePermit, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
@@ -38,7 +38,7 @@ export function createAdmissionActivities({ temporal, prisma, wavespeed, config 
         maxConcurrency,
         ...(line ? { maxQueued: shareOf(line.maxQueued, shards, shard) } : {}),
       };
-      await temporal.workflow.signalWithStart<typeof wavespeedAdmission, [AcquirePermit]>('wavespeedAdmission', {
+      await temporal.workflow.signalWithStart<typeof wavespeedAdmission, [AcquirePermit]>(WORKFLOW_TYPE.admission, {
         workflowId: admissionId,
         taskQueue: TASK_QUEUES.admission,
         args: [{ maxConcurrency, ...(shards > 1 ? { shards } : {}) } satisfies AdmissionInput],

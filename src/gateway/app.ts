@@ -32,7 +32,7 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
   /** A ready logger (see `createLogger`); wins over `logger`. */
   loggerInstance?: FastifyBaseLogger;
-  /** Counters behind `GET /metrics`; a fresh set when omitted. Pass the same set to `countWorkflowStarts`. */
+  /** Counters behind `GET /metrics`; a fresh set when omitted. Pass the same set to `countWorkflowStarts` (the start hook of `TemporalWorkflowGateway`). */
   metrics?: GatewayMetrics;
   /** Figures behind `GET /api/stats`; without it that route does not exist. */
   stats?: StatsService;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { StartResult, WorkflowGateway } from '../temporal/starter.js';
+import type { TemporalWorkflowGatewayOptions } from '../temporal/starter.js';
 
 /**
  * Counts and times every answered request by route pattern, method and status.
@@ -25,26 +25,7 @@ export async function metricsRoute(app: FastifyInstance, { metrics }: { metrics:
   });
 }
 
-/**
- * The same {@link WorkflowGateway}, counting the starts it passes on (started or
- * duplicate) by workflow type. Every other method goes straight through.
- */
-export function countWorkflowStarts<T extends WorkflowGateway>(workflows: T, metrics: GatewayMetrics): T {
-  const counted = async (workflowType: string, start: Promise<StartResult>): Promise<StartResult> => {
-    const result = await start;
-    metrics.workflowStarts.inc({ workflow_type: workflowType, result: result.started ? 'started' : 'duplicate' });
-    return result;
-  };
-  const starts: Partial<Record<PropertyKey, unknown>> = {
-    startVideo: (request: Parameters<WorkflowGateway['startVideo']>[0]) => counted('imageToVideo', workflows.startVideo(request)),
-    startCommand: (input: Parameters<WorkflowGateway['startCommand']>[0]) => counted('botCommand', workflows.startCommand(input)),
-    startDistribution: (summary: Parameters<WorkflowGateway['startDistribution']>[0]) => counted('distributeSummary', workflows.startDistribution(summary)),
-  };
-  return new Proxy(workflows, {
-    get: (target, key) => {
-      if (key in starts) return starts[key];
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+/** The start hook of {@link TemporalWorkflowGatewayOptions}: counts each start (started or duplicate) by workflow type. */
+export function countWorkflowStarts(metrics: GatewayMetrics): NonNullable<TemporalWorkflowGatewayOptions['onStart']> {
+  return (workflowType, result) => metrics.workflowStarts.inc({ workflow_type: workflowType, result: result.started ? 'started' : 'duplicate' });
 }

@@ -57,8 +57,9 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     polling: { initialMs: config.VIDEO_POLL_INITIAL_MS, maxMs: config.VIDEO_POLL_MAX_MS },
     maxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
     admissionShardSlots: config.WAVESPEED_ADMISSION_SHARD_SLOTS,
+    onStart: countWorkflowStarts(metrics),
   });
-  const workflows = countWorkflowStarts(temporal, metrics);
+  const workflows = temporal;
   const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   const wavespeed = new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT });
 

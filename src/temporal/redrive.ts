@@ -5,7 +5,7 @@ import proto, { type temporal as protos } from '@temporalio/proto';
 
 // Node's ESM loader sees only the default export of this CommonJS package.
 const { temporal } = proto;
-import { TASK_QUEUES } from '../constants.js';
+import { TASK_QUEUES, WORKFLOW_TYPE } from '../constants.js';
 import type { DomainEventInput } from '../db/events.js';
 import type { DistributionCounts, distributeSummary } from '../workflows/distribution.js';
 import { parseSummaryWorkflowId } from '../workflows/ids.js';
@@ -82,8 +82,8 @@ export class TemporalRedriver implements Redriver {
     try {
       const description = await this.describe(workflowId);
       if (description.status.name === 'RUNNING') throw new RedriveRefusedError('running', `${workflowId} is still running`);
-      if (description.type === 'imageToVideo') result = await this.resetVideo(description, reason);
-      else if (description.type === 'distributeSummary') result = await this.rerunDistribution(description);
+      if (description.type === WORKFLOW_TYPE.video) result = await this.resetVideo(description, reason);
+      else if (description.type === WORKFLOW_TYPE.distribution) result = await this.rerunDistribution(description);
       else throw new RedriveRefusedError('unsupported', `${workflowId} is a ${description.type}: only video generations and summary distributions can be re-driven`);
     } catch (err) {
       if (err instanceof RedriveRefusedError) throw err;
@@ -159,7 +159,7 @@ export class TemporalRedriver implements Redriver {
     }
     const sourceSlug = description.typedSearchAttributes.get(TelewanSourceSlug);
     try {
-      const handle = await this.client.workflow.start<typeof distributeSummary>('distributeSummary', {
+      const handle = await this.client.workflow.start<typeof distributeSummary>(WORKFLOW_TYPE.distribution, {
         taskQueue: TASK_QUEUES.broadcast,
         workflowId,
         args: [{ summaryId, redrive: true }],

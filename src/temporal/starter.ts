@@ -2,9 +2,10 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   type Client,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES } from '../constants.js';
+import { WorkflowIdReusePolicy, type SearchAttributePair, type Workflow } from '@temporalio/common';
+import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES, WORKFLOW_TYPE, type WorkflowTypeName } from '../constants.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import { MAX_ADMISSION_SHARDS, admissionShards, admissionWorkflowId, botCommandWorkflowId, shareOf, summaryWorkflowId, videoWorkflowId } from '../workflows/ids.js';
 import type { wavespeedAdmission } from '../workflows/admission.js';
@@ -66,6 +67,17 @@ export interface TemporalWorkflowGatewayOptions {
   admissionShardSlots?: number;
   /** Longest wait for one Temporal call before answering 503. */
   rpcTimeoutMs?: number;
+  /** Told of every start this gateway asks for, started or found running (a redelivery): the gateway's metrics. */
+  onStart?: (workflowType: WorkflowTypeName, result: StartResult) => void;
+}
+
+/** One start of a business workflow: its id comes from the business, so a repeat finds the running one. */
+interface StartOnce<W extends Workflow> {
+  workflowId: string;
+  taskQueue: string;
+  args: Parameters<W>;
+  searchAttributes: SearchAttributePair[];
+  summary: string;
 }
 
 /** {@link WorkflowGateway} over a Temporal client. */
@@ -83,53 +95,44 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     const workflowId = videoWorkflowId(request.user.chatId, request.messageId);
     const { model, deadlineMs, polling } = this.options;
     const args: VideoRequest = { ...request, model, deadlineMs, ...(polling ? { polling } : {}) };
-    return this.start(workflowId, () =>
-      this.client.workflow.start<typeof imageToVideo>('imageToVideo', {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [args],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [
-          { key: TelewanKind, value: 'video' },
-          { key: TelewanChatId, value: request.user.chatId },
-        ],
-        staticSummary: videoSummary(request.user.chatId, request.prompt),
-      }),
-    );
+    return this.startOnce<typeof imageToVideo>(WORKFLOW_TYPE.video, {
+      workflowId,
+      taskQueue: this.taskQueue,
+      args: [args],
+      searchAttributes: [
+        { key: TelewanKind, value: 'video' },
+        { key: TelewanChatId, value: request.user.chatId },
+      ],
+      summary: videoSummary(request.user.chatId, request.prompt),
+    });
   }
 
   async startCommand(input: BotCommandInput): Promise<StartResult> {
     const workflowId = botCommandWorkflowId(input);
-    return this.start(workflowId, () =>
-      this.client.workflow.start<typeof botCommand>('botCommand', {
-        taskQueue: this.taskQueue,
-        workflowId,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [
-          { key: TelewanKind, value: 'command' },
-          { key: TelewanChatId, value: input.user.chatId },
-        ],
-        staticSummary: commandSummary(input),
-      }),
-    );
+    return this.startOnce<typeof botCommand>(WORKFLOW_TYPE.command, {
+      workflowId,
+      taskQueue: this.taskQueue,
+      args: [input],
+      searchAttributes: [
+        { key: TelewanKind, value: 'command' },
+        { key: TelewanChatId, value: input.user.chatId },
+      ],
+      summary: commandSummary(input),
+    });
   }
 
   async startDistribution({ summaryId, sourceSlug }: DistributionStart): Promise<StartResult> {
     const workflowId = summaryWorkflowId(summaryId);
-    return this.start(workflowId, () =>
-      this.client.workflow.start<typeof distributeSummary>('distributeSummary', {
-        taskQueue: TASK_QUEUES.broadcast,
-        workflowId,
-        args: [{ summaryId }],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [
-          { key: TelewanKind, value: 'distribution' },
-          { key: TelewanSourceSlug, value: sourceSlug },
-        ],
-        staticSummary: distributionSummary(summaryId, sourceSlug),
-      }),
-    );
+    return this.startOnce<typeof distributeSummary>(WORKFLOW_TYPE.distribution, {
+      workflowId,
+      taskQueue: TASK_QUEUES.broadcast,
+      args: [{ summaryId }],
+      searchAttributes: [
+        { key: TelewanKind, value: 'distribution' },
+        { key: TelewanSourceSlug, value: sourceSlug },
+      ],
+      summary: distributionSummary(summaryId, sourceSlug),
+    });
   }
 
   async signalWavespeedResult(workflowId: string, result: PredictionResult): Promise<boolean> {
@@ -162,7 +165,7 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
               }
               return;
             }
-            await this.client.workflow.signalWithStart<typeof wavespeedAdmission, [{ paused: boolean }]>('wavespeedAdmission', {
+            await this.client.workflow.signalWithStart<typeof wavespeedAdmission, [{ paused: boolean }]>(WORKFLOW_TYPE.admission, {
               taskQueue: TASK_QUEUES.admission,
               workflowId,
               args: [{ maxConcurrency: shareOf(this.maxConcurrency, shards, shard), ...(shards > 1 ? { shards } : {}) } satisfies AdmissionInput],
@@ -214,14 +217,28 @@ export class TemporalWorkflowGateway implements WorkflowGateway {
     return this.options.maxConcurrency ?? DEFAULT_WAVESPEED_MAX_CONCURRENCY;
   }
 
-  private async start(workflowId: string, start: () => Promise<unknown>): Promise<StartResult> {
+  /** The one start path: a workflow that already runs under this id is success (a redelivery), anything else 503. */
+  private async startOnce<W extends Workflow>(workflowType: WorkflowTypeName, start: StartOnce<W>): Promise<StartResult> {
+    const { workflowId } = start;
+    let result: StartResult;
     try {
-      await this.withDeadline(start);
-      return { workflowId, started: true };
+      await this.withDeadline(() =>
+        this.client.workflow.start<W>(workflowType, {
+          taskQueue: start.taskQueue,
+          workflowId,
+          args: start.args,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          typedSearchAttributes: start.searchAttributes,
+          staticSummary: start.summary,
+        } as unknown as WorkflowStartOptions<W>), // args typed by StartOnce<W>; the SDK's conditional type does not narrow on a generic W
+      );
+      result = { workflowId, started: true };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, started: false };
-      throw new TemporalUnavailableError({ cause: err });
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw new TemporalUnavailableError({ cause: err });
+      result = { workflowId, started: false };
     }
+    this.options.onStart?.(workflowType, result);
+    return result;
   }
 
   private withDeadline<T>(fn: () => Promise<T>): Promise<T> {

@@ -1,8 +1,9 @@
 import type { Client } from '@temporalio/client';
+import { WORKFLOW_TYPE } from '../constants.js';
 import { TemporalUnavailableError } from './starter.js';
 
 /** The workflow types operators see counted. */
-export const WORKFLOW_TYPES = ['imageToVideo', 'botCommand', 'distributeSummary'] as const;
+export const WORKFLOW_TYPES = [WORKFLOW_TYPE.video, WORKFLOW_TYPE.command, WORKFLOW_TYPE.distribution] as const;
 export type WorkflowType = (typeof WORKFLOW_TYPES)[number];
 
 /** Temporal's visibility store, as far as `/api/stats` needs it. */
