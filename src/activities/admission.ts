@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES, WORKFLOW_TYPE } from '../constants.js';
+import { isTerminalStatus } from '../domain/prediction.js';
 import { recordEvent } from '../db/events.js';
 import { WavespeedNotFoundError } from '../errors.js';
 import { acquirePermitSignal, releasePermitSignal, UNKNOWN_PREDICTION, type AcquirePermit, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
@@ -10,7 +11,6 @@ import type { ActivityDeps } from './deps.js';
 /** How many holders are described at once by {@link findClosedWorkflows}. */
 const DESCRIBE_AT_ONCE = 16;
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'timeout']);
 
 export function createAdmissionActivities({ temporal, prisma, wavespeed, config }: Pick<ActivityDeps, 'temporal' | 'prisma' | 'wavespeed' | 'config'>) {
   return {
@@ -90,7 +90,7 @@ export function createAdmissionActivities({ temporal, prisma, wavespeed, config 
           // Nothing to ask WaveSpeed about: such a slot is held until its deadline.
           if (id === UNKNOWN_PREDICTION) return false;
           try {
-            return TERMINAL.has((await wavespeed.getResult(id)).status);
+            return isTerminalStatus((await wavespeed.getResult(id)).status);
           } catch (err) {
             if (err instanceof WavespeedNotFoundError) return true;
             throw err;

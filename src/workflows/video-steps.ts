@@ -1,5 +1,6 @@
 import { condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
 import { changed } from './video-path.js';
+import { isTerminalStatus } from '../domain/prediction.js';
 import type { Activities } from '../activities/index.js';
 import { activityFailureCause, activityFailureType } from './failures.js';
 import { ErrorType } from '../errors.js';
@@ -17,8 +18,6 @@ const { pollPrediction } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', maximumAttempts: 3 },
 });
 
-/** WaveSpeed statuses after which a prediction changes no more. */
-export const TERMINAL = ['completed', 'failed', 'cancelled', 'timeout'];
 const DEFAULT_POLLING = { initialMs: 5_000, maxMs: 30_000 };
 
 /** A request that ends without a video, for a reason the user is told. */
@@ -58,7 +57,7 @@ export async function awaitResult(
       log.warn('Polling WaveSpeed failed; will poll again', { predictionId, error: String(err) });
       continue;
     }
-    if (TERMINAL.includes(polled.status)) {
+    if (isTerminalStatus(polled.status)) {
       if (!results.has(predictionId)) results.set(predictionId, polled);
     } else if (polled.status === 'processing' && progress.phase === 'submitted') {
       progress.phase = 'processing';

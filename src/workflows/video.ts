@@ -23,7 +23,8 @@ import {
   type VideoRequest,
 } from './video-messages.js';
 
-import { TERMINAL, VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully, tellUser } from './video-steps.js';
+import { isTerminalStatus } from '../domain/prediction.js';
+import { VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully, tellUser } from './video-steps.js';
 
 export * from './video-messages.js';
 
@@ -162,7 +163,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
 
   setHandler(wavespeedResultSignal, (result) => {
     // Kept by id: only the result of this request's own prediction is ever used.
-    if (TERMINAL.includes(result.status) && !results.has(result.id)) {
+    if (isTerminalStatus(result.status) && !results.has(result.id)) {
       results.set(result.id, result);
       viaCallback.add(result.id);
     }

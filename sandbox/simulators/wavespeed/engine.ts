@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { Digester } from '../shared/digest.js';
 import type { TimerSet } from '../shared/timers.js';
-import { TERMINAL_STATUSES, type Prediction, type PredictionStatus, type WavespeedStats, type WebhookDelivery } from './types.js';
+import { isTerminalStatus } from '../../../src/domain/prediction.js';
+import { type Prediction, type PredictionStatus, type WavespeedStats, type WebhookDelivery } from './types.js';
 import { deliverWebhook } from './webhook.js';
 
 const MAX_IMAGE_BYTES = 30 * 1024 * 1024;
@@ -55,7 +56,7 @@ export class PredictionEngine {
   whenSettled(id: string): Promise<Prediction> {
     const p = this.predictions.get(id);
     if (!p) return Promise.reject(new Error(`unknown prediction ${id}`));
-    if (TERMINAL_STATUSES.has(p.status)) return Promise.resolve(p);
+    if (isTerminalStatus(p.status)) return Promise.resolve(p);
     return new Promise((resolve, reject) => {
       const list = this.settled.get(id) ?? [];
       list.push({ resolve, reject });
@@ -65,7 +66,7 @@ export class PredictionEngine {
 
   cancel(id: string): boolean {
     const p = this.predictions.get(id);
-    if (!p || TERMINAL_STATUSES.has(p.status)) return false;
+    if (!p || isTerminalStatus(p.status)) return false;
     this.finish(p, 'cancelled', 'prediction cancelled');
     return true;
   }

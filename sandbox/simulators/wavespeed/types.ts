@@ -1,7 +1,6 @@
-/** Prediction states; `cancelled` and `timeout` are terminal failures, as in WaveSpeed's SDK. */
-export type PredictionStatus = 'created' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'timeout';
-
-export const TERMINAL_STATUSES: ReadonlySet<PredictionStatus> = new Set(['completed', 'failed', 'cancelled', 'timeout']);
+/** Prediction states; `cancelled` and `timeout` are terminal failures, as in WaveSpeed's SDK (src/domain/prediction.ts). */
+export type { PredictionStatus } from '../../../src/domain/prediction.js';
+import type { PredictionStatus } from '../../../src/domain/prediction.js';
 
 /** How a prediction is going to end, decided when it is submitted (markers or random rates). */
 export type PlannedOutcome = 'complete' | 'nsfw' | 'fail' | 'timeout';

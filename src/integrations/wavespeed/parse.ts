@@ -1,7 +1,7 @@
+import { isPredictionStatus } from '../../domain/prediction.js';
 import { WavespeedUnavailableError } from '../../errors.js';
 import type { PredictionResult, PredictionStatus } from './types.js';
 
-const STATUSES: ReadonlySet<string> = new Set(['created', 'processing', 'completed', 'failed', 'cancelled', 'timeout']);
 
 /**
  * Reads a prediction as WaveSpeed sends it (the `data` of a poll, or a webhook
@@ -11,7 +11,7 @@ export function parsePrediction(raw: unknown): PredictionResult {
   if (typeof raw !== 'object' || raw === null) throw new WavespeedUnavailableError('prediction is not an object');
   const p = raw as Record<string, unknown>;
   if (typeof p.id !== 'string' || p.id === '') throw new WavespeedUnavailableError('prediction has no id');
-  if (typeof p.status !== 'string' || !STATUSES.has(p.status)) {
+  if (typeof p.status !== 'string' || !isPredictionStatus(p.status)) {
     throw new WavespeedUnavailableError(`prediction has unknown status ${String(p.status)}`);
   }
   const outputs = Array.isArray(p.outputs) ? p.outputs.filter((o): o is string => typeof o === 'string') : [];

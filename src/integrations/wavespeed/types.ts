@@ -1,7 +1,6 @@
-/** Prediction states WaveSpeed reports; the last four are terminal. */
-export type PredictionStatus = 'created' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'timeout';
-
-export const TERMINAL_STATUSES: ReadonlySet<PredictionStatus> = new Set(['completed', 'failed', 'cancelled', 'timeout']);
+/** Prediction states WaveSpeed reports (src/domain/prediction.ts). */
+export type { PredictionStatus } from '../../domain/prediction.js';
+import type { PredictionStatus } from '../../domain/prediction.js';
 
 /** Input for WaveSpeed's image-to-video models (Wan 2.2 shape). */
 export interface ImageToVideoInput {
