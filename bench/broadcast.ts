@@ -20,7 +20,7 @@ import { createPrisma, type PrismaClient } from '../src/db/client.js';
 import { SANDBOX_TOKEN, startStack } from '../sandbox/dev/stack.js';
 import { TelegramSimulator } from '../sandbox/simulators/telegram.js';
 import { summaryWorkflowId } from '../src/workflows/ids.js';
-import type { DistributionCounts } from '../src/workflows/distribution-messages.js';
+import type { DistributionCounts } from '../src/workflows/distribution/messages.js';
 import { spawnWorker, type WorkerProcess } from '../test/helpers/worker-process.js';
 import { peakRssMb, peakWindow } from './lib/measure.js';
 import { startTelegramProcess } from './lib/telegram-process.js';

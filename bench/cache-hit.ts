@@ -13,7 +13,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startStack } from '../sandbox/dev/stack.js';
 import type { TgUpdate } from '../sandbox/simulators/telegram.js';
 import { videoWorkflowId } from '../src/workflows/ids.js';
-import type { VideoOutcome } from '../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../src/workflows/video/messages.js';
 import { numericFlags } from './lib/args.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
 import { activityTimings, workflowTaskDurations } from './lib/history.js';

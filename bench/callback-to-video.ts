@@ -20,7 +20,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { startStack, type Stack } from '../sandbox/dev/stack.js';
 import type { TgUpdate } from '../sandbox/simulators/telegram.js';
 import { videoWorkflowId } from '../src/workflows/ids.js';
-import type { VideoOutcome } from '../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../src/workflows/video/messages.js';
 import { numericFlags } from './lib/args.js';
 import { CpuMeter, formatCpu } from './lib/cpu.js';
 import { activityTimings, CALLBACK_STEPS, callbackSteps, workflowTaskDurations, type CallbackSplit } from './lib/history.js';

@@ -24,7 +24,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parseArgs } from 'node:util';
 import { admissionShards, videoWorkflowId } from '../src/workflows/ids.js';
-import type { VideoOutcome } from '../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../src/workflows/video/messages.js';
 import { startStack } from '../sandbox/dev/stack.js';
 import { WORKFLOW_TYPE } from '../src/constants.js';
 import { localActivityType } from '../src/temporal/redrive.js';

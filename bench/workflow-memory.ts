@@ -22,7 +22,7 @@ import { WORKER_NODE_FLAGS } from '../src/temporal/worker-tuning.js';
 import { TelewanChatId, TelewanKind } from '../src/temporal/search-attributes.js';
 import { videoSummary } from '../src/temporal/summaries.js';
 import { videoWorkflowId } from '../src/workflows/ids.js';
-import type { VideoRequest } from '../src/workflows/video-messages.js';
+import type { VideoRequest } from '../src/workflows/video/messages.js';
 import { BENCH_PAYLOAD_KEYS, benchDataConverter, Cleanup, startTemporal } from './lib/infra.js';
 
 const { values } = parseArgs({

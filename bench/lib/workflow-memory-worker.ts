@@ -22,7 +22,7 @@ import { TASK_QUEUES, WORKFLOW_TYPE } from '../../src/constants.js';
 import { encryptedDataConverter, parseEncryptionKeys } from '../../src/temporal/encryption.js';
 import { ADMISSION_QUEUE_TUNING, limitWorkflowThreadYoungGeneration, workerTuning } from '../../src/temporal/worker-tuning.js';
 import { buildWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
-import { acquirePermitSignal, releasePermitSignal, type AcquirePermit } from '../../src/workflows/admission-messages.js';
+import { acquirePermitSignal, releasePermitSignal, type AcquirePermit } from '../../src/workflows/admission/messages.js';
 import { ADMISSION_WORKFLOW_ID } from '../../src/workflows/ids.js';
 
 // Every workflow thread the SDK makes from now on runs through the shim.

@@ -3,8 +3,8 @@ import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES, WORKFLOW_TYPE } from '.
 import { isTerminalStatus } from '../domain/prediction.js';
 import { recordEvent } from '../db/events.js';
 import { WavespeedNotFoundError } from '../errors.js';
-import { acquirePermitSignal, releasePermitSignal, UNKNOWN_PREDICTION, type AcquirePermit, type AdmissionInput, type ReleasePermit } from '../workflows/admission-messages.js';
-import type { wavespeedAdmission } from '../workflows/admission.js';
+import { acquirePermitSignal, releasePermitSignal, UNKNOWN_PREDICTION, type AcquirePermit, type AdmissionInput, type ReleasePermit } from '../workflows/admission/messages.js';
+import type { wavespeedAdmission } from '../workflows/admission/workflow.js';
 import { ADMISSION_WORKFLOW_ID, admissionShardOf, admissionShards, admissionWorkflowId, shareOf } from '../workflows/ids.js';
 import type { ActivityDeps } from './deps.js';
 

@@ -8,17 +8,17 @@ import { WorkflowIdReusePolicy, type SearchAttributePair, type Workflow } from '
 import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES, WORKFLOW_TYPE, type WorkflowTypeName } from '../constants.js';
 import type { PredictionResult } from '../integrations/wavespeed/types.js';
 import { MAX_ADMISSION_SHARDS, admissionShards, admissionWorkflowId, botCommandWorkflowId, shareOf, summaryWorkflowId, videoWorkflowId } from '../workflows/ids.js';
-import type { wavespeedAdmission } from '../workflows/admission.js';
+import type { wavespeedAdmission } from '../workflows/admission/workflow.js';
 import {
   admissionStateQuery,
   setGenerationPausedSignal,
   type AdmissionInput,
   type AdmissionState,
-} from '../workflows/admission-messages.js';
-import type { distributeSummary } from '../workflows/distribution.js';
-import type { BotCommandInput, botCommand } from '../workflows/command.js';
-import type { imageToVideo } from '../workflows/video.js';
-import { wavespeedResultSignal, type VideoRequest } from '../workflows/video-messages.js';
+} from '../workflows/admission/messages.js';
+import type { distributeSummary } from '../workflows/distribution/workflow.js';
+import type { BotCommandInput, botCommand } from '../workflows/command/workflow.js';
+import type { imageToVideo } from '../workflows/video/workflow.js';
+import { wavespeedResultSignal, type VideoRequest } from '../workflows/video/messages.js';
 import { TelewanChatId, TelewanKind, TelewanSourceSlug } from './search-attributes.js';
 import { commandSummary, distributionSummary, videoSummary } from './summaries.js';
 

@@ -5,7 +5,7 @@ import { WavespeedClient } from '../../src/integrations/wavespeed/client.js';
 import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { buildActivities, MODEL, runActivity, WAVESPEED_KEY } from './helpers.js';
-import { UNKNOWN_PREDICTION } from '../../src/workflows/admission-messages.js';
+import { UNKNOWN_PREDICTION } from '../../src/workflows/admission/messages.js';
 
 describe('admission activities', () => {
   const wavespeed = new WavespeedSimulator({ apiKey: WAVESPEED_KEY, latencyMs: 400, processingAfterMs: 50 });

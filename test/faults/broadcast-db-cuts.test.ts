@@ -1,6 +1,6 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { DistributionCounts } from '../../src/workflows/distribution-messages.js';
+import type { DistributionCounts } from '../../src/workflows/distribution/messages.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { eventually, postApi } from '../helpers/system.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';

@@ -2,7 +2,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPrisma, type PrismaClient } from '../../src/db/client.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { eventually } from '../helpers/system.js';
 import { createLocalEnv } from '../helpers/temporal.js';
 import { deliverUpdate, startFaultSystem, videosPerChat, within, type FaultSystem } from './helpers/fault-system.js';

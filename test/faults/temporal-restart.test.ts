@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TgUpdate } from '../../sandbox/simulators/telegram.js';
-import type { DistributionCounts } from '../../src/workflows/distribution-messages.js';
+import type { DistributionCounts } from '../../src/workflows/distribution/messages.js';
 import { admissionShards, admissionWorkflowId, MAX_ADMISSION_SHARDS, videoWorkflowId } from '../../src/workflows/ids.js';
-import { admissionStateQuery, type AdmissionState } from '../../src/workflows/admission-messages.js';
-import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import { admissionStateQuery, type AdmissionState } from '../../src/workflows/admission/messages.js';
+import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { eventually, postApi } from '../helpers/system.js';
 import { FileBackedTemporal } from './helpers/file-backed-temporal.js';

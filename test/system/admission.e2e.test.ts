@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Prediction } from '../../sandbox/simulators/wavespeed.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { TEST_ADMIN_TOKEN, eventually, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 

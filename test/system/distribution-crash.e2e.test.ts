@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { TASK_QUEUES } from '../../src/constants.js';
 import { summaryWorkflowId } from '../../src/workflows/ids.js';
-import type { DistributionCounts } from '../../src/workflows/distribution-messages.js';
+import type { DistributionCounts } from '../../src/workflows/distribution/messages.js';
 import { eventually, startTestSystem, type TestSystem } from '../helpers/system.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { distributionProgressQuery, type DistributionCounts } from '../../src/workflows/distribution-messages.js';
+import { distributionProgressQuery, type DistributionCounts } from '../../src/workflows/distribution/messages.js';
 import { eventually, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
 
 let sys: TestSystem;

@@ -10,7 +10,7 @@ import { exportHistory } from '../../scripts/lib/history-export.js';
 import { findTemporalBinary } from '../../src/temporal/binaries.js';
 import { EncryptionCodec, encryptedDataConverter, parseEncryptionKeys } from '../../src/temporal/encryption.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../helpers/encryption.js';
 import { TEST_ADMIN_TOKEN, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
 import { bundleWorkflows } from '../helpers/temporal.js';

@@ -3,7 +3,7 @@ import { unsupportedImageText } from '../../src/bot/texts.js';
 import type { TgUpdate } from '../../sandbox/simulators/telegram/types.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import { failureText } from '../../src/workflows/texts.js';
-import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { eventually, startTestSystem, type TestSystem } from '../helpers/system.js';
 
 const SVG = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="60000" height="60000"><circle r="9"/></svg>');

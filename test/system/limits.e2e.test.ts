@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spendByDay } from '../../src/db/costs.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import { refusalText } from '../../src/workflows/texts.js';
-import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { eventually, startTestSystem, type TestSystem } from '../helpers/system.js';
 
 let sys: TestSystem;

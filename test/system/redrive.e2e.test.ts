@@ -4,9 +4,9 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_QUEUES } from '../../src/constants.js';
 import { TelewanChatId, TelewanKind, TelewanOutcome, TelewanSourceSlug } from '../../src/temporal/search-attributes.js';
-import type { DistributionCounts } from '../../src/workflows/distribution-messages.js';
+import type { DistributionCounts } from '../../src/workflows/distribution/messages.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { TEST_ADMIN_TOKEN, eventually, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
 
 let sys: TestSystem;

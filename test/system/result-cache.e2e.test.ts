@@ -1,7 +1,7 @@
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
 import { bundleWorkflows } from '../helpers/temporal.js';
 import { testDataConverter } from '../helpers/encryption.js';

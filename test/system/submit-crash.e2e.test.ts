@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { eventually, startTestSystem, type TestSystem } from '../helpers/system.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 

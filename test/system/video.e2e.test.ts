@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import { PROGRESS, failureText, WELCOME_TEXT } from '../../src/workflows/texts.js';
-import type { VideoOutcome } from '../../src/workflows/video-messages.js';
+import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { eventually, startTestSystem, type TestSystem } from '../helpers/system.js';
 
 let sys: TestSystem;

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleHere } from '../../src/temporal/workflow-bundle.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 let code: string;
 beforeAll(async () => {
   ({ code } = await bundleHere({ log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never));
@@ -26,7 +26,7 @@ describe('workflow bundle', () => {
 
   it('bundles only modules without module-level state', () => {
     const modules = ownModules();
-    expect(modules).toContain('src/workflows/video.ts');
+    expect(modules).toContain('src/workflows/video/workflow.ts');
     const stateful = modules.filter((file) => {
       const source = readFileSync(`${root}${file}`, 'utf8');
       return MODULE_STATE.some((pattern) => pattern.test(source));

@@ -8,7 +8,7 @@ import { withFailureMapping } from '../../src/activities/failure.js';
 import { TelegramUnavailableError } from '../../src/errors.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
 import { summaryWorkflowId } from '../../src/workflows/ids.js';
-import { distributionProgressQuery, type DistributionCounts, type DistributionInput } from '../../src/workflows/distribution-messages.js';
+import { distributionProgressQuery, type DistributionCounts, type DistributionInput } from '../../src/workflows/distribution/messages.js';
 import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
 
 let env: TestWorkflowEnvironment;

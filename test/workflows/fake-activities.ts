@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Activities } from '../../src/activities/index.js';
 import { withFailureMapping } from '../../src/activities/failure.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
-import { permitGrantedSignal } from '../../src/workflows/admission-messages.js';
+import { permitGrantedSignal } from '../../src/workflows/admission/messages.js';
 
 /** What a fake activity world saw, for assertions about the workflow's behaviour. */
 export interface FakeWorld {

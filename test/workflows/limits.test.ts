@@ -5,11 +5,11 @@ import type { Admission, Usage } from '../../src/activities/limits.js';
 import { BotBlockedError, TelegramAmbiguousSendError } from '../../src/errors.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { workerTuning } from '../../src/temporal/worker-tuning.js';
-import { QUEUE_MAX_WAIT_MS, QUEUE_RECHECK_MS } from '../../src/workflows/user-limits.js';
-import type { BotCommandInput } from '../../src/workflows/command.js';
+import { QUEUE_MAX_WAIT_MS, QUEUE_RECHECK_MS } from '../../src/workflows/video/user-limits.js';
+import type { BotCommandInput } from '../../src/workflows/command/workflow.js';
 import { commandWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
 import { PROGRESS, failureText, userQueuedText, refusalText, usageText } from '../../src/workflows/texts.js';
-import { cancelVideoSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video-messages.js';
+import { cancelVideoSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video/messages.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 

@@ -1,5 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { DistributionPlan } from '../activities/distribution.js';
+import type { DistributionPlan } from '../../activities/distribution.js';
 
 /** Delivery outcomes so far. */
 export interface DeliveryTally {

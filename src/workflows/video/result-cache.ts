@@ -1,15 +1,15 @@
 import { isCancellation, log, proxyActivities, sleep, type CancellationScope } from '@temporalio/workflow';
-import { changed } from './video-path.js';
-import type { Activities } from '../activities/index.js';
-import { activityFailureType } from './failures.js';
-import { MESSAGING, SENDING_VIDEO } from './activity-options.js';
+import { changed } from './path.js';
+import type { Activities } from '../../activities/index.js';
+import { activityFailureType } from '../failures.js';
+import { MESSAGING, SENDING_VIDEO } from '../activity-options.js';
 import { recording } from './recording.js';
-import { TASK_QUEUES } from '../constants.js';
-import type { ResultIdentity } from '../activities/result-cache.js';
-import { ErrorType } from '../errors.js';
-import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT } from './texts.js';
-import { tellUser } from './video-steps.js';
-import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages.js';
+import { TASK_QUEUES } from '../../constants.js';
+import type { ResultIdentity } from '../../activities/result-cache.js';
+import { ErrorType } from '../../errors.js';
+import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT } from '../texts.js';
+import { tellUser } from './steps.js';
+import type { VideoOutcome, VideoProgress, VideoRequest } from './messages.js';
 
 const { updateProgress } = proxyActivities<Activities>(MESSAGING);
 

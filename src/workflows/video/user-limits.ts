@@ -1,14 +1,14 @@
 import { CancellationScope, isCancellation, log, proxyActivities, sleep } from '@temporalio/workflow';
-import { changed } from './video-path.js';
-import type { Activities } from '../activities/index.js';
-import { activityFailureType } from './failures.js';
-import { tellUser } from './video-steps.js';
-import { MESSAGING } from './activity-options.js';
+import { changed } from './path.js';
+import type { Activities } from '../../activities/index.js';
+import { activityFailureType } from '../failures.js';
+import { tellUser } from './steps.js';
+import { MESSAGING } from '../activity-options.js';
 import { recording } from './recording.js';
-import type { Admission } from '../activities/limits.js';
-import { ErrorType } from '../errors.js';
-import { failureText, userQueuedText, refusalText, type FailureReason } from './texts.js';
-import type { VideoOutcome, VideoProgress, VideoRequest } from './video-messages.js';
+import type { Admission } from '../../activities/limits.js';
+import { ErrorType } from '../../errors.js';
+import { failureText, userQueuedText, refusalText, type FailureReason } from '../texts.js';
+import type { VideoOutcome, VideoProgress, VideoRequest } from './messages.js';
 
 const { sendMessage } = proxyActivities<Activities>(MESSAGING);
 

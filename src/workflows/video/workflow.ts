@@ -1,19 +1,19 @@
 import { ActivityCancellationType, ApplicationFailure, CancellationScope, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { MESSAGING, RECORDING, SENDING_VIDEO, SUBMITTING } from './activity-options.js';
+import type { Activities } from '../../activities/index.js';
+import { MESSAGING, RECORDING, SENDING_VIDEO, SUBMITTING } from '../activity-options.js';
 import { recording } from './recording.js';
-import { UNKNOWN_PREDICTION } from './admission-messages.js';
-import { ErrorType } from '../errors.js';
-import { activityFailureType } from './failures.js';
-import { TASK_QUEUES } from '../constants.js';
-import type { PredictionResult } from '../integrations/wavespeed/types.js';
-import type { ResultIdentity } from '../activities/result-cache.js';
+import { UNKNOWN_PREDICTION } from '../admission/messages.js';
+import { ErrorType } from '../../errors.js';
+import { activityFailureType } from '../failures.js';
+import { TASK_QUEUES } from '../../constants.js';
+import type { PredictionResult } from '../../integrations/wavespeed/types.js';
+import type { ResultIdentity } from '../../activities/result-cache.js';
 import { serveFromCache, waitForIdentical } from './result-cache.js';
-import { markOutcome } from './outcome.js';
-import { changed, onVideoPath } from './video-path.js';
+import { markOutcome } from '../outcome.js';
+import { changed, onVideoPath } from './path.js';
 import { WavespeedPermit } from './permit.js';
 import { admitUnderLimits } from './user-limits.js';
-import { PROGRESS, queuedText, unconfirmedDeliveryText } from './texts.js';
+import { PROGRESS, queuedText, unconfirmedDeliveryText } from '../texts.js';
 import {
   cancelVideoSignal,
   progressQuery,
@@ -21,12 +21,12 @@ import {
   type VideoOutcome,
   type VideoProgress,
   type VideoRequest,
-} from './video-messages.js';
+} from './messages.js';
 
-import { isTerminalStatus } from '../domain/prediction.js';
-import { VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully, tellUser } from './video-steps.js';
+import { isTerminalStatus } from '../../domain/prediction.js';
+import { VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully, tellUser } from './steps.js';
 
-export * from './video-messages.js';
+export * from './messages.js';
 
 const { registerRequest } = proxyActivities<Activities>(RECORDING);
 

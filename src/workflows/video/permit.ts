@@ -1,9 +1,9 @@
 import { CancellationScope, condition, isCancellation, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
-import { changed } from './video-path.js';
-import type { Activities } from '../activities/index.js';
-import { RECORDING } from './activity-options.js';
+import { changed } from './path.js';
+import type { Activities } from '../../activities/index.js';
+import { RECORDING } from '../activity-options.js';
 import { recording } from './recording.js';
-import { permitGrantedSignal, permitRefusedSignal, queuePositionSignal, type PermitRefusal, type ReleasePermit } from './admission-messages.js';
+import { permitGrantedSignal, permitRefusedSignal, queuePositionSignal, type PermitRefusal, type ReleasePermit } from '../admission/messages.js';
 
 const { releasePermit } = proxyActivities<Activities>(RECORDING);
 

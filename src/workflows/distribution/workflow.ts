@@ -1,15 +1,15 @@
 import { continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import type { RecipientRange } from '../activities/distribution.js';
+import type { Activities } from '../../activities/index.js';
+import type { RecipientRange } from '../../activities/distribution.js';
 import {
   distributionProgressQuery,
   type DeliveryTally,
   type DistributionCounts,
   type DistributionInput,
-} from './distribution-messages.js';
-import { markOutcome } from './outcome.js';
+} from './messages.js';
+import { markOutcome } from '../outcome.js';
 
-export * from './distribution-messages.js';
+export * from './messages.js';
 
 const { prepareDistribution, planRanges, finishDistribution, reopenFailedDeliveries } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',

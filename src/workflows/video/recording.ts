@@ -1,7 +1,7 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import { changed } from './video-path.js';
-import type { Activities } from '../activities/index.js';
-import { RECORDING, RECORDING_LOCAL } from './activity-options.js';
+import { changed } from './path.js';
+import type { Activities } from '../../activities/index.js';
+import { RECORDING, RECORDING_LOCAL } from '../activity-options.js';
 
 /**
  * The quick database writes of a video request (records, the result cache's

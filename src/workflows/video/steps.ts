@@ -1,14 +1,14 @@
 import { condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
-import { changed } from './video-path.js';
-import { isTerminalStatus } from '../domain/prediction.js';
-import type { Activities } from '../activities/index.js';
-import { activityFailureCause, activityFailureType } from './failures.js';
-import { ErrorType } from '../errors.js';
-import type { PredictionResult } from '../integrations/wavespeed/types.js';
-import { MESSAGING } from './activity-options.js';
+import { changed } from './path.js';
+import { isTerminalStatus } from '../../domain/prediction.js';
+import type { Activities } from '../../activities/index.js';
+import { activityFailureCause, activityFailureType } from '../failures.js';
+import { ErrorType } from '../../errors.js';
+import type { PredictionResult } from '../../integrations/wavespeed/types.js';
+import { MESSAGING } from '../activity-options.js';
 import { recording } from './recording.js';
-import { failureText, type FailureReason } from './texts.js';
-import type { VideoProgress, VideoRequest } from './video-messages.js';
+import { failureText, type FailureReason } from '../texts.js';
+import type { VideoProgress, VideoRequest } from './messages.js';
 
 /** The steps of {@link imageToVideo} that wait for WaveSpeed and that end a request without a video. */
 

@@ -1,8 +1,8 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { RefusalReason } from '../activities/limits.js';
-import type { TelegramUserInput } from '../db/users.js';
-import type { PredictionResult } from '../integrations/wavespeed/types.js';
-import type { FailureReason } from './texts.js';
+import type { RefusalReason } from '../../activities/limits.js';
+import type { TelegramUserInput } from '../../db/users.js';
+import type { PredictionResult } from '../../integrations/wavespeed/types.js';
+import type { FailureReason } from '../texts.js';
 
 /** Input of {@link imageToVideo}: everything the workflow needs, from the Telegram update and config. */
 export interface VideoRequest {

@@ -11,9 +11,9 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { TASK_QUEUES } from '../constants.js';
-import { parseVideoWorkflowId } from './ids.js';
+import type { Activities } from '../../activities/index.js';
+import { TASK_QUEUES } from '../../constants.js';
+import { parseVideoWorkflowId } from '../ids.js';
 import {
   acquirePermitSignal,
   admissionStateQuery,
@@ -26,9 +26,9 @@ import {
   type DrainingEntry,
   type PermitEntry,
   type QueuedEntry,
-} from './admission-messages.js';
+} from './messages.js';
 
-export * from './admission-messages.js';
+export * from './messages.js';
 
 const { findClosedWorkflows, findEndedPredictions, recordGenerationPause } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',

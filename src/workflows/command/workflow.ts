@@ -1,10 +1,10 @@
 import { ActivityFailure, getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
-import { activityFailureType } from './failures.js';
-import { MESSAGING } from './activity-options.js';
-import type { InlineButton } from '../activities/telegram.js';
-import type { TelegramUserInput } from '../db/users.js';
-import { ErrorType } from '../errors.js';
+import type { Activities } from '../../activities/index.js';
+import { activityFailureType } from '../failures.js';
+import { MESSAGING } from '../activity-options.js';
+import type { InlineButton } from '../../activities/telegram.js';
+import type { TelegramUserInput } from '../../db/users.js';
+import { ErrorType } from '../../errors.js';
 import {
   HELP_TEXT,
   NO_CAPTION_TEXT,
@@ -20,8 +20,8 @@ import {
   subscriptionsText,
   unsubscribeText,
   usageText,
-} from './texts.js';
-import { cancelVideoSignal } from './video-messages.js';
+} from '../texts.js';
+import { cancelVideoSignal } from '../video/messages.js';
 
 /** Bot commands handled by {@link botCommand}; `no-caption` and `unknown` are hints, not commands. */
 export type BotCommandName =
