@@ -27,7 +27,7 @@ import { admissionShards, videoWorkflowId } from '../src/workflows/ids.js';
 import type { VideoOutcome } from '../src/workflows/video/messages.js';
 import { startStack } from '../sandbox/dev/stack.js';
 import { WORKFLOW_TYPE } from '../src/constants.js';
-import { localActivityType } from '../src/temporal/redrive.js';
+import { localActivityType } from '../src/temporal/client/redrive.js';
 import { eventMs, type HistoryEvent } from './lib/history.js';
 import type { TgUpdate } from '../sandbox/simulators/telegram.js';
 import { spawnWorker, type WorkerProcess } from '../test/helpers/worker-process.js';

@@ -116,7 +116,7 @@ export const configSchema = z.object({
   /** Where the worker serves `GET /metrics` (Telewan's and Temporal's); port 0 picks a free one. */
   WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-  /** Activities at once on the media queue: database writes and Telegram messages, each a short call (see src/temporal/worker-tuning.ts). */
+  /** Activities at once on the media queue: database writes and Telegram messages, each a short call (see src/temporal/worker/worker-tuning.ts). */
   WORKER_MEDIA_ACTIVITY_SLOTS: z.coerce.number().int().positive().default(WORKER_SLOT_DEFAULTS.mediaActivities),
   /** Activities at once on the transfer queue: photo download and resize, video download and upload. */
   WORKER_TRANSFER_ACTIVITY_SLOTS: z.coerce.number().int().positive().default(WORKER_SLOT_DEFAULTS.transferActivities),

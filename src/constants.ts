@@ -63,7 +63,7 @@ export const POLLING_DEFAULTS = {
 } as const;
 
 /**
- * Slots per worker process and task queue (see src/temporal/worker-tuning.ts
+ * Slots per worker process and task queue (see src/temporal/worker/worker-tuning.ts
  * for the reasoning). Requests waiting hold none of them.
  */
 export const WORKER_SLOT_DEFAULTS = {

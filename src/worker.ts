@@ -12,10 +12,10 @@ import { createLogger, secretsOf, type Logger } from './observability/logger.js'
 import { createWorkerMetrics, type WorkerMetrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { installTemporalRuntime, PinoTemporalLogger } from './observability/temporal-runtime.js';
-import { requireSearchAttributes } from './temporal/require-search-attributes.js';
+import { requireSearchAttributes } from './temporal/worker/require-search-attributes.js';
 import { encryptedDataConverter } from './temporal/encryption.js';
-import { limitWorkflowThreadYoungGeneration, queueTuning, workerTuning } from './temporal/worker-tuning.js';
-import { buildWorkflowBundle } from './temporal/workflow-bundle.js';
+import { limitWorkflowThreadYoungGeneration, queueTuning, workerTuning } from './temporal/worker/worker-tuning.js';
+import { buildWorkflowBundle } from './temporal/worker/workflow-bundle.js';
 
 export interface RunningWorker {
   /** One worker per task queue: media (videos, commands), transfer (their slow activities), broadcast (summaries) and admission (the WaveSpeed cap's line). */

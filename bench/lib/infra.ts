@@ -15,9 +15,9 @@ import {
   withMaintenanceClient,
 } from '../../scripts/lib/postgres.js';
 import { waitForServer } from '../../sandbox/dev/temporal-server.js';
-import { findTemporalBinary } from '../../src/temporal/binaries.js';
+import { findTemporalBinary } from '../../sandbox/dev/binaries.js';
 import { encryptedDataConverter, generateEncryptionKeyEntry, parseEncryptionKeys } from '../../src/temporal/encryption.js';
-import { DEV_SERVER_DYNAMIC_CONFIG, searchAttributeArgs } from '../../src/temporal/dev-server-config.js';
+import { DEV_SERVER_DYNAMIC_CONFIG, searchAttributeArgs } from '../../sandbox/dev/dev-server-config.js';
 
 /**
  * The payload key of this benchmark run (`PAYLOAD_ENCRYPTION_KEYS`), shared by

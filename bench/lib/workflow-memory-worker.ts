@@ -20,8 +20,8 @@ import { Context } from '@temporalio/activity';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { TASK_QUEUES, WORKFLOW_TYPE } from '../../src/constants.js';
 import { encryptedDataConverter, parseEncryptionKeys } from '../../src/temporal/encryption.js';
-import { ADMISSION_QUEUE_TUNING, limitWorkflowThreadYoungGeneration, workerTuning } from '../../src/temporal/worker-tuning.js';
-import { buildWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
+import { ADMISSION_QUEUE_TUNING, limitWorkflowThreadYoungGeneration, workerTuning } from '../../src/temporal/worker/worker-tuning.js';
+import { buildWorkflowBundle } from '../../src/temporal/worker/workflow-bundle.js';
 import { acquirePermitSignal, releasePermitSignal, type AcquirePermit } from '../../src/workflows/admission/messages.js';
 import { ADMISSION_WORKFLOW_ID } from '../../src/workflows/ids.js';
 

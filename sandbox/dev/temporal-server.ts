@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { findTemporalBinary } from '../../src/temporal/binaries.js';
-import { devServerArgs } from '../../src/temporal/dev-server-config.js';
+import { findTemporalBinary } from './binaries.js';
+import { devServerArgs } from './dev-server-config.js';
 
 export interface DevServerOptions {
   host?: string;

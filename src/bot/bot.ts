@@ -3,7 +3,7 @@ import type { UserFromGetMe } from 'grammy/types';
 import { TELEGRAM_LIMITS } from '../constants.js';
 import type { TelegramUserInput } from '../db/users.js';
 import { describeImageMimeType, isAcceptedImageMimeType } from '../domain/images.js';
-import type { WorkflowGateway } from '../temporal/starter.js';
+import type { WorkflowGateway } from '../temporal/client/starter.js';
 import type { BotCommandName } from '../workflows/command/workflow.js';
 import { SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
 import { SLOW_DOWN_TEXT } from '../workflows/texts.js';

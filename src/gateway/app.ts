@@ -1,8 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Bot } from 'grammy';
 import type { CallbackTokens } from '../integrations/wavespeed/callback-token.js';
-import type { Redriver } from '../temporal/redrive.js';
-import type { WorkflowGateway } from '../temporal/starter.js';
+import type { Redriver } from '../temporal/client/redrive.js';
+import type { WorkflowGateway } from '../temporal/client/starter.js';
 import { codecRoute, type CodecEndpointOptions } from './codec-route.js';
 import { registerErrorHandler } from './errors.js';
 import { healthRoutes, type ReadinessCheck } from './health-route.js';

@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { BotError } from 'grammy';
 import { SummaryTooLongError } from '../domain/summary-text.js';
-import { RedriveRefusedError } from '../temporal/redrive.js';
-import { TemporalUnavailableError } from '../temporal/starter.js';
+import { RedriveRefusedError } from '../temporal/client/redrive.js';
+import { TemporalUnavailableError } from '../temporal/client/starter.js';
 import { UnknownSourceError } from './services/catalog.js';
 
 /** Whether an error means "try again later" (Temporal down): answered 503. */

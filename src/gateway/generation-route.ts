@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { WorkflowGateway } from '../temporal/starter.js';
+import type { WorkflowGateway } from '../temporal/client/starter.js';
 import { Failure, GENERATION_QUEUE_LISTED, GenerationState, PauseReply } from './api-schemas.js';
 
 /**

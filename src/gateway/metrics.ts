@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { GatewayMetrics } from '../observability/metrics.js';
-import type { TemporalWorkflowGatewayOptions } from '../temporal/starter.js';
+import type { TemporalWorkflowGatewayOptions } from '../temporal/client/starter.js';
 
 /**
  * Counts and times every answered request by route pattern, method and status.

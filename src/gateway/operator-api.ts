@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redriver } from '../temporal/redrive.js';
-import type { WorkflowGateway } from '../temporal/starter.js';
+import type { Redriver } from '../temporal/client/redrive.js';
+import type { WorkflowGateway } from '../temporal/client/starter.js';
 import { adminAuth } from './admin-auth.js';
 import { redriveRoute } from './redrive-route.js';
 import { generationRoute } from './generation-route.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redriver } from '../temporal/redrive.js';
+import type { Redriver } from '../temporal/client/redrive.js';
 import { API_BODY_LIMIT, Failure, RedriveBody, RedriveParams, RedriveReply } from './api-schemas.js';
 
 /**

@@ -8,11 +8,11 @@ import { WebhookSecretCache } from '../integrations/wavespeed/webhook-secret.js'
 import { createLogger, secretsOf, type Logger } from '../observability/logger.js';
 import { createGatewayMetrics } from '../observability/metrics.js';
 import { recordRedrive } from '../db/generations.js';
-import { TemporalRedriver } from '../temporal/redrive.js';
+import { TemporalRedriver } from '../temporal/client/redrive.js';
 import { EncryptionCodec, encryptedDataConverter } from '../temporal/encryption.js';
-import { InFlightCalls } from '../temporal/in-flight-calls.js';
-import { TemporalWorkflowGateway } from '../temporal/starter.js';
-import { TemporalWorkflowCounter } from '../temporal/visibility.js';
+import { InFlightCalls } from '../temporal/client/in-flight-calls.js';
+import { TemporalWorkflowGateway } from '../temporal/client/starter.js';
+import { TemporalWorkflowCounter } from '../temporal/client/visibility.js';
 import { buildApp } from './app.js';
 import { countWorkflowStarts } from './metrics.js';
 import { createCatalog } from './services/catalog.js';

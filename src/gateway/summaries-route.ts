@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { assertSummaryFits } from '../domain/summary-text.js';
-import type { WorkflowGateway } from '../temporal/starter.js';
+import type { WorkflowGateway } from '../temporal/client/starter.js';
 import { API_BODY_LIMIT, Failure, SummaryBody, SummaryReply } from './api-schemas.js';
 import type { Catalog } from './services/catalog.js';
 

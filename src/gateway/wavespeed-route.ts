@@ -5,7 +5,7 @@ import type { CallbackTokens } from '../integrations/wavespeed/callback-token.js
 import { parsePrediction } from '../integrations/wavespeed/parse.js';
 import { readWebhookHeaders, verifyWebhookSignature, WebhookSignatureError } from '../integrations/wavespeed/webhook.js';
 import { WebhookSecretUnavailableError } from '../integrations/wavespeed/webhook-secret.js';
-import type { WorkflowGateway } from '../temporal/starter.js';
+import type { WorkflowGateway } from '../temporal/client/starter.js';
 import { parseVideoWorkflowId } from '../workflows/ids.js';
 import { RecentKeys } from './recent-keys.js';
 

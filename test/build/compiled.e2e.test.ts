@@ -23,7 +23,7 @@ beforeAll(async () => {
   // What `npm run build` runs, with this test's Node: an old dist/ may hold files the build no longer writes.
   await rm(resolve(ROOT, 'dist'), { recursive: true, force: true });
   await run(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
-  await run(process.execPath, ['dist/temporal/workflow-bundle-cli.js', 'dist/workflow-bundle.js'], { cwd: ROOT });
+  await run(process.execPath, ['dist/temporal/worker/workflow-bundle-cli.js', 'dist/workflow-bundle.js'], { cwd: ROOT });
   sys = await startTestSystem({ worker: false });
 }, 240_000);
 

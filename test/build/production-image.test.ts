@@ -18,8 +18,8 @@ const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as {
   scripts: Record<string, string>;
 };
 
-/** The processes of the image, and the workflow bundle's entries (src/temporal/workflow-bundle.ts). */
-const ENTRIES = ['src/gateway/server.ts', 'src/worker.ts', 'src/workflows/index.ts', 'src/temporal/failure-converter.ts', 'src/temporal/workflow-bundle-cli.ts'];
+/** The processes of the image, and the workflow bundle's entries (src/temporal/worker/workflow-bundle.ts). */
+const ENTRIES = ['src/gateway/server.ts', 'src/worker.ts', 'src/workflows/index.ts', 'src/temporal/failure-converter.ts', 'src/temporal/worker/workflow-bundle-cli.ts'];
 
 /** Production dependencies nothing imports by name, and why they stay. */
 const INDIRECT: Record<string, string> = {

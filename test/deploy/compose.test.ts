@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema } from '../../src/config.js';
 import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from '../../src/temporal/search-attributes.js';
-import { WORKER_JEMALLOC, WORKER_NODE_FLAGS } from '../../src/temporal/worker-tuning.js';
+import { WORKER_JEMALLOC, WORKER_NODE_FLAGS } from '../../src/temporal/worker/worker-tuning.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 

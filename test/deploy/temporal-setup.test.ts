@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTemporalBinary } from '../../src/temporal/binaries.js';
+import { findTemporalBinary } from '../../sandbox/dev/binaries.js';
 import { createLocalEnv } from '../helpers/temporal.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

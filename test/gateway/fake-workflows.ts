@@ -1,7 +1,7 @@
 import { CallbackTokens } from '../../src/integrations/wavespeed/callback-token.js';
 import type { AdmissionState } from '../../src/workflows/admission/messages.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
-import { TemporalUnavailableError, type DistributionStart, type StartResult, type WorkflowGateway } from '../../src/temporal/starter.js';
+import { TemporalUnavailableError, type DistributionStart, type StartResult, type WorkflowGateway } from '../../src/temporal/client/starter.js';
 import { botCommandWorkflowId, summaryWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
 import type { BotCommandInput } from '../../src/workflows/command/workflow.js';
 import type { VideoRequest } from '../../src/workflows/video/messages.js';

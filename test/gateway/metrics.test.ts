@@ -6,7 +6,7 @@ import type { Catalog } from '../../src/gateway/services/catalog.js';
 import type { Stats, StatsService } from '../../src/gateway/services/stats.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
 import { createGatewayMetrics } from '../../src/observability/metrics.js';
-import { TemporalUnavailableError } from '../../src/temporal/starter.js';
+import { TemporalUnavailableError } from '../../src/temporal/client/starter.js';
 import { botInfo } from './bot-info.js';
 import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 

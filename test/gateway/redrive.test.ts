@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
 import { buildApp } from '../../src/gateway/app.js';
 import type { Catalog } from '../../src/gateway/services/catalog.js';
-import { RedriveRefusedError, type RedriveResult, type Redriver } from '../../src/temporal/redrive.js';
-import { TemporalUnavailableError } from '../../src/temporal/starter.js';
+import { RedriveRefusedError, type RedriveResult, type Redriver } from '../../src/temporal/client/redrive.js';
+import { TemporalUnavailableError } from '../../src/temporal/client/starter.js';
 import { botInfo } from './bot-info.js';
 import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createStatsService } from '../../src/gateway/services/stats.js';
-import type { WorkflowCounter } from '../../src/temporal/visibility.js';
+import type { WorkflowCounter } from '../../src/temporal/client/visibility.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let db: TestDatabase;

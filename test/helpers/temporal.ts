@@ -5,11 +5,11 @@ const { temporal } = proto;
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TASK_QUEUES } from '../../src/constants.js';
-import { workerTuning } from '../../src/temporal/worker-tuning.js';
-import { testingExecutable } from '../../src/temporal/binaries.js';
-import { devServerArgs } from '../../src/temporal/dev-server-config.js';
+import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
+import { testingExecutable } from '../../sandbox/dev/binaries.js';
+import { devServerArgs } from '../../sandbox/dev/dev-server-config.js';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes.js';
-import { bundleHere } from '../../src/temporal/workflow-bundle.js';
+import { bundleHere } from '../../src/temporal/worker/workflow-bundle.js';
 import { testDataConverter } from './encryption.js';
 
 /**

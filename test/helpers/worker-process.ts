@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../../src/config.js';
-import { WORKER_NODE_FLAGS } from '../../src/temporal/worker-tuning.js';
+import { WORKER_NODE_FLAGS } from '../../src/temporal/worker/worker-tuning.js';
 
 const workerEntry = fileURLToPath(new URL('../../src/worker.ts', import.meta.url));
 /** The worker `npm run build` compiles: plain Node, no TypeScript loader, as the production image runs it. */

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findTemporalBinary, TOOLS_DIR } from '../../src/temporal/binaries.js';
+import { findTemporalBinary, TOOLS_DIR } from '../../sandbox/dev/binaries.js';
 
 function fakeBinary(dir: string, name: string): string {
   const path = join(dir, name);

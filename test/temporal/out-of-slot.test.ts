@@ -4,7 +4,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { budgetKey, TelegramBudget } from '../../src/integrations/telegram/budget.js';
 import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
-import { workerTuning } from '../../src/temporal/worker-tuning.js';
+import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import { BOT_TOKEN, buildActivities, runActivity } from '../activities/helpers.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { testDataConverter } from '../helpers/encryption.js';

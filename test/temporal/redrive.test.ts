@@ -3,7 +3,7 @@ import proto, { type temporal as protos } from '@temporalio/proto';
 // Node's ESM loader sees only the default export of this CommonJS package.
 const { temporal } = proto;
 import { describe, expect, it } from 'vitest';
-import { videoResetPoint } from '../../src/temporal/redrive.js';
+import { videoResetPoint } from '../../src/temporal/client/redrive.js';
 
 const { EventType } = temporal.api.enums.v1;
 type Event = protos.api.history.v1.IHistoryEvent;

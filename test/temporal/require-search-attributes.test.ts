@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MissingSearchAttributesError, requireSearchAttributes } from '../../src/temporal/require-search-attributes.js';
+import { MissingSearchAttributesError, requireSearchAttributes } from '../../src/temporal/worker/require-search-attributes.js';
 
 const operator = (customAttributes: Record<string, number> | Error) => ({
   async listSearchAttributes() {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { WORKFLOW_TYPE } from '../../src/constants.js';
 import { countWorkflowStarts } from '../../src/gateway/metrics.js';
 import { createGatewayMetrics } from '../../src/observability/metrics.js';
-import { TemporalUnavailableError, TemporalWorkflowGateway } from '../../src/temporal/starter.js';
+import { TemporalUnavailableError, TemporalWorkflowGateway } from '../../src/temporal/client/starter.js';
 
 /** A client whose `workflow.start` records what it was asked and answers like Temporal: a second start of an id finds it running. */
 function recordingClient() {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundleHere } from '../../src/temporal/workflow-bundle.js';
+import { bundleHere } from '../../src/temporal/worker/workflow-bundle.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let code: string;

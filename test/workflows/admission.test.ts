@@ -6,7 +6,7 @@ import { createAdmissionActivities } from '../../src/activities/admission.js';
 import type { ActivityDeps } from '../../src/activities/deps.js';
 import { TASK_QUEUES } from '../../src/constants.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
-import { workerTuning } from '../../src/temporal/worker-tuning.js';
+import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import {
   admissionStateQuery,
   setGenerationPausedSignal,
@@ -14,7 +14,7 @@ import {
   type AdmissionState,
 } from '../../src/workflows/admission/messages.js';
 import { ADMISSION_WORKFLOW_ID, MAX_ADMISSION_SHARDS, admissionShardOf, admissionWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
-import { TemporalWorkflowGateway } from '../../src/temporal/starter.js';
+import { TemporalWorkflowGateway } from '../../src/temporal/client/starter.js';
 import { failureText, queuedText } from '../../src/workflows/texts.js';
 import { cancelVideoSignal, progressQuery, type VideoOutcome, type VideoRequest } from '../../src/workflows/video/messages.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';

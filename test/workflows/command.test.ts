@@ -3,7 +3,7 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendMessageInput } from '../../src/activities/telegram.js';
 import { BotBlockedError, TelegramAmbiguousSendError, TelegramRequestError } from '../../src/errors.js';
-import { workerTuning } from '../../src/temporal/worker-tuning.js';
+import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import type { BotCommandInput } from '../../src/workflows/command/workflow.js';
 import { botCommandWorkflowId } from '../../src/workflows/ids.js';
 import { STALE_BUTTON_TEXT, SUBSCRIBE_USAGE_TEXT, UNSUBSCRIBE_USAGE_TEXT } from '../../src/workflows/texts.js';

@@ -6,7 +6,7 @@ import type { Activities } from '../../src/activities/index.js';
 import type { BatchCounts, RecipientRange } from '../../src/activities/distribution.js';
 import { withFailureMapping } from '../../src/activities/failure.js';
 import { TelegramUnavailableError } from '../../src/errors.js';
-import { workerTuning } from '../../src/temporal/worker-tuning.js';
+import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import { summaryWorkflowId } from '../../src/workflows/ids.js';
 import { distributionProgressQuery, type DistributionCounts, type DistributionInput } from '../../src/workflows/distribution/messages.js';
 import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';

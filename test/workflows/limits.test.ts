@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Admission, Usage } from '../../src/activities/limits.js';
 import { BotBlockedError, TelegramAmbiguousSendError } from '../../src/errors.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
-import { workerTuning } from '../../src/temporal/worker-tuning.js';
+import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import { QUEUE_MAX_WAIT_MS, QUEUE_RECHECK_MS } from '../../src/workflows/video/user-limits.js';
 import type { BotCommandInput } from '../../src/workflows/command/workflow.js';
 import { commandWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';

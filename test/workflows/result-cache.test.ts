@@ -7,7 +7,7 @@ import type { PredictionResult } from '../../src/integrations/wavespeed/types.js
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT, failureText } from '../../src/workflows/texts.js';
 import { progressQuery, wavespeedResultSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video/messages.js';
-import { workerTuning } from '../../src/temporal/worker-tuning.js';
+import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 

@@ -17,8 +17,8 @@ import {
 } from '../../src/workflows/video/messages.js';
 import { PROGRESS, failureText, queuedText } from '../../src/workflows/texts.js';
 import { permitGrantedSignal, queuePositionSignal } from '../../src/workflows/admission/messages.js';
-import { workerTuning } from '../../src/temporal/worker-tuning.js';
-import { localActivityType } from '../../src/temporal/redrive.js';
+import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
+import { localActivityType } from '../../src/temporal/client/redrive.js';
 import { VIDEO_PATH } from '../../src/workflows/video/path.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';

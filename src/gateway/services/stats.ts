@@ -1,7 +1,7 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { spendByDay, type DailySpend } from '../../db/costs.js';
 import { cacheHitRate, type CacheHitRate } from '../../db/result-cache.js';
-import { WORKFLOW_TYPES, type WorkflowCounter, type WorkflowType } from '../../temporal/visibility.js';
+import { WORKFLOW_TYPES, type WorkflowCounter, type WorkflowType } from '../../temporal/client/visibility.js';
 
 /** One UTC day of work, from the database. */
 export interface DailyActivity {

@@ -3,8 +3,8 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitForServer } from '../../../sandbox/dev/temporal-server.js';
-import { findTemporalBinary } from '../../../src/temporal/binaries.js';
-import { devServerArgs } from '../../../src/temporal/dev-server-config.js';
+import { findTemporalBinary } from '../../../sandbox/dev/binaries.js';
+import { devServerArgs } from '../../../sandbox/dev/dev-server-config.js';
 import { freePort } from './ports.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { WORKFLOW_TYPE } from '../constants.js';
+import { WORKFLOW_TYPE } from '../../constants.js';
 import { TemporalUnavailableError } from './starter.js';
 
 /** The workflow types operators see counted. */

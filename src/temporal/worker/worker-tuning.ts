@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import type { WorkerOptions } from '@temporalio/worker';
-import { TASK_QUEUES, type TaskQueue } from '../constants.js';
+import { TASK_QUEUES, type TaskQueue } from '../../constants.js';
 
 /**
  * Worker settings every Telewan worker uses (tests included).

@@ -1,4 +1,4 @@
-import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from './search-attributes.js';
+import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from '../../src/temporal/search-attributes.js';
 
 /**
  * Dynamic config the dev server is started with (`npm run dev`, tests,

@@ -1,4 +1,4 @@
-import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from './search-attributes.js';
+import { SEARCH_ATTRIBUTES, cliSearchAttributeType } from '../search-attributes.js';
 
 /** The server lacks search attributes Telewan's workflows set: starting and closing workflows would fail. */
 export class MissingSearchAttributesError extends Error {

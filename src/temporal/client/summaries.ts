@@ -1,4 +1,4 @@
-import type { BotCommandInput } from '../workflows/command/workflow.js';
+import type { BotCommandInput } from '../../workflows/command/workflow.js';
 
 /**
  * One-line summaries shown for a workflow in the Temporal UI (`staticSummary`).

@@ -5,13 +5,13 @@ import proto, { type temporal as protos } from '@temporalio/proto';
 
 // Node's ESM loader sees only the default export of this CommonJS package.
 const { temporal } = proto;
-import { TASK_QUEUES, WORKFLOW_TYPE } from '../constants.js';
-import type { DomainEventInput } from '../db/events.js';
-import type { DistributionCounts, distributeSummary } from '../workflows/distribution/workflow.js';
-import { parseSummaryWorkflowId } from '../workflows/ids.js';
-import type { VideoOutcome } from '../workflows/video/messages.js';
+import { TASK_QUEUES, WORKFLOW_TYPE } from '../../constants.js';
+import type { DomainEventInput } from '../../db/events.js';
+import type { DistributionCounts, distributeSummary } from '../../workflows/distribution/workflow.js';
+import { parseSummaryWorkflowId } from '../../workflows/ids.js';
+import type { VideoOutcome } from '../../workflows/video/messages.js';
 import { TemporalUnavailableError } from './starter.js';
-import { TelewanKind, TelewanSourceSlug } from './search-attributes.js';
+import { TelewanKind, TelewanSourceSlug } from '../search-attributes.js';
 import { distributionSummary } from './summaries.js';
 
 const { EventType, ResetReapplyType } = temporal.api.enums.v1;

@@ -6,6 +6,6 @@ import { fileURLToPath } from 'node:url';
  * (tsx, vitest), the compiled file when running from `dist`.
  */
 export function workflowsPath(): string {
-  const ts = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-  return existsSync(ts) ? ts : fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+  const ts = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+  return existsSync(ts) ? ts : fileURLToPath(new URL('../../workflows/index.js', import.meta.url));
 }

@@ -5,21 +5,21 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy, type SearchAttributePair, type Workflow } from '@temporalio/common';
-import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES, WORKFLOW_TYPE, type WorkflowTypeName } from '../constants.js';
-import type { PredictionResult } from '../integrations/wavespeed/types.js';
-import { MAX_ADMISSION_SHARDS, admissionShards, admissionWorkflowId, botCommandWorkflowId, shareOf, summaryWorkflowId, videoWorkflowId } from '../workflows/ids.js';
-import type { wavespeedAdmission } from '../workflows/admission/workflow.js';
+import { DEFAULT_WAVESPEED_MAX_CONCURRENCY, TASK_QUEUES, WORKFLOW_TYPE, type WorkflowTypeName } from '../../constants.js';
+import type { PredictionResult } from '../../integrations/wavespeed/types.js';
+import { MAX_ADMISSION_SHARDS, admissionShards, admissionWorkflowId, botCommandWorkflowId, shareOf, summaryWorkflowId, videoWorkflowId } from '../../workflows/ids.js';
+import type { wavespeedAdmission } from '../../workflows/admission/workflow.js';
 import {
   admissionStateQuery,
   setGenerationPausedSignal,
   type AdmissionInput,
   type AdmissionState,
-} from '../workflows/admission/messages.js';
-import type { distributeSummary } from '../workflows/distribution/workflow.js';
-import type { BotCommandInput, botCommand } from '../workflows/command/workflow.js';
-import type { imageToVideo } from '../workflows/video/workflow.js';
-import { wavespeedResultSignal, type VideoRequest } from '../workflows/video/messages.js';
-import { TelewanChatId, TelewanKind, TelewanSourceSlug } from './search-attributes.js';
+} from '../../workflows/admission/messages.js';
+import type { distributeSummary } from '../../workflows/distribution/workflow.js';
+import type { BotCommandInput, botCommand } from '../../workflows/command/workflow.js';
+import type { imageToVideo } from '../../workflows/video/workflow.js';
+import { wavespeedResultSignal, type VideoRequest } from '../../workflows/video/messages.js';
+import { TelewanChatId, TelewanKind, TelewanSourceSlug } from '../search-attributes.js';
 import { commandSummary, distributionSummary, videoSummary } from './summaries.js';
 
 /** Temporal did not answer: the caller should ask its peer to try again (HTTP 503). */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleWorkflowCode, type Logger as TemporalLogger } from '@temporalio/worker';
-import { failureConverterPath } from './encryption.js';
+import { failureConverterPath } from '../encryption.js';
 import { workflowsPath } from './workflows-path.js';
 
 /** The workflow bundle as the worker loads it: from a file, or from memory when it had to be built here. */
@@ -80,7 +80,7 @@ export const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
  */
 export function prebuiltBundlePath(moduleUrl: string = import.meta.url): string | undefined {
   if (!moduleUrl.endsWith('.js')) return undefined;
-  const file = fileURLToPath(new URL(`../${PREBUILT_BUNDLE_FILE}`, moduleUrl));
+  const file = fileURLToPath(new URL(`../../${PREBUILT_BUNDLE_FILE}`, moduleUrl));
   return existsSync(file) ? file : undefined;
 }
 
