@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startStack, type Stack, type StackOptions } from '../../sandbox/dev/stack.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -52,6 +53,18 @@ export async function startTestSystem(options: Partial<Omit<StackOptions, 'env' 
       await db.drop();
     },
   };
+}
+
+/** Registers the file's `beforeAll` (a {@link startTestSystem}) and `afterAll` (its teardown); the system's fields are set once `beforeAll` ran. */
+export function useTestSystem(options: Parameters<typeof startTestSystem>[0] = {}): TestSystem {
+  const sys = {} as TestSystem;
+  beforeAll(async () => {
+    Object.assign(sys, await startTestSystem(options));
+  }, 120_000);
+  afterAll(async () => {
+    await sys.teardown?.();
+  });
+  return sys;
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */

@@ -3,6 +3,7 @@ import proto from '@temporalio/proto';
 // Node's ESM loader sees only the default export of this CommonJS package.
 const { temporal } = proto;
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll } from 'vitest';
 import { DefaultLogger, Runtime, Worker, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TASK_QUEUES } from '../../src/constants.js';
 import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
@@ -84,4 +85,22 @@ export async function createTestWorkers(options: WorkerOptions): Promise<{ runUn
       for (const w of workers) w.shutdown();
     },
   };
+}
+
+/** A test file's time-skipping server and workflow bundle: started before its tests, torn down after them. */
+export interface WorkflowTestEnvironment {
+  env: TestWorkflowEnvironment;
+  bundle: WorkflowBundleWithSourceMap;
+}
+
+/** Registers the file's `beforeAll` and `afterAll` for a {@link WorkflowTestEnvironment}; its fields are set once `beforeAll` ran. */
+export function useWorkflowEnvironment(): WorkflowTestEnvironment {
+  const t = {} as WorkflowTestEnvironment;
+  beforeAll(async () => {
+    [t.env, t.bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
+  });
+  afterAll(async () => {
+    await t.env?.teardown();
+  });
+  return t;
 }

@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { distributionProgressQuery, type DistributionCounts } from '../../src/workflows/distribution/messages.js';
-import { eventually, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
+import { eventually, postApi, useTestSystem } from '../helpers/system.js';
 
-let sys: TestSystem;
-
-beforeAll(async () => {
-  sys = await startTestSystem({ env: { BROADCAST_RATE_PER_SECOND: '50' } });
-}, 120_000);
-
-afterAll(async () => {
-  await sys?.teardown();
-});
+const sys = useTestSystem({ env: { BROADCAST_RATE_PER_SECOND: '50' } });
 
 const api = (path: string, body: unknown) => postApi(sys, path, body);
 

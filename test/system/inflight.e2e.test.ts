@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
-import { startTestSystem, type TestSystem } from '../helpers/system.js';
+import { useTestSystem } from '../helpers/system.js';
 
 /**
  * More requests in flight than the worker has activity slots. Before the fleet
@@ -13,10 +13,7 @@ const CAP = 3;
 const SLOTS = 10;
 const USERS = 60;
 
-let sys: TestSystem;
-
-beforeAll(async () => {
-  sys = await startTestSystem({
+const sys = useTestSystem({
     env: {
       WAVESPEED_MAX_CONCURRENCY: String(CAP),
       WORKER_MEDIA_ACTIVITY_SLOTS: String(SLOTS),
@@ -29,11 +26,6 @@ beforeAll(async () => {
     telegram: { rateLimitMode: 'enforce' },
     wavespeed: { maxConcurrent: 100, latencyMs: 800, processingAfterMs: 100 },
   });
-}, 120_000);
-
-afterAll(async () => {
-  await sys?.teardown();
-});
 
 describe('requests in flight beyond the worker slots', () => {
   it(`delivers all ${USERS} videos of ${USERS} users at once with ${SLOTS} activity slots and a cap of ${CAP}`, async () => {

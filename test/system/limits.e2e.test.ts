@@ -1,19 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spendByDay } from '../../src/db/costs.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import { refusalText } from '../../src/workflows/texts.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
-import { eventually, startTestSystem, type TestSystem } from '../helpers/system.js';
+import { eventually, useTestSystem } from '../helpers/system.js';
 
-let sys: TestSystem;
-
-beforeAll(async () => {
-  sys = await startTestSystem({ env: { USER_MAX_ACTIVE_GENERATIONS: '1', USER_DAILY_QUOTA: '5', WAVESPEED_PRICES: '{"wavespeed-ai/wan-2.2/i2v-480p":{"5":0.2}}' } });
-}, 120_000);
-
-afterAll(async () => {
-  await sys?.teardown();
-});
+const sys = useTestSystem({ env: { USER_MAX_ACTIVE_GENERATIONS: '1', USER_DAILY_QUOTA: '5', WAVESPEED_PRICES: '{"wavespeed-ai/wan-2.2/i2v-480p":{"5":0.2}}' } });
 
 const CHAT = 7100;
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import { eventually, postApi, startTestSystem, TEST_ADMIN_TOKEN, type TestSystem } from '../helpers/system.js';
+import { eventually, postApi, useTestSystem, TEST_ADMIN_TOKEN } from '../helpers/system.js';
 
 const lines: string[] = [];
 const logDestination = new Writable({
@@ -11,15 +11,7 @@ const logDestination = new Writable({
   },
 });
 
-let sys: TestSystem;
-
-beforeAll(async () => {
-  sys = await startTestSystem({ env: { LOG_LEVEL: 'info', BROADCAST_RATE_PER_SECOND: '50' }, logDestination });
-}, 120_000);
-
-afterAll(async () => {
-  await sys?.teardown();
-});
+const sys = useTestSystem({ env: { LOG_LEVEL: 'info', BROADCAST_RATE_PER_SECOND: '50' }, logDestination });
 
 async function scrape(url: string): Promise<string> {
   const res = await fetch(url);

@@ -1,20 +1,12 @@
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
-import { startTestSystem, type TestSystem } from '../helpers/system.js';
+import { useTestSystem } from '../helpers/system.js';
 import { bundleWorkflows } from '../helpers/temporal.js';
 import { testDataConverter } from '../helpers/encryption.js';
 
-let sys: TestSystem;
-
-beforeAll(async () => {
-  sys = await startTestSystem();
-}, 120_000);
-
-afterAll(async () => {
-  await sys?.teardown();
-});
+const sys = useTestSystem();
 
 let nextChat = 6000;
 

@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { summaryWorkflowId } from '../../src/workflows/ids.js';
-import { eventually, postApi, startTestSystem, type TestSystem } from '../helpers/system.js';
+import { eventually, postApi, useTestSystem } from '../helpers/system.js';
 
-let sys: TestSystem;
-
-beforeAll(async () => {
-  sys = await startTestSystem();
-}, 120_000);
-
-afterAll(async () => {
-  await sys?.teardown();
-});
+const sys = useTestSystem();
 
 const CHAT = 6100;
 const SLUG = 'e2e-news';

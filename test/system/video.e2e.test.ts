@@ -1,18 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import { PROGRESS, failureText, WELCOME_TEXT } from '../../src/workflows/texts.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
-import { eventually, startTestSystem, type TestSystem } from '../helpers/system.js';
+import { eventually, useTestSystem } from '../helpers/system.js';
 
-let sys: TestSystem;
-
-beforeAll(async () => {
-  sys = await startTestSystem();
-}, 120_000);
-
-afterAll(async () => {
-  await sys?.teardown();
-});
+const sys = useTestSystem();
 
 let nextChat = 5000;
 

@@ -1,26 +1,16 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import type { SendMessageInput } from '../../src/activities/telegram.js';
 import { BotBlockedError, TelegramAmbiguousSendError, TelegramRequestError } from '../../src/errors.js';
 import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import type { BotCommandInput } from '../../src/workflows/command/workflow.js';
 import { botCommandWorkflowId } from '../../src/workflows/ids.js';
 import { STALE_BUTTON_TEXT, SUBSCRIBE_USAGE_TEXT, UNSUBSCRIBE_USAGE_TEXT } from '../../src/workflows/texts.js';
-import { bundleWorkflows, createTimeSkippingEnv } from '../helpers/temporal.js';
+import { useWorkflowEnvironment } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides } from './fake-activities.js';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+const t = useWorkflowEnvironment();
 let nextMessage = 1;
-
-beforeAll(async () => {
-  [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
 
 const USER = { userId: 42, chatId: 42, firstName: 'Ada' };
 
@@ -88,9 +78,9 @@ function command(command: BotCommandInput['command'], extra: Partial<BotCommandI
 async function run(input: BotCommandInput, world: Catalog, more: ActivityOverrides = {}) {
   const { activities, world: base } = fakeActivities(() => ({ ...world.overrides, ...more }));
   const taskQueue = `command-test-${input.messageId}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
+  const worker = await Worker.create({ connection: t.env.nativeConnection, taskQueue, workflowBundle: t.bundle, activities, ...workerTuning });
   const workflowId = botCommandWorkflowId(input);
-  await worker.runUntil(env.client.workflow.execute('botCommand', { taskQueue, workflowId, args: [input] }));
+  await worker.runUntil(t.env.client.workflow.execute('botCommand', { taskQueue, workflowId, args: [input] }));
   return { workflowId, blockedUsers: base.blockedUsers };
 }
 

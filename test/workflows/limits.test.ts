@@ -1,6 +1,4 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Admission, Usage } from '../../src/activities/limits.js';
 import { BotBlockedError, TelegramAmbiguousSendError } from '../../src/errors.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
@@ -10,20 +8,11 @@ import type { BotCommandInput } from '../../src/workflows/command/workflow.js';
 import { commandWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
 import { PROGRESS, failureText, userQueuedText, refusalText, usageText } from '../../src/workflows/texts.js';
 import { cancelVideoSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video/messages.js';
-import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
+import { useWorkflowEnvironment, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+const t = useWorkflowEnvironment();
 let nextMessage = 1;
-
-beforeAll(async () => {
-  [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
 
 const USER = { userId: 42, chatId: 42, firstName: 'Ada' };
 
@@ -41,7 +30,7 @@ interface Calls {
 }
 
 /** Now in the test server's (skipped) time: `admitRequest` is a local activity, scheduled on the worker's own clock. */
-const scheduledAt = () => env.currentTimeMs();
+const scheduledAt = () => t.env.currentTimeMs();
 
 /**
  * Runs `imageToVideo` with `admissions` answered in turn by `admitRequest` (the
@@ -70,13 +59,13 @@ async function runVideo(
       return completed(predictionId);
     },
     ...more(w, calls),
-  }), { temporal: env.client });
+  }), { temporal: t.env.client });
   const req = request();
   const taskQueue = `limits-${req.messageId}`;
-  const worker = await createTestWorkers({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
+  const worker = await createTestWorkers({ connection: t.env.nativeConnection, taskQueue, workflowBundle: t.bundle, activities, ...workerTuning });
   const workflowId = videoWorkflowId(USER.chatId, req.messageId);
   const outcome = (await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('imageToVideo', { taskQueue, workflowId, args: [req] });
+    const handle = await t.env.client.workflow.start('imageToVideo', { taskQueue, workflowId, args: [req] });
     if (during) await during(workflowId, world);
     return handle.result();
   })) as VideoOutcome;
@@ -153,7 +142,7 @@ describe('imageToVideo under per-user limits', () => {
     const { outcome, world, calls } = await runVideo([queued], undefined, async (workflowId, seen) => {
       for (let i = 0; i < 200 && !seen.userSaw.includes(userQueuedText(2)); i++) await new Promise((r) => setTimeout(r, 25));
       await new Promise((r) => setTimeout(r, 300));
-      await env.client.workflow.getHandle(workflowId).signal(cancelVideoSignal, { by: 'user' });
+      await t.env.client.workflow.getHandle(workflowId).signal(cancelVideoSignal, { by: 'user' });
     });
 
     expect(outcome).toEqual({ status: 'cancelled', reason: 'cancelled' });
@@ -199,8 +188,8 @@ describe('/usage', () => {
     }));
     const input: BotCommandInput = { command: 'usage', user: USER, messageId: nextMessage++ };
     const taskQueue = `usage-${input.messageId}`;
-    const worker = await createTestWorkers({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
-    await worker.runUntil(() => env.client.workflow.execute('botCommand', { taskQueue, workflowId: commandWorkflowId(USER.chatId, input.messageId), args: [input] }));
+    const worker = await createTestWorkers({ connection: t.env.nativeConnection, taskQueue, workflowBundle: t.bundle, activities, ...workerTuning });
+    await worker.runUntil(() => t.env.client.workflow.execute('botCommand', { taskQueue, workflowId: commandWorkflowId(USER.chatId, input.messageId), args: [input] }));
     expect(sent).toHaveLength(1);
     return { text: sent[0]!, asked };
   }

@@ -1,7 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TelegramAmbiguousSendError, TelegramRequestError, TelegramUnavailableError, WavespeedSubmitAmbiguousError } from '../../src/errors.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
@@ -9,22 +7,13 @@ import { UNKNOWN_PREDICTION } from '../../src/workflows/admission/messages.js';
 import { cancelVideoSignal, wavespeedResultSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video/messages.js';
 import { PROGRESS, failureText, unconfirmedDeliveryText } from '../../src/workflows/texts.js';
 import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
-import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
+import { useWorkflowEnvironment, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 
 /** Faults of WaveSpeed, Telegram and the database as the video workflow sees them: lost answers and long outages. */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+const t = useWorkflowEnvironment();
 let nextMessage = 1;
-
-beforeAll(async () => {
-  [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
 
 const DEADLINE_MS = 15 * 60 * 1000;
 
@@ -46,17 +35,17 @@ async function run(
   during?: (workflowId: string, world: FakeWorld) => Promise<void>,
 ): Promise<{ outcome: VideoOutcome; world: FakeWorld; elapsedMs: number }> {
   const req = request();
-  const { activities, world } = fakeActivities(overrides, { temporal: env.client });
+  const { activities, world } = fakeActivities(overrides, { temporal: t.env.client });
   const taskQueue = `faults-${req.messageId}`;
-  const worker = await createTestWorkers({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, ...workerTuning });
-  const started = await env.currentTimeMs();
+  const worker = await createTestWorkers({ connection: t.env.nativeConnection, taskQueue, workflowBundle: t.bundle, activities, ...workerTuning });
+  const started = await t.env.currentTimeMs();
   const outcome = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('imageToVideo', { taskQueue, workflowId: videoWorkflowId(42, req.messageId), args: [req] });
+    const handle = await t.env.client.workflow.start('imageToVideo', { taskQueue, workflowId: videoWorkflowId(42, req.messageId), args: [req] });
     // Time is skipped only while the result is awaited: `during` acts in real time.
     if (during) await during(handle.workflowId, world);
     return (await handle.result()) as VideoOutcome;
   });
-  return { outcome, world, elapsedMs: (await env.currentTimeMs()) - started };
+  return { outcome, world, elapsedMs: (await t.env.currentTimeMs()) - started };
 }
 
 /** Throws `error` for every attempt scheduled within `ms` (server time) of the first one, then runs `then`. */
@@ -64,7 +53,7 @@ function downFor<A extends unknown[], R>(ms: number, error: () => Error, then: (
   let firstAt: number | undefined;
   return async (...args: A) => {
     // The test server's (skipped) time: recording steps are local activities, scheduled on the worker's own clock.
-    const at = await env.currentTimeMs();
+    const at = await t.env.currentTimeMs();
     firstAt ??= at;
     if (at - firstAt < ms) throw error();
     return then(...args);
@@ -78,7 +67,7 @@ describe('imageToVideo under faults', () => {
         w.submits.push('submit');
         // WaveSpeed accepted it; its webhook comes, the HTTP answer does not.
         const { workflowId } = Context.current().info.workflowExecution!;
-        await env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, completed('pred-lost'));
+        await t.env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, completed('pred-lost'));
         throw new WavespeedSubmitAmbiguousError('wavespeed-ai/wan-2.2/i2v-480p', 'TimeoutError: no answer');
       },
     }));
@@ -119,7 +108,7 @@ describe('imageToVideo under faults', () => {
       async (workflowId, w) => {
         while (w.submits.length === 0) await new Promise((r) => setTimeout(r, 20));
         await new Promise((r) => setTimeout(r, 500));
-        await env.client.workflow.getHandle(workflowId).signal(cancelVideoSignal, { by: 'user' });
+        await t.env.client.workflow.getHandle(workflowId).signal(cancelVideoSignal, { by: 'user' });
       },
     );
     expect(outcome).toMatchObject({ status: 'cancelled' });
@@ -133,7 +122,7 @@ describe('imageToVideo under faults', () => {
     const { outcome, world } = await run((w) => ({
       async submitGeneration() {
         const { workflowId } = Context.current().info.workflowExecution!;
-        await env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, completed('pred-1'));
+        await t.env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, completed('pred-1'));
         return { predictionId: 'pred-1' };
       },
       async sendVideo({ chatId, videoUrl }) {
@@ -154,7 +143,7 @@ describe('imageToVideo under faults', () => {
     const { outcome, world } = await run((w) => ({
       async submitGeneration() {
         const { workflowId } = Context.current().info.workflowExecution!;
-        await env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, completed('pred-1'));
+        await t.env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, completed('pred-1'));
         return { predictionId: 'pred-1' };
       },
       async sendMessage(input) {
@@ -176,7 +165,7 @@ describe('imageToVideo under faults', () => {
     const { outcome, world } = await run(() => ({
       async submitGeneration() {
         const { workflowId } = Context.current().info.workflowExecution!;
-        await env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, { id: 'pred-1', status: 'failed', outputs: [], nsfw: false, error: 'model crashed' });
+        await t.env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, { id: 'pred-1', status: 'failed', outputs: [], nsfw: false, error: 'model crashed' });
         return { predictionId: 'pred-1' };
       },
       async sendMessage({ chatId, text }) {

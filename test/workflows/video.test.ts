@@ -1,7 +1,5 @@
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BotBlockedError,
   TelegramRateLimitError,
@@ -20,20 +18,11 @@ import { permitGrantedSignal, queuePositionSignal } from '../../src/workflows/ad
 import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import { localActivityType } from '../../src/temporal/client/redrive.js';
 import { VIDEO_PATH } from '../../src/workflows/video/path.js';
-import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
+import { useWorkflowEnvironment, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
+const t = useWorkflowEnvironment();
 let nextMessage = 1;
-
-beforeAll(async () => {
-  [env, bundle] = await Promise.all([createTimeSkippingEnv(), bundleWorkflows()]);
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
 
 function request(overrides: Partial<VideoRequest> = {}): VideoRequest {
   const messageId = nextMessage++;
@@ -62,17 +51,17 @@ async function run(
   req: VideoRequest = request(),
   during?: (workflowId: string, world: FakeWorld) => Promise<void>,
 ): Promise<{ outcome: VideoOutcome; world: FakeWorld; workflowId: string }> {
-  const { activities, world } = fakeActivities(overrides, { temporal: env.client });
+  const { activities, world } = fakeActivities(overrides, { temporal: t.env.client });
   const worker = await createTestWorkers({
-    connection: env.nativeConnection,
+    connection: t.env.nativeConnection,
     taskQueue: `test-${req.messageId}`,
-    workflowBundle: bundle,
+    workflowBundle: t.bundle,
     activities,
     ...workerTuning,
   });
   const workflowId = videoWorkflowId(req.user.chatId, req.messageId);
   const outcome = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('imageToVideo', { taskQueue: `test-${req.messageId}`, workflowId, args: [req] });
+    const handle = await t.env.client.workflow.start('imageToVideo', { taskQueue: `test-${req.messageId}`, workflowId, args: [req] });
     if (during) await during(workflowId, world);
     return (await handle.result()) as VideoOutcome;
   });
@@ -86,7 +75,7 @@ describe('imageToVideo', () => {
         // The webhook can beat the submit answer: the workflow keeps it until it knows the id.
         const { Context } = await import('@temporalio/activity');
         const { workflowId } = Context.current().info.workflowExecution!;
-        await env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, completed('pred-cb'));
+        await t.env.client.workflow.getHandle(workflowId).signal(wavespeedResultSignal, completed('pred-cb'));
         return { predictionId: 'pred-cb' };
       },
     }));
@@ -107,7 +96,7 @@ describe('imageToVideo', () => {
       (w) => ({
         // A full WaveSpeed: the request hears its place first, and its permit later.
         async requestPermit({ requesterId }) {
-          await env.client.workflow.getHandle(requesterId).signal(queuePositionSignal, place);
+          await t.env.client.workflow.getHandle(requesterId).signal(queuePositionSignal, place);
           return {};
         },
         async pollPrediction({ predictionId }) {
@@ -119,7 +108,7 @@ describe('imageToVideo', () => {
       request(),
       async (workflowId, w) => {
         for (let i = 0; i < 200 && !w.userSaw.includes(queuedText(place)); i++) await new Promise((r) => setTimeout(r, 50));
-        await env.client.workflow.getHandle(workflowId).signal(permitGrantedSignal);
+        await t.env.client.workflow.getHandle(workflowId).signal(permitGrantedSignal);
       },
     );
     expect(outcome).toMatchObject({ status: 'completed', resultVia: 'poll' });
@@ -133,12 +122,12 @@ describe('imageToVideo', () => {
       async submitGeneration() {
         const { Context } = await import('@temporalio/activity');
         const { workflowId: id } = Context.current().info.workflowExecution!;
-        await env.client.workflow.getHandle(id).signal(wavespeedResultSignal, completed(predictionId));
+        await t.env.client.workflow.getHandle(id).signal(wavespeedResultSignal, completed(predictionId));
         return { predictionId };
       },
     }));
     expect(outcome.status).toBe('completed');
-    return (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    return (await t.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
   };
 
   it('records in its workflow tasks: the database writes and the permit request are local activities, not tasks of their own', async () => {
@@ -192,7 +181,7 @@ describe('imageToVideo', () => {
       }),
       request(),
       async (workflowId) => {
-        const handle = env.client.workflow.getHandle(workflowId);
+        const handle = t.env.client.workflow.getHandle(workflowId);
         await handle.signal(wavespeedResultSignal, completed('someone-else'));
         await handle.signal(wavespeedResultSignal, completed('pred-1'));
         await handle.signal(wavespeedResultSignal, completed('pred-1'));
@@ -258,7 +247,7 @@ describe('imageToVideo', () => {
       () => ({}),
       request(),
       async (id, seen) => {
-        const handle = env.client.workflow.getHandle(id);
+        const handle = t.env.client.workflow.getHandle(id);
         // Cancel while it waits for WaveSpeed with no activity in flight (the first
         // poll is 5 s away): see the note above on cancelling in this test server.
         for (let i = 0; i < 200 && seen.submits.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
@@ -294,7 +283,7 @@ describe('imageToVideo', () => {
     expect(outcome.status).toBe('completed');
     expect(calls).toBe(2);
     // The history records the retried attempt's start: at least retry_after after scheduling.
-    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const history = await t.env.client.workflow.getHandle(workflowId).fetchHistory();
     const events = history.events ?? [];
     const scheduled = events.find(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sendVideo',
