@@ -9,7 +9,7 @@ import { healthRoutes, type ReadinessCheck } from './health-route.js';
 import { createGatewayMetrics, type GatewayMetrics } from '../observability/metrics.js';
 import { instrumentRequests, metricsRoute } from './metrics.js';
 import { operatorApi } from './operator-api.js';
-import type { Catalog } from './services/catalog.js';
+import type { Catalog } from '../db/catalog.js';
 import type { StatsService } from './services/stats.js';
 import { telegramRoute } from './telegram-route.js';
 import { wavespeedRoute } from './wavespeed-route.js';

@@ -3,7 +3,7 @@ import { BotError } from 'grammy';
 import { SummaryTooLongError } from '../domain/summary-text.js';
 import { RedriveRefusedError } from '../temporal/client/redrive.js';
 import { TemporalUnavailableError } from '../temporal/client/starter.js';
-import { UnknownSourceError } from './services/catalog.js';
+import { UnknownSourceError } from '../db/catalog.js';
 
 /** Whether an error means "try again later" (Temporal down): answered 503. */
 function unwrap(err: unknown): unknown {

@@ -4,7 +4,7 @@ import type { WorkflowGateway } from '../temporal/client/starter.js';
 import { adminAuth } from './admin-auth.js';
 import { redriveRoute } from './redrive-route.js';
 import { generationRoute } from './generation-route.js';
-import type { Catalog } from './services/catalog.js';
+import type { Catalog } from '../db/catalog.js';
 import type { StatsService } from './services/stats.js';
 import { statsRoute } from './stats-route.js';
 import { sourcesRoute } from './sources-route.js';

@@ -15,7 +15,7 @@ import { TemporalWorkflowGateway } from '../temporal/client/starter.js';
 import { TemporalWorkflowCounter } from '../temporal/client/visibility.js';
 import { buildApp } from './app.js';
 import { countWorkflowStarts } from './metrics.js';
-import { createCatalog } from './services/catalog.js';
+import { createCatalog } from '../db/catalog.js';
 import { createStatsService } from './services/stats.js';
 import type { FastifyInstance } from 'fastify';
 import type { UserFromGetMe } from 'grammy/types';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { API_BODY_LIMIT, Failure, SourceBody, SourceReply } from './api-schemas.js';
-import type { Catalog } from './services/catalog.js';
+import type { Catalog } from '../db/catalog.js';
 
 /** `POST /sources`: creates a source (201) or retitles the one with that slug (200). */
 export async function sourcesRoute(app: FastifyInstance, { catalog }: { catalog: Catalog }): Promise<void> {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { assertSummaryFits } from '../domain/summary-text.js';
 import type { WorkflowGateway } from '../temporal/client/starter.js';
 import { API_BODY_LIMIT, Failure, SummaryBody, SummaryReply } from './api-schemas.js';
-import type { Catalog } from './services/catalog.js';
+import type { Catalog } from '../db/catalog.js';
 
 /**
  * `POST /summaries`: refuses a summary too long for one Telegram message (422,

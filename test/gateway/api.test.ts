@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
 import { buildApp } from '../../src/gateway/app.js';
-import { createCatalog } from '../../src/gateway/services/catalog.js';
+import { createCatalog } from '../../src/db/catalog.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { botInfo } from './bot-info.js';
 import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';

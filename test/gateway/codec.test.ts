@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
 import { buildApp } from '../../src/gateway/app.js';
 import type { CodecEndpointMode } from '../../src/gateway/codec-route.js';
-import type { Catalog } from '../../src/gateway/services/catalog.js';
+import type { Catalog } from '../../src/db/catalog.js';
 import { EncryptionCodec } from '../../src/temporal/encryption.js';
 import { botInfo } from './bot-info.js';
 import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
 import { UpdateRateLimiter } from '../../src/bot/update-limiter.js';
 import { buildApp } from '../../src/gateway/app.js';
-import type { Catalog } from '../../src/gateway/services/catalog.js';
+import type { Catalog } from '../../src/db/catalog.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
 import { botInfo } from './bot-info.js';
 import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
 import { IMAGE_TOO_LARGE_TEXT, unsupportedImageText } from '../../src/bot/texts.js';
 import { buildApp } from '../../src/gateway/app.js';
-import type { Catalog } from '../../src/gateway/services/catalog.js';
+import type { Catalog } from '../../src/db/catalog.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
 import { botInfo } from './bot-info.js';
 import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';

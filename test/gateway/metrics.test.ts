@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
 import { buildApp } from '../../src/gateway/app.js';
-import type { Catalog } from '../../src/gateway/services/catalog.js';
+import type { Catalog } from '../../src/db/catalog.js';
 import type { Stats, StatsService } from '../../src/gateway/services/stats.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
 import { createGatewayMetrics } from '../../src/observability/metrics.js';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
 import { UpdateRateLimiter } from '../../src/bot/update-limiter.js';
 import { buildApp } from '../../src/gateway/app.js';
-import type { Catalog } from '../../src/gateway/services/catalog.js';
+import type { Catalog } from '../../src/db/catalog.js';
 import { TemporalWorkflowGateway, type WorkflowGateway } from '../../src/temporal/client/starter.js';
 import { SLOW_DOWN_TEXT } from '../../src/workflows/texts.js';
 import { botInfo } from './bot-info.js';

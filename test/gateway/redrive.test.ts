@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
 import { buildApp } from '../../src/gateway/app.js';
-import type { Catalog } from '../../src/gateway/services/catalog.js';
+import type { Catalog } from '../../src/db/catalog.js';
 import { RedriveRefusedError, type RedriveResult, type Redriver } from '../../src/temporal/client/redrive.js';
 import { TemporalUnavailableError } from '../../src/temporal/client/starter.js';
 import { botInfo } from './bot-info.js';

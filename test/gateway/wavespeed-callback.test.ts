@@ -4,7 +4,7 @@ import { createBot } from '../../src/bot/bot.js';
 import { parseConfig } from '../../src/config.js';
 import { buildApp } from '../../src/gateway/app.js';
 import { startGateway } from '../../src/gateway/server.js';
-import type { Catalog } from '../../src/gateway/services/catalog.js';
+import type { Catalog } from '../../src/db/catalog.js';
 import { CallbackTokens } from '../../src/integrations/wavespeed/callback-token.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
 import { WebhookSecretCache } from '../../src/integrations/wavespeed/webhook-secret.js';

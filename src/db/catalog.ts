@@ -1,5 +1,5 @@
-import { recordEvent } from '../../db/events.js';
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import { recordEvent } from './events.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
 
 /** A summary was sent for a source slug that does not exist: answered 404. */
 export class UnknownSourceError extends Error {
