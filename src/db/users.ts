@@ -50,3 +50,17 @@ export async function markUserBlocked(prisma: PrismaClient, userId: number, reas
     }
   });
 }
+
+/** Creates or refreshes the user (see {@link upsertUser}) and records `user.registered` once. */
+export async function registerUser(prisma: PrismaClient, user: TelegramUserInput): Promise<{ created: boolean }> {
+  return prisma.$transaction(async (tx) => {
+    const created = await upsertUser(tx, user);
+    await recordEvent(tx, {
+      id: `user.registered:${user.userId}`,
+      type: 'user.registered',
+      subject: `user:${user.userId}`,
+      payload: { chatId: user.chatId, username: user.username ?? null },
+    });
+    return { created };
+  });
+}
