@@ -23,12 +23,11 @@ import {
   releasePermitSignal,
   setGenerationPausedSignal,
   type AdmissionInput,
-  type DrainingEntry,
-  type PermitEntry,
-  type QueuedEntry,
 } from './messages.js';
+import { PermitLine } from './permit-line.js';
 
 export * from './messages.js';
+export { TELL_POSITIONS_UP_TO } from './permit-line.js';
 
 const { findClosedWorkflows, findEndedPredictions, recordGenerationPause } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
@@ -77,13 +76,6 @@ const LEASES_PER_CHECK = 100;
 const DRAIN_CHECK_MS = 5_000;
 const EVENTS_PER_RUN = 5_000;
 /**
- * Queued requests up to this place hear of every change of it; those further
- * back are told their place when they join and again once they get this close,
- * so a long queue does not cost a signal per request on every grant.
- */
-export const TELL_POSITIONS_UP_TO = 20;
-
-/**
  * The fleet-wide WaveSpeed concurrency cap: a semaphore whose permits, FIFO
  * queue and pause flag live in this one workflow (id `wavespeed-admission`),
  * so no worker restart can lose or double them.
@@ -100,72 +92,33 @@ export const TELL_POSITIONS_UP_TO = 20;
  * continues as new before its history grows long, carrying holders, queue and pause.
  */
 export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
-  let maxConcurrency = input.maxConcurrency;
-  const holders = new Map<string, PermitEntry>(input.carry?.holders.map((h) => [h.requesterId, h]));
-  const draining = new Map<string, DrainingEntry>(input.carry?.draining?.map((d) => [d.requesterId, d]));
-  let queue: QueuedEntry[] = [...(input.carry?.queue ?? [])];
-  const queued = new Set(queue.map((q) => q.requesterId));
-  let paused = input.carry?.paused ?? false;
-  let maxQueued = input.carry?.maxQueued;
+  // Permits, draining slots, the line, the pause and the line's limit (a plain state machine).
+  const line = new PermitLine(input.maxConcurrency, input.carry);
+  const { holders, draining } = line;
   /** A presence beat is under way; continue-as-new waits for it, and no beat starts once `closing`. */
   let beating = false;
   let closing = false;
-  /** Requests turned away because the line is full, to be told so. */
-  const refused: string[] = [];
-  /** Holders that asked again (an activity retried, a workflow reset): granted again, harmlessly. */
-  const regrant = new Set<string>();
   const pauseChanges: boolean[] = [];
   let changed = true;
 
-  const leave = (requesterId: string): boolean => {
-    if (!queued.delete(requesterId)) return false;
-    queue = queue.filter((q) => q.requesterId !== requesterId);
-    return true;
-  };
-
-  setHandler(acquirePermitSignal, ({ requesterId, maxConcurrency: cap, maxQueued: longest }) => {
-    if (cap !== undefined && cap > 0) maxConcurrency = cap;
-    if (longest !== undefined && longest >= 0) maxQueued = longest;
-    if (holders.has(requesterId)) regrant.add(requesterId);
-    else if (!queued.has(requesterId)) {
-      queue.push({ requesterId, since: Date.now() });
-      queued.add(requesterId);
-    }
+  setHandler(acquirePermitSignal, (ask) => {
+    line.acquire(ask, Date.now());
     changed = true;
   });
-  setHandler(releasePermitSignal, ({ requesterId, running }) => {
-    const holder = holders.get(requesterId);
-    if (holder && running) draining.set(requesterId, { ...holder, ...running });
-    if (holders.delete(requesterId) || leave(requesterId)) changed = true;
+  setHandler(releasePermitSignal, (release) => {
+    if (line.release(release)) changed = true;
   });
   setHandler(setGenerationPausedSignal, ({ paused: wanted }) => {
-    if (wanted === paused) return;
-    paused = wanted;
+    if (!line.setPaused(wanted)) return;
     pauseChanges.push(wanted);
     changed = true;
   });
-  setHandler(admissionStateQuery, () => ({
-    paused,
-    maxConcurrency,
-    ...(maxQueued !== undefined ? { maxQueued } : {}),
-    holders: [...holders.values()],
-    draining: [...draining.values()],
-    queue: queue.map(({ requesterId, since }) => ({ requesterId, since })),
-  }));
-
-  const canGrant = (): boolean => !paused && holders.size + draining.size < maxConcurrency && queue.length > 0;
+  setHandler(admissionStateQuery, () => line.state());
 
   /** Grants free permits in arrival order; a requester that is gone gives its permit straight back. */
   async function grant(): Promise<void> {
     for (;;) {
-      const granted: string[] = [...regrant].filter((id) => holders.has(id));
-      regrant.clear();
-      while (canGrant()) {
-        const next = queue.shift()!;
-        queued.delete(next.requesterId);
-        holders.set(next.requesterId, { requesterId: next.requesterId, since: Date.now() });
-        granted.push(next.requesterId);
-      }
+      const granted = line.takeGrants(Date.now());
       if (granted.length === 0) return;
       const signal = (id: string) => getExternalWorkflowHandle(id).signal(permitGrantedSignal);
       // In order, one after the other: the earlier request hears first, so it submits first.
@@ -177,34 +130,19 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
       results.forEach((result, i) => {
         if (result.status === 'fulfilled') return;
         gone += 1;
-        holders.delete(granted[i]!);
+        line.reclaim(granted[i]!);
         log.info('Requester gone before its permit; permit reclaimed', { requesterId: granted[i] });
       });
       if (gone === 0) return;
     }
   }
 
-  /**
-   * Turns away the requests that joined a full line: the newest, never told a
-   * place, beyond `maxQueued` once the free slots are granted.
-   */
-  function refuseOverflow(): void {
-    if (maxQueued === undefined) return;
-    // Those a free slot is about to take (their grant on its way) are not waiting in line.
-    const free = paused ? 0 : Math.max(0, maxConcurrency - holders.size - draining.size);
-    for (let i = queue.length - 1; i >= maxQueued + free && queue[i]!.told === undefined; i--) {
-      const { requesterId } = queue[i]!;
-      leave(requesterId);
-      refused.push(requesterId);
-    }
-  }
-
   /** Tells the requests turned away; one gone already needs nothing. */
   async function tellRefused(): Promise<void> {
-    const told = refused.splice(0);
+    const told = line.takeRefused();
     if (told.length === 0) return;
     await Promise.allSettled(told.map((id) => getExternalWorkflowHandle(id).signal(permitRefusedSignal, { reason: 'busy' })));
-    log.info('Line full; requests refused as busy', { refused: told.length, queued: queue.length, maxQueued });
+    log.info('Line full; requests refused as busy', { refused: told.length, queued: line.queue.length, maxQueued: line.maxQueued });
   }
 
   /**
@@ -241,24 +179,15 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
 
   /** Tells queued requesters their place when it (or the pause) changed. */
   async function tellPositions(): Promise<void> {
-    const tell: Array<{ entry: QueuedEntry; position: number }> = [];
-    queue.forEach((entry, i) => {
-      const position = i + 1;
-      const told = entry.told;
-      if (told && told.paused === paused && (told.position === position || position > TELL_POSITIONS_UP_TO)) return;
-      tell.push({ entry, position });
-    });
+    const tell = line.positionsToTell();
     if (tell.length === 0) return;
     const results = await Promise.allSettled(
-      tell.map(({ entry, position }) => {
-        entry.told = { position, paused };
-        return getExternalWorkflowHandle(entry.requesterId).signal(queuePositionSignal, { position, paused });
-      }),
+      tell.map(({ requesterId, position, paused }) => getExternalWorkflowHandle(requesterId).signal(queuePositionSignal, { position, paused })),
     );
     results.forEach((result, i) => {
-      if (result.status === 'rejected' && leave(tell[i]!.entry.requesterId)) {
+      if (result.status === 'rejected' && line.leave(tell[i]!.requesterId)) {
         changed = true;
-        log.info('Queued requester gone; removed from the queue', { requesterId: tell[i]!.entry.requesterId });
+        log.info('Queued requester gone; removed from the queue', { requesterId: tell[i]!.requesterId });
       }
     });
   }
@@ -267,7 +196,7 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
     while (pauseChanges.length > 0) {
       const nowPaused = pauseChanges.shift()!;
       try {
-        await recordGenerationPause({ eventId: uuid4(), paused: nowPaused, queued: queue.length, inFlight: holders.size, admissionId: workflowInfo().workflowId });
+        await recordGenerationPause({ eventId: uuid4(), paused: nowPaused, queued: line.queue.length, inFlight: holders.size, admissionId: workflowInfo().workflowId });
       } catch (err) {
         log.warn('Could not record the pause change', { paused: nowPaused, error: String(err) });
       }
@@ -300,7 +229,7 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
         continue;
       }
       for (const id of closed) {
-        if (holders.delete(id)) {
+        if (line.reclaim(id)) {
           changed = true;
           log.warn('Permit holder closed without releasing; permit reclaimed', { requesterId: id });
         }
@@ -322,12 +251,7 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
         log.warn('Could not check predictions of given-back permits; will check again', { error: String(err) });
         ended = [];
       }
-      for (const entry of entries) {
-        if (ended.includes(entry.predictionId) || Date.now() >= entry.until) {
-          draining.delete(entry.requesterId);
-          changed = true;
-        }
-      }
+      if (line.endDrains(entries, ended, Date.now())) changed = true;
     }
   }
 
@@ -347,30 +271,30 @@ export async function wavespeedAdmission(input: AdmissionInput): Promise<void> {
       await condition(() => allHandlersFinished() && !beating);
       // On its own task queue: a run started on the media queue (before it had one) moves there now.
       await makeContinueAsNewFunc<typeof wavespeedAdmission>({ taskQueue: TASK_QUEUES.admission })({
-        maxConcurrency,
+        maxConcurrency: line.maxConcurrency,
         leaseCheckMs: input.leaseCheckMs,
         eventsPerRun: input.eventsPerRun,
         drainCheckMs: input.drainCheckMs,
         presenceIntervalMs: input.presenceIntervalMs,
         ...(input.shards !== undefined ? { shards: input.shards } : {}),
-        carry: { holders: [...holders.values()], draining: [...draining.values()], queue, paused, ...(maxQueued !== undefined ? { maxQueued } : {}) },
+        carry: line.carry(),
       });
     }
     changed = false;
     await recordPauseChanges();
     await grant();
-    refuseOverflow();
+    line.refuseOverflow();
     await tellRefused();
     // A request that arrived while the grants were being signalled, and finds a
     // slot free, is granted before being told to wait (it would briefly read
     // "queued, position 1"); those already waiting are told their new place first, as before.
-    if (patched(GRANT_IN_ORDER) && canGrant() && queue[0]!.told === undefined) {
+    if (patched(GRANT_IN_ORDER) && line.canGrant() && line.queue[0]!.told === undefined) {
       changed = true;
       continue;
     }
     if (patched(REFUSE_BEFORE_TELLING)) {
       // In the same tick as the places are taken: nobody can join in between.
-      refuseOverflow();
+      line.refuseOverflow();
       await Promise.all([tellPositions(), tellRefused()]);
     } else await tellPositions();
   }
