@@ -1,14 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { recordEvent } from '../db/events.js';
 import { markUserBlocked } from '../db/users.js';
-import {
-  BotBlockedError,
-  ChatNotFoundError,
-  TelegramRateLimitError,
-  TelewanError,
-} from '../errors.js';
 import type { ReservedSlot, TelegramBudget } from '../integrations/telegram/budget.js';
 import { summaryText } from '../domain/summary-text.js';
+import { BatchRecipients, type DeliveryOutcome, type Recipient } from './broadcast-batch.js';
 import type { ActivityDeps } from './deps.js';
 
 /** What a distribution needs to know before it starts. */
@@ -35,12 +30,6 @@ export interface BatchCounts {
   failed: number;
 }
 
-/** Claims of one (summary, chat) before it is given up: each claim is one attempt that may have reached Telegram. */
-const MAX_CLAIMS = 5;
-/** Network/5xx failures retried within one batch run, with a growing pause. */
-const MAX_TRANSIENT_RETRIES = 3;
-/** 429s one message may meet before it is given up for this run. */
-const MAX_RATE_LIMITED = 20;
 /** Outcomes are written at least this often… */
 const FLUSH_MS = 10;
 /** …or as soon as this many wait. */
@@ -102,15 +91,6 @@ class Turns {
   }
 }
 
-interface Recipient {
-  chatId: number;
-  userId: number;
-  /** A send to this chat has gone out in this attempt: its claim stays counted. */
-  launched: boolean;
-  transient: number;
-  limited: number;
-  notBefore: number;
-}
 
 /**
  * Waits `ms`, heartbeating at least every second so a long wait (a reservation
@@ -153,14 +133,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
   }
 
   /** Final state of one delivery, as written to its row. */
-  interface Outcome {
-    chatId: number;
-    status: 'sent' | 'blocked' | 'not_found' | 'failed';
-    telegramMessageId?: number;
-    error?: string;
-    /** A 403: the user to mark blocked, and why. */
-    blocked?: { userId: number; reason: string };
-  }
+  type Outcome = DeliveryOutcome;
 
   /**
    * Writes delivery outcomes in small groups: one statement per flush instead of
@@ -326,12 +299,12 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
         RETURNING chat_id, attempts`;
 
       const outcomes = recorder(input.summaryId, ctx);
-      const queue: Recipient[] = [];
-      for (const row of claimed) {
-        const chatId = Number(row.chat_id);
-        if (row.attempts > MAX_CLAIMS) outcomes.add({ chatId, status: 'failed', error: `gave up after ${MAX_CLAIMS} attempts` });
-        else queue.push({ chatId, userId: userOf.get(chatId) ?? chatId, launched: false, transient: 0, limited: 0, notBefore: 0 });
-      }
+      const recipients = new BatchRecipients(
+        claimed.map((row) => ({ chatId: Number(row.chat_id), attempts: row.attempts })),
+        (chatId) => userOf.get(chatId),
+      );
+      for (const outcome of recipients.givenUp) outcomes.add(outcome);
+      const { queue } = recipients;
 
       const inFlight = new Set<Promise<void>>();
       /** What broke a send's own bookkeeping: it ends the batch. */
@@ -346,24 +319,12 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
           );
           outcomes.add({ chatId: r.chatId, status: 'sent', telegramMessageId: msg.message_id });
         } catch (err) {
-          // The client has paused the fleet for a 429 already.
-          if (err instanceof TelegramRateLimitError) {
-            if (++r.limited > MAX_RATE_LIMITED) outcomes.add({ chatId: r.chatId, status: 'failed', error: 'rate limited' });
-            else queue.push(r);
-          } else if (err instanceof BotBlockedError) {
-            outcomes.add({ chatId: r.chatId, status: 'blocked', error: err.reason, blocked: { userId: r.userId, reason: err.reason } });
-          } else if (err instanceof ChatNotFoundError) {
-            outcomes.add({ chatId: r.chatId, status: 'not_found' });
-          } else if (err instanceof TelewanError && err.retryable && ++r.transient <= MAX_TRANSIENT_RETRIES) {
-            r.notBefore = Date.now() + 1000 * 2 ** (r.transient - 1);
-            queue.push(r);
-          } else {
-            outcomes.add({ chatId: r.chatId, status: 'failed', error: err instanceof Error ? err.message : String(err) });
-          }
+          const outcome = recipients.failed(r, err, Date.now());
+          if (outcome) outcomes.add(outcome);
         }
       };
       const launch = (r: Recipient, slot: ReservedSlot): void => {
-        r.launched = true;
+        recipients.launch(r);
         const p: Promise<void> = sendOne(r, slot)
           .catch((error: unknown) => {
             broken ??= { error };
@@ -379,10 +340,10 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
           if (broken) throw broken.error;
           if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
           const now = Date.now();
-          const ready = queue.filter((r) => r.notBefore <= now);
+          const ready = recipients.ready(now);
           if (ready.length === 0) {
             // Wait for a send to settle (it may requeue) or for a backoff to pass.
-            const nextAt = Math.min(...queue.map((r) => r.notBefore));
+            const nextAt = recipients.nextAt();
             await Promise.race([...inFlight, wait(ctx, Number.isFinite(nextAt) ? nextAt - now : 50)]);
             continue;
           }
@@ -400,9 +361,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
             // Telegram asked us to wait (this slot predates the pause), or sending now would bunch
             // (this process fell behind the slot, or Telegram's answers lag): the recipient stays queued.
             if (!budget.take(slot, at)) continue;
-            const r = block.get(slot.chatId)!;
-            queue.splice(queue.indexOf(r), 1);
-            launch(r, slot);
+            launch(block.get(slot.chatId)!, slot);
           }
           ctx.heartbeat({ queued: queue.length });
         }
@@ -411,7 +370,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
         releaseTurn();
         // Whatever ends the loop, what Telegram accepted gets recorded, and the claims of chats never tried are given back.
         await Promise.allSettled(inFlight);
-        await outcomes.close(queue.filter((r) => !r.launched).map((r) => r.chatId));
+        await outcomes.close(recipients.untried());
       }
 
       const statuses = await prisma.delivery.groupBy({
