@@ -133,7 +133,6 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
   }
 
   /** Final state of one delivery, as written to its row. */
-  type Outcome = DeliveryOutcome;
 
   /**
    * Writes delivery outcomes in small groups: one statement per flush instead of
@@ -146,7 +145,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
    * {@link close} reports outcomes that could not be written.
    */
   function recorder(summaryId: number, ctx: Context) {
-    let pending: Outcome[] = [];
+    let pending: DeliveryOutcome[] = [];
     let timer: NodeJS.Timeout | undefined;
     let writing: Promise<void> = Promise.resolve();
     let lost: unknown;
@@ -177,7 +176,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
       return writing;
     };
     return {
-      add(outcome: Outcome): void {
+      add(outcome: DeliveryOutcome): void {
         pending.push(outcome);
         if (pending.length >= FLUSH_SIZE) void flush();
         else timer ??= setTimeout(() => void flush(), FLUSH_MS);
@@ -201,7 +200,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
   }
 
   /** One group of outcomes: the rows, then the users who blocked the bot. Safe to repeat. */
-  async function writeOutcomes(summaryId: number, outcomes: Outcome[]): Promise<void> {
+  async function writeOutcomes(summaryId: number, outcomes: DeliveryOutcome[]): Promise<void> {
     await prisma.$executeRaw`
       UPDATE deliveries AS d
       SET status = v.status::delivery_status,
@@ -304,7 +303,6 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
         (chatId) => userOf.get(chatId),
       );
       for (const outcome of recipients.givenUp) outcomes.add(outcome);
-      const { queue } = recipients;
 
       const inFlight = new Set<Promise<void>>();
       /** What broke a send's own bookkeeping: it ends the batch. */
@@ -335,8 +333,8 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
 
       let releaseTurn = () => {};
       try {
-        if (queue.length > 0) releaseTurn = await turns.take(ctx);
-        while (queue.length > 0 || inFlight.size > 0) {
+        if (recipients.queue.length > 0) releaseTurn = await turns.take(ctx);
+        while (recipients.queue.length > 0 || inFlight.size > 0) {
           if (broken) throw broken.error;
           if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
           const now = Date.now();
@@ -363,7 +361,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
             if (!budget.take(slot, at)) continue;
             launch(block.get(slot.chatId)!, slot);
           }
-          ctx.heartbeat({ queued: queue.length });
+          ctx.heartbeat({ queued: recipients.queue.length });
         }
         if (broken) throw broken.error;
       } finally {

@@ -51,7 +51,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS, interceptors: calls.interceptors() });
   const codec = new EncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: encryptedDataConverter(codec) });
-  const temporal = new TemporalWorkflowGateway(client, {
+  const workflows = new TemporalWorkflowGateway(client, {
     model: config.WAVESPEED_MODEL,
     deadlineMs: config.VIDEO_DEADLINE_MS,
     polling: { initialMs: config.VIDEO_POLL_INITIAL_MS, maxMs: config.VIDEO_POLL_MAX_MS },
@@ -59,7 +59,6 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
     admissionShardSlots: config.WAVESPEED_ADMISSION_SHARD_SLOTS,
     onStart: countWorkflowStarts(metrics),
   });
-  const workflows = temporal;
   const prisma = createPrisma(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
   const wavespeed = new WavespeedClient({ apiKey: config.WAVESPEED_API_KEY, apiRoot: config.WAVESPEED_API_ROOT });
 

@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
-import { startTestSystem, type TestSystem } from '../helpers/system.js';
+import { useTestSystem } from '../helpers/system.js';
 import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
 /**
@@ -16,20 +15,16 @@ import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
-let sys: TestSystem;
 let worker: WorkerProcess | undefined;
 
+// The build itself (it starts from an empty dist/), before the system starts.
 beforeAll(async () => {
-  // What `npm run build` runs, with this test's Node: an old dist/ may hold files the build no longer writes.
-  await rm(resolve(ROOT, 'dist'), { recursive: true, force: true });
-  await run(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT });
-  await run(process.execPath, ['dist/temporal/worker/workflow-bundle-cli.js', 'dist/workflow-bundle.js'], { cwd: ROOT });
-  sys = await startTestSystem({ worker: false });
+  await run('npm', ['run', 'build'], { cwd: ROOT });
 }, 240_000);
+const sys = useTestSystem({ worker: false });
 
 afterAll(async () => {
   await worker?.kill();
-  await sys?.teardown();
 });
 
 it('turns a photo into a video with the compiled worker and the bundle the build wrote', async () => {

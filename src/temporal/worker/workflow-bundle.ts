@@ -70,7 +70,7 @@ export async function buildWorkflowBundle(logger: TemporalLogger): Promise<{ bun
 }
 
 /** Where `npm run build` writes the bundle beside the compiled code (`dist/workflow-bundle.js`). */
-export const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
+const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
 
 /**
  * The bundle `npm run build` wrote, when this module runs compiled from `dist`
@@ -78,9 +78,9 @@ export const PREBUILT_BUNDLE_FILE = 'workflow-bundle.js';
  * webpack's memory nor `tsx`. Running from source there is none: the bundle is
  * always built from the code being run.
  */
-export function prebuiltBundlePath(moduleUrl: string = import.meta.url): string | undefined {
-  if (!moduleUrl.endsWith('.js')) return undefined;
-  const file = fileURLToPath(new URL(`../../${PREBUILT_BUNDLE_FILE}`, moduleUrl));
+function prebuiltBundlePath(): string | undefined {
+  if (!import.meta.url.endsWith('.js')) return undefined;
+  const file = fileURLToPath(new URL(`../../${PREBUILT_BUNDLE_FILE}`, import.meta.url));
   return existsSync(file) ? file : undefined;
 }
 

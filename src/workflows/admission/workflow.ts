@@ -27,7 +27,6 @@ import {
 import { PermitLine } from './permit-line.js';
 
 export * from './messages.js';
-export { TELL_POSITIONS_UP_TO } from './permit-line.js';
 
 const { findClosedWorkflows, findEndedPredictions, recordGenerationPause } = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
