@@ -81,6 +81,8 @@ async function main(): Promise<void> {
   console.log(`temporal   ${config.TEMPORAL_ADDRESS}   Web UI: ${config.TEMPORAL_UI_URL}   namespace: ${config.TEMPORAL_NAMESPACE}`);
   console.log(`gateway    ${stack.gateway.url}   (POST /telegram/webhook, POST /webhooks/wavespeed/:id, /api/*, GET /readyz)`);
   console.log(`metrics    ${stack.gateway.url}/metrics   worker: ${stack.worker?.metricsUrl ?? '(no worker)'}`);
+  const version = stack.worker?.version;
+  if (version) console.log(`build      ${version.deploymentName} ${version.buildId} (${stack.worker?.promotion}; docs/operations.md, "Deploying a new build")`);
   console.log(`codec      ${codecEndpoint} (${config.CODEC_ENDPOINT}; the Web UI decodes payloads with it)`);
   writeStackState({
     pid: process.pid,

@@ -126,6 +126,24 @@ export const configSchema = z.object({
   WORKER_WORKFLOW_TASK_SLOTS: z.coerce.number().int().positive().default(WORKER_SLOT_DEFAULTS.workflowTasks),
   /** Workflows kept in a worker's cache: at least the requests one worker has in flight, or each event replays its history. */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().nonnegative().default(WORKER_SLOT_DEFAULTS.cachedWorkflows),
+  /**
+   * Worker Versioning (docs/operations.md, "Deploying a new build"): `on` registers the
+   * worker as a version of WORKER_DEPLOYMENT_NAME, so a video or command runs to its end on
+   * the build that started it; `off` for a Temporal server without worker deployments.
+   */
+  WORKER_VERSIONING: z.enum(['on', 'off']).default('on'),
+  /** The worker deployment every build of this bot belongs to (no dots). */
+  WORKER_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, - and _ only')
+    .default('telewan'),
+  /** This build's id; unset, `wf-` and a hash of the workflow bundle, so the same workflow code is always the same build. */
+  WORKER_BUILD_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, ., - and _ only')
+    .optional(),
+  /** `newest`: a worker makes its build current once registered, unless a newer build is; `manual`: an operator does. */
+  WORKER_PROMOTION: z.enum(['newest', 'manual']).default('newest'),
   /** Video generations one user may have under way at once; admins are exempt. */
   USER_MAX_ACTIVE_GENERATIONS: z.coerce.number().int().positive().default(USER_LIMIT_DEFAULTS.maxActive),
   /** What happens to a request beyond that: turned away, or queued until a slot frees. */

@@ -16,6 +16,7 @@ import { requireSearchAttributes } from './temporal/worker/require-search-attrib
 import { encryptedDataConverter } from './temporal/encryption.js';
 import { limitWorkflowThreadYoungGeneration, queueTuning, workerTuning } from './temporal/worker/worker-tuning.js';
 import { buildWorkflowBundle } from './temporal/worker/workflow-bundle.js';
+import { bundleBuildId, promoteWhenRegistered, workerDeploymentOptions, type DeploymentVersion, type PromotionResult } from './temporal/worker/deployment.js';
 
 export interface RunningWorker {
   /** One worker per task queue: media (videos, commands), transfer (their slow activities), broadcast (summaries) and admission (the WaveSpeed cap's line). */
@@ -26,6 +27,10 @@ export interface RunningWorker {
   /** Where this worker serves `GET /metrics`. */
   metricsUrl: string;
   metrics: WorkerMetrics;
+  /** The worker deployment version this worker registered as, unless `WORKER_VERSIONING=off`. */
+  version?: DeploymentVersion;
+  /** What the worker did about the deployment's current version at start. */
+  promotion?: PromotionResult;
 }
 
 export interface WorkerServices {
@@ -104,7 +109,10 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   };
   let connection: NativeConnection | undefined;
   let removeBundle: () => Promise<void> = async () => undefined;
-  let workers: Worker[];
+  let workers: Worker[] = [];
+  let running: Promise<unknown> | undefined;
+  let deployment: DeploymentVersion | undefined;
+  let promotion: PromotionResult | undefined;
   try {
     connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     await requireSearchAttributes(connection.operatorService, config.TEMPORAL_NAMESPACE);
@@ -114,7 +122,11 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     const workflowBundle = built.bundle;
     // Before Worker.create makes the workflow threads.
     limitWorkflowThreadYoungGeneration();
-    const common = { connection, namespace: config.TEMPORAL_NAMESPACE, activities, dataConverter, ...workerTuning };
+    const version: DeploymentVersion | undefined =
+      config.WORKER_VERSIONING === 'on'
+        ? { deploymentName: config.WORKER_DEPLOYMENT_NAME, buildId: config.WORKER_BUILD_ID ?? (await bundleBuildId(workflowBundle)) }
+        : undefined;
+    const common = { connection, namespace: config.TEMPORAL_NAMESPACE, activities, dataConverter, ...workerTuning, ...workerDeploymentOptions(version) };
     const tuning = queueTuning({
       mediaActivities: config.WORKER_MEDIA_ACTIVITY_SLOTS,
       transferActivities: config.WORKER_TRANSFER_ACTIVITY_SLOTS,
@@ -122,20 +134,46 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
       workflowTasks: config.WORKER_WORKFLOW_TASK_SLOTS,
       cachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     });
-    workers = [
-      await Worker.create({ ...common, workflowBundle, taskQueue: TASK_QUEUES.media, ...tuning[TASK_QUEUES.media], ...overrides }),
-      await Worker.create({ ...common, taskQueue: TASK_QUEUES.transfer, ...tuning[TASK_QUEUES.transfer], ...overrides }),
-      await Worker.create({ ...common, workflowBundle, taskQueue: TASK_QUEUES.broadcast, ...tuning[TASK_QUEUES.broadcast], ...overrides }),
-      await Worker.create({ ...common, workflowBundle, taskQueue: TASK_QUEUES.admission, ...tuning[TASK_QUEUES.admission], ...overrides }),
-    ];
+    const queues = [
+      { name: TASK_QUEUES.media, workflows: true },
+      { name: TASK_QUEUES.transfer, workflows: false },
+      { name: TASK_QUEUES.broadcast, workflows: true },
+      { name: TASK_QUEUES.admission, workflows: true },
+    ] as const;
+    workers = [];
+    for (const queue of queues) {
+      workers.push(
+        await Worker.create({ ...common, ...(queue.workflows ? { workflowBundle } : {}), taskQueue: queue.name, ...tuning[queue.name], ...overrides }),
+      );
+    }
+    running = Promise.all(workers.map((w) => w.run()));
+    if (version) {
+      logger.info({ deployment: version.deploymentName, buildId: version.buildId }, 'Worker registering as a deployment version');
+      const promoting = promoteWhenRegistered({
+        service: connection.workflowService,
+        namespace: config.TEMPORAL_NAMESPACE,
+        version,
+        queues: queues.map((q) => ({ name: q.name, workflows: q.workflows, activities: true })),
+        promotion: config.WORKER_PROMOTION,
+      });
+      // A worker that stops while registering fails its start rather than waiting for the timeout.
+      const stopped = running.then(() => Promise.reject(new Error('the worker stopped before its version registered')));
+      // Whichever loses the race is settled later with nobody waiting for it.
+      for (const p of [promoting, stopped]) p.catch(() => undefined);
+      promotion = await Promise.race([promoting, stopped]);
+      logger.info({ deployment: version.deploymentName, buildId: version.buildId, promotion }, 'Worker deployment version registered');
+    }
+    deployment = version;
   } catch (err) {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await running?.catch(() => undefined);
     await connection?.close();
     await removeBundle();
     await release();
     throw err;
   }
   const open = connection;
-  const done = Promise.all(workers.map((w) => w.run()))
+  const done = (running ?? Promise.resolve())
     .then(() => undefined)
     .finally(async () => {
       await open.close();
@@ -147,6 +185,8 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     done,
     metricsUrl: metricsServer.url,
     metrics,
+    version: deployment,
+    promotion,
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;

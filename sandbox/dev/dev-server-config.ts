@@ -11,6 +11,9 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
   // One node: partitions only forward between themselves (temporal-config/dynamicconfig.yaml).
   'matching.numTaskqueueReadPartitions': '1',
   'matching.numTaskqueueWritePartitions': '1',
+  // Worker Versioning (src/temporal/worker/deployment.ts).
+  'system.enableDeploymentVersions': 'true',
+  'frontend.workerVersioningWorkflowAPIs': 'true',
 };
 
 /** `--search-attribute Name=Type` for every custom search attribute (see `search-attributes.ts`). */

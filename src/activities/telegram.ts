@@ -227,14 +227,6 @@ export function createTelegramActivities({
     },
 
     /**
-     * Deprecated: kept only for video workflows started before the fleet's one
-     * presence loop (`showChatActions`, run by `wavespeedAdmission`). It used to
-     * loop for a request's whole life, holding a worker slot; it now returns at
-     * once, so such a workflow shows no chat action but holds no slot.
-     */
-    async keepChatAction(_input: { chatId: number; action: 'upload_video' | 'typing' }): Promise<void> {},
-
-    /**
      * Sends the generated video: by URL (Telegram fetches up to 20 MB), else
      * uploaded (≤ 50 MB), else as a link. Returns Telegram's file_id for reuse.
      * A send whose answer was lost (no answer within the media timeout, a

@@ -227,15 +227,5 @@ describe('Telegram activities against the simulator', () => {
       expect(beat.skipped).toBeGreaterThanOrEqual(40 - 8);
       expect(telegram.callsTo('sendChatAction').length).toBeLessThanOrEqual(2 * 8);
     });
-
-    it('keepChatAction, kept for workflows started before, returns at once and sends nothing', async () => {
-      const chatId = freshChat();
-      const startedAt = Date.now();
-
-      await runActivity(activities.keepChatAction, { chatId, action: 'upload_video' });
-
-      expect(Date.now() - startedAt).toBeLessThan(500);
-      expect(telegram.callsTo('sendChatAction')).toHaveLength(0);
-    });
   });
 });

@@ -26,12 +26,12 @@ beforeAll(async () => {
 /**
  * The replay tests are only worth having if they fail on a breaking change: a copy
  * of `imageToVideo` with two activity calls swapped must not replay the committed
- * histories, plaintext or encrypted, while the real workflow does.
+ * histories, while the real workflow does.
  */
 describe('replay guard', () => {
-  it('covers plaintext and encrypted video histories', () => {
-    expect(videoHistories.some((h) => h.file.startsWith('encrypted/'))).toBe(true);
-    expect(videoHistories.some((h) => !h.file.includes('/'))).toBe(true);
+  it('covers the video histories of every recorded path', () => {
+    // The video workflow is pinned: only histories of the current build are kept (CONTRIBUTING.md, "Changing a workflow").
+    expect(videoHistories.length).toBeGreaterThanOrEqual(9);
   });
 
   it.each(videoHistories.map((h) => [h.file, h] as const))('a reordered imageToVideo fails to replay %s', async (_file, { history, workflowId }) => {

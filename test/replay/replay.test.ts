@@ -22,15 +22,17 @@ describe('replay of recorded histories', () => {
   it('has the recorded paths the workflows promise to keep', () => {
     expect(histories.map((h) => h.file)).toEqual(
       expect.arrayContaining([
-        'video-callback.json',
-        'video-polling.json',
-        'video-callback.v1.json',
+        'command-start.json',
         'summary-small.json',
         'summary-multi-batch.json',
         'encrypted/video-callback.json',
         'encrypted/video-polling.json',
         'encrypted/video-failed.json',
         'encrypted/video-cancelled.json',
+        'encrypted/video-processing.json',
+        'encrypted/video-cache-hit.json',
+        'encrypted/video-lost-answer.json',
+        'encrypted/wavespeed-admission.json',
       ]),
     );
   });

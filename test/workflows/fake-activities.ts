@@ -14,7 +14,6 @@ export interface FakeWorld {
   phases: string[];
   blockedUsers: number[];
   polls: number;
-  chatActionsStarted: number;
   /** Each beat of the fleet presence loop: when (workflow time) and the chats it showed "sending video…". */
   presenceBeats: Array<{ at: number; chatIds: number[] }>;
   attempts: Record<string, Array<{ attempt: number; scheduledAt: number }>>;
@@ -46,7 +45,6 @@ export function fakeActivities(
     phases: [],
     blockedUsers: [],
     polls: 0,
-    chatActionsStarted: 0,
     presenceBeats: [],
     attempts: {},
     cache: new Map(),
@@ -91,10 +89,6 @@ export function fakeActivities(
     },
     async updateProgress({ text }) {
       world.userSaw.push(text);
-    },
-    // Returns at once: a running activity would stop the test server skipping time.
-    async keepChatAction() {
-      world.chatActionsStarted += 1;
     },
     async showChatActions({ chatIds }) {
       world.presenceBeats.push({ at: Date.now(), chatIds });

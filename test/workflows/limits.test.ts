@@ -84,7 +84,6 @@ describe('imageToVideo under per-user limits', () => {
     expect(world.userSaw).toEqual([refusalText(refusal)]);
     expect(world.userSaw[0]).toContain('You already have 2 videos in progress');
     expect(calls).toMatchObject({ prepared: 0, submitted: 0 });
-    expect(world.chatActionsStarted).toBe(0);
     // admitRequest recorded the refusal; nothing overwrites it.
     expect(world.outcomes).toEqual([]);
   });

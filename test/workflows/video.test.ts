@@ -17,7 +17,6 @@ import { PROGRESS, failureText, queuedText } from '../../src/workflows/texts.js'
 import { permitGrantedSignal, queuePositionSignal } from '../../src/workflows/admission/messages.js';
 import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import { localActivityType } from '../../src/temporal/client/redrive.js';
-import { VIDEO_PATH } from '../../src/workflows/video/path.js';
 import { useWorkflowEnvironment, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
 
@@ -86,7 +85,6 @@ describe('imageToVideo', () => {
     // No edit on submission: the first text already says the video is being made.
     expect(world.userSaw).toEqual([PROGRESS.received, PROGRESS.completed]);
     // No chat-action activity of its own: the fleet presence loop shows "sending video…".
-    expect(world.chatActionsStarted).toBe(0);
     expect(world.permitsReleased).toEqual([{ requesterId: expect.stringMatching(/^video-42-/) }]);
   });
 
@@ -144,15 +142,14 @@ describe('imageToVideo', () => {
     expect(events.length).toBeLessThanOrEqual(92);
   });
 
-  it('records one patch marker and one TemporalChangeVersion upsert for all of its changes, not one each', async () => {
+  it('records no patch marker: pinned to the build that started it, it has no old branches', async () => {
     const events = await deliveredByWebhook('pred-path');
     const patches = events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
-    expect(patches).toHaveLength(1);
-    expect(Buffer.from(patches[0]!.markerRecordedEventAttributes!.details!['patch-data']!.payloads![0]!.data!).toString()).toContain(VIDEO_PATH);
-    // Before: 13 markers, each with its upsert (test/replay/encrypted/video-callback.v6.json). Left: the patch's, the outcome's.
+    expect(patches).toHaveLength(0);
+    // Before Worker Versioning: one marker and its TemporalChangeVersion upsert (13 of each before that). Left: the outcome's.
     const upserts = events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes);
-    expect(upserts).toHaveLength(2);
-    expect(events.length).toBeLessThanOrEqual(70);
+    expect(upserts).toHaveLength(1);
+    expect(events.length).toBeLessThanOrEqual(68);
   });
 
   it('finishes by polling when the webhook is lost, reporting the processing phase', async () => {
@@ -261,7 +258,6 @@ describe('imageToVideo', () => {
     expect(world.outcomes).toEqual([expect.objectContaining({ status: 'cancelled' })]);
     expect(world.videos).toHaveLength(0);
     // No chat-action activity of its own: the fleet presence loop shows "sending video…".
-    expect(world.chatActionsStarted).toBe(0);
     // WaveSpeed cannot be told to stop: the slot is handed over, taken until the prediction ends.
     expect(world.permitsRequested).toEqual([workflowId]);
     expect(world.permitsReleased).toEqual([{ requesterId: workflowId, running: { predictionId: 'pred-1', until: expect.any(Number) } }]);

@@ -7,6 +7,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  setWorkflowOptions,
   sleep,
   uuid4,
   workflowInfo,
@@ -312,3 +313,11 @@ async function signalInOrder(ids: string[], send: (id: string) => Promise<void>)
   }
   return results;
 }
+
+/**
+ * Auto-upgrade (Worker Versioning): the line lives for as long as the bot runs,
+ * across continue-as-new, and moves to the current build at its next workflow
+ * task; a change to it goes through `patched()`, and its histories of every
+ * earlier version stay in test/replay.
+ */
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, wavespeedAdmission);

@@ -1,4 +1,4 @@
-import { ActivityFailure, getExternalWorkflowHandle, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, getExternalWorkflowHandle, log, proxyActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import { activityFailureType } from '../failures.js';
 import { MESSAGING } from '../activity-options.js';
@@ -71,8 +71,6 @@ const { answerCallbackQuery } = proxyActivities<Activities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 
-/** A reply Telegram may have delivered (`TelegramAmbiguousSendError`) is not sent again: the command ends answered. */
-const AMBIGUOUS_REPLY = 'ambiguous-command-reply-not-resent';
 
 /**
  * Answers one bot command or button press. Started by the gateway with an id
@@ -90,7 +88,8 @@ export async function botCommand(input: BotCommandInput): Promise<void> {
     ]);
   } catch (err) {
     const type = activityFailureType(err);
-    if (type === ErrorType.TelegramAmbiguousSend && patched(AMBIGUOUS_REPLY)) {
+    // A reply Telegram may have delivered is not sent again: the command ends answered.
+    if (type === ErrorType.TelegramAmbiguousSend) {
       log.warn('Telegram lost the answer to the reply; not sending it again', { command: input.command, chatId });
       return;
     }
@@ -173,3 +172,6 @@ async function cancelActive(chatId: number): Promise<string> {
   if (cancelled === 0) return 'Nothing to cancel: you have no requests in progress.';
   return cancelled === 1 ? 'Cancelling your request in progress…' : `Cancelling your ${cancelled} requests in progress…`;
 }
+
+/** Pinned (Worker Versioning): a command ends on the build that started it, so a change to it needs no `patched()` branch. */
+setWorkflowOptions({ versioningBehavior: 'PINNED' }, botCommand);

@@ -1,4 +1,4 @@
-import { continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, setHandler, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import type { RecipientRange } from '../../activities/distribution.js';
 import {
@@ -103,6 +103,13 @@ export async function distributeSummary(input: DistributionInput): Promise<Distr
   }
   const result = counts();
   await finishDistribution({ summaryId: input.summaryId, counts: result });
-  markOutcome(result.failed > 0 ? 'partial' : 'completed');
+  markOutcome(result.failed > 0 ? 'partial' : 'completed', { patchedOnly: true });
   return result;
 }
+
+/**
+ * Auto-upgrade (Worker Versioning): a distribution runs for as long as its
+ * subscribers take, across continue-as-new, and moves to the current build at
+ * its next workflow task; a change to it goes through `patched()`.
+ */
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, distributeSummary);

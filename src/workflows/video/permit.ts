@@ -1,5 +1,4 @@
 import { CancellationScope, condition, isCancellation, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
-import { changed } from './path.js';
 import type { Activities } from '../../activities/index.js';
 import { RECORDING } from '../activity-options.js';
 import { recording } from './recording.js';
@@ -7,13 +6,6 @@ import { permitGrantedSignal, permitRefusedSignal, queuePositionSignal, type Per
 
 const { releasePermit } = proxyActivities<Activities>(RECORDING);
 
-/**
- * Only an answer to this run's own request counts. A re-drive resets a video
- * to before its permit request and re-applies the signals that came after that
- * point, the failed run's grant among them: honoured, it let the new run submit
- * without holding a slot of the fleet cap.
- */
-const GRANT_AFTER_REQUEST = 'permit-grant-after-request';
 
 /** A place in line for a WaveSpeed slot, as the admission workflow last told it. */
 export interface QueuePlace {
@@ -71,11 +63,13 @@ export class WavespeedPermit {
    * not, so a later {@link release} always follows it.
    */
   async acquire(onPlace: (place: QueuePlace) => Promise<void>): Promise<Admitted> {
-    if (changed(GRANT_AFTER_REQUEST)) {
-      this.granted = false;
-      this.refused = undefined;
-      this.place = undefined;
-    }
+    // Only an answer to this run's own request counts. A re-drive resets a video
+    // to before its permit request and re-applies the signals that came after that
+    // point, the failed run's grant among them: honoured, it let the new run submit
+    // without holding a slot of the fleet cap.
+    this.granted = false;
+    this.refused = undefined;
+    this.place = undefined;
     this.state = 'requested';
     const asked = await CancellationScope.nonCancellable(() => recording().requestPermit({ requesterId: this.requesterId }));
     this.admissionId = asked?.admissionId;

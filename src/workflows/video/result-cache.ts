@@ -1,5 +1,4 @@
 import { isCancellation, log, proxyActivities, sleep, type CancellationScope } from '@temporalio/workflow';
-import { changed } from './path.js';
 import type { Activities } from '../../activities/index.js';
 import { activityFailureType } from '../failures.js';
 import { MESSAGING, SENDING_VIDEO } from '../activity-options.js';
@@ -25,14 +24,6 @@ const { fingerprintImage } = proxyActivities<Activities>({ ...cacheOptions, task
 /** A resend by file_id is a video send like any other: the same timeouts, beats and no blind retry. */
 const { sendCachedVideo } = proxyActivities<Activities>(SENDING_VIDEO);
 
-/**
- * The cached video is resent as `sendVideo` sends: its delivery recorded on the
- * generation (a retry after a lost completion sends nothing), and one Telegram
- * may have delivered (`TelegramAmbiguousSendError`) is not sent again: the
- * request completes `unconfirmed` and the user is told to send the photo again
- * if the video did not arrive.
- */
-const CACHED_VIDEO_ONCE = 'cached-video-sent-once';
 
 /** A follower looks at the leader's claim after 1 s, then every ×1.5 up to 5 s. */
 const WAIT_INITIAL_MS = 1_000;
@@ -111,7 +102,10 @@ async function claimOrResend({ generationId, req, progress, progressMessageId }:
   const claim = await recording().claimResult({ ...identity, generationId, leaseMs: req.deadlineMs + LEASE_MARGIN_MS });
   if (claim.kind !== 'hit') return { ...pending, kind: claim.kind };
   const { telegramFileId, generationId: cachedFrom } = claim.video;
-  const once = changed(CACHED_VIDEO_ONCE);
+  // Resent as `sendVideo` sends: its delivery recorded on the generation (a retry
+  // after a lost completion sends nothing), and one Telegram may have delivered
+  // (`TelegramAmbiguousSendError`) is not sent again: the request completes
+  // `unconfirmed` and the user is told to send the photo again if it did not arrive.
   let sent: { fileId?: string; deliveredBy: NonNullable<VideoOutcome['deliveredBy']> };
   try {
     sent = await sendCachedVideo({
@@ -119,11 +113,11 @@ async function claimOrResend({ generationId, req, progress, progressMessageId }:
       fileId: telegramFileId,
       caption: req.prompt.slice(0, 1000),
       replyToMessageId: req.messageId,
-      ...(once ? { generationId } : {}),
+      generationId,
     });
   } catch (err) {
     const type = activityFailureType(err);
-    if (once && type === ErrorType.TelegramAmbiguousSend) {
+    if (type === ErrorType.TelegramAmbiguousSend) {
       // Most likely in the chat: sending it again could put it there twice.
       log.warn('Telegram lost the answer to the cached video; not sending it again', { generationId });
       sent = { fileId: telegramFileId, deliveredBy: 'unconfirmed' };

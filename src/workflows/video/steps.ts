@@ -1,5 +1,4 @@
 import { condition, isCancellation, log, proxyActivities } from '@temporalio/workflow';
-import { changed } from './path.js';
 import { isTerminalStatus } from '../../domain/prediction.js';
 import type { Activities } from '../../activities/index.js';
 import { activityFailureCause, activityFailureType } from '../failures.js';
@@ -80,9 +79,6 @@ export async function adoptFromCallback(viaCallback: ReadonlySet<string>, deadli
   return predictionId;
 }
 
-/** A reply whose answer Telegram lost is most likely in the chat: it counts as told, and is not sent again. */
-const AMBIGUOUS_REPLY_TOLD = 'ambiguous-reply-counts-as-told';
-
 /**
  * Shows `text` in the progress message, or replies with it when there is none;
  * false when the user has blocked the bot. A reply Telegram may have delivered
@@ -96,7 +92,7 @@ export async function tellUser(req: VideoRequest, text: string, progressMessageI
     return true;
   } catch (err) {
     const type = activityFailureType(err);
-    if (type === ErrorType.TelegramAmbiguousSend && changed(AMBIGUOUS_REPLY_TOLD)) {
+    if (type === ErrorType.TelegramAmbiguousSend) {
       log.warn('Telegram lost the answer to a reply; not sending it again', { chatId });
       return true;
     }

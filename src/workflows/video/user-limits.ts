@@ -1,5 +1,4 @@
 import { CancellationScope, isCancellation, log, proxyActivities, sleep } from '@temporalio/workflow';
-import { changed } from './path.js';
 import type { Activities } from '../../activities/index.js';
 import { activityFailureType } from '../failures.js';
 import { tellUser } from './steps.js';
@@ -12,11 +11,6 @@ import type { VideoOutcome, VideoProgress, VideoRequest } from './messages.js';
 
 const { sendMessage } = proxyActivities<Activities>(MESSAGING);
 
-/**
- * A "you are queued" message Telegram may have delivered is not sent again: the
- * request waits for its slot without it (its outcome is then a reply).
- */
-const AMBIGUOUS_QUEUED_MESSAGE = 'ambiguous-queued-message-not-resent';
 
 /** How often a queued request asks again for a slot. */
 export const QUEUE_RECHECK_MS = 15_000;
@@ -56,7 +50,8 @@ export async function admitUnderLimits(
         try {
           queuedMessageId = (await sendMessage({ chatId: req.user.chatId, text: userQueuedText(limit), replyToMessageId: req.messageId })).messageId;
         } catch (err) {
-          if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend || !changed(AMBIGUOUS_QUEUED_MESSAGE)) throw err;
+          // Telegram may have delivered it: not sent again; the request waits for its slot without it.
+          if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend) throw err;
           log.warn('Telegram lost the answer to the queued message; waiting without it', { generationId });
         }
         const giveUpAt = Date.now() + QUEUE_MAX_WAIT_MS;
