@@ -89,6 +89,12 @@ export async function countDeliveriesToChats(prisma: PrismaClient, summaryId: nu
   return byStatus(rows);
 }
 
+/** Deliveries created in [from, to), per status. */
+export async function countDeliveriesCreated(prisma: PrismaClient, from: Date, to: Date): Promise<DeliveryStatusCounts> {
+  const rows = await prisma.delivery.groupBy({ by: ['status'], where: { createdAt: { gte: from, lt: to } }, _count: { _all: true } });
+  return byStatus(rows);
+}
+
 function byStatus(rows: Array<{ status: DeliveryStatus; _count: { _all: number } }>): DeliveryStatusCounts {
   return Object.fromEntries(rows.map((r) => [r.status, r._count._all]));
 }

@@ -206,3 +206,9 @@ export async function findActiveGenerations(prisma: PrismaClient, input: { chatI
   });
   return rows.map((r) => r.id);
 }
+
+/** Generations requested in [from, to), by their current status; a status with none is absent. */
+export async function countGenerationsRequested(prisma: PrismaClient, from: Date, to: Date): Promise<Partial<Record<GenerationStatus, number>>> {
+  const rows = await prisma.generation.groupBy({ by: ['status'], where: { requestedAt: { gte: from, lt: to } }, _count: { _all: true } });
+  return Object.fromEntries(rows.map((r) => [r.status, r._count._all]));
+}
