@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * Every query is in `src/db`, grouped by aggregate; activities, the gateway and
- * the integrations call its functions (docs/STYLE: "Where things live"). This
- * reads the source and names each statement found anywhere else in `src`.
+ * the integrations call its functions (CONTRIBUTING.md, "Add an activity"). This
+ * reads the source and names each query found anywhere else in `src`.
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
