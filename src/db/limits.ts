@@ -1,6 +1,6 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { recordEvent } from './events.js';
-import type { RegisterRequestInput } from './generations.js';
+import { requestedGeneration, videoRequestedEvent, type RegisterRequestInput } from './generations.js';
 import { countUserGenerations, utcDayStart, type UserGenerationCounts } from './usage.js';
 import { upsertUser } from './users.js';
 
@@ -61,23 +61,8 @@ export async function admitGeneration(prisma: PrismaClient, input: RegisterReque
     if (existing) {
       await tx.generation.update({ where: { id: generationId }, data: fields });
     } else {
-      await tx.generation.create({
-        data: {
-          id: generationId,
-          userId: BigInt(user.userId),
-          chatId: BigInt(user.chatId),
-          messageId: input.messageId,
-          prompt: input.prompt,
-          model: input.model,
-          ...fields,
-        },
-      });
-      await recordEvent(tx, {
-        id: `video.requested:${generationId}`,
-        type: 'video.requested',
-        subject: `generation:${generationId}`,
-        payload: { chatId: user.chatId, model: input.model },
-      });
+      await tx.generation.create({ data: { ...requestedGeneration(input), ...fields } });
+      await recordEvent(tx, videoRequestedEvent(input));
     }
     if (admission.decision === 'refused') {
       await recordEvent(tx, {
