@@ -38,11 +38,19 @@ const updateRate = z
   });
 
 /**
+ * Where the database is when `DATABASE_URL` is unset. The `postgres` role exists
+ * on every PostgreSQL server (initdb creates it on Debian's packages); local
+ * connections here use trust auth, so no password. The scripts (`db:deploy`,
+ * `npm run dev`) and the tests fall back to it too.
+ */
+export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/telewan';
+
+/**
  * Every environment variable Telewan reads, validated once at boot.
  * `parseConfig` throws a {@link ConfigError} that names each bad variable.
  */
 export const configSchema = z.object({
-  DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/telewan'),
+  DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
   /**
    * Connections each process's pool may open (pg's own default is 10). A worker's
    * statements come from its media activities, the local activities of its workflow
@@ -69,7 +77,7 @@ export const configSchema = z.object({
   WAVESPEED_API_ROOT: z.string().url().default('https://api.wavespeed.ai'),
   /** Optional: when unset the gateway asks WaveSpeed for it at boot. */
   WAVESPEED_WEBHOOK_SECRET: z.string().startsWith('whsec_').optional(),
-  WAVESPEED_MODEL: z.enum(WAVESPEED_MODELS).default('wavespeed-ai/wan-2.2/i2v-480p'),
+  WAVESPEED_MODEL: z.enum(WAVESPEED_MODELS).default(WAVESPEED_MODELS[0]),
   /** Predictions in flight at WaveSpeed, all workers together: the account tier's limit (Bronze 2, Silver 300, Gold 3,000, Ultra 10,000). */
   WAVESPEED_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_WAVESPEED_MAX_CONCURRENCY),
   /**

@@ -121,12 +121,8 @@ export async function dropDatabase(target: PgTarget, database = target.database)
   );
 }
 
-/**
- * Where the project's database is when DATABASE_URL is unset. The `postgres`
- * role exists on every PostgreSQL server (initdb creates it on Debian's
- * packages); local connections here use trust auth, so no password.
- */
-export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/telewan';
+/** Where the project's database is when DATABASE_URL is unset: the configuration's default. */
+export { DEFAULT_DATABASE_URL } from '../../src/config.js';
 
 /**
  * `<prefix>_<created, base 36 ms>_<pid>_<random>`: unique across processes, and

@@ -1,3 +1,4 @@
+import type { DeliveryOutcome } from '../db/deliveries.js';
 import { BotBlockedError, ChatNotFoundError, TelegramRateLimitError, TelewanError } from '../errors.js';
 
 /** Claims of one (summary, chat) before it is given up: each claim is one attempt that may have reached Telegram. */
@@ -19,15 +20,6 @@ export interface Recipient {
   notBefore: number;
 }
 
-/** How a delivery ended, to be written. */
-export interface DeliveryOutcome {
-  chatId: number;
-  status: 'sent' | 'blocked' | 'not_found' | 'failed';
-  telegramMessageId?: number;
-  error?: string;
-  /** A 403: the user to mark blocked, and why. */
-  blocked?: { userId: number; reason: string };
-}
 
 /**
  * The recipients of one `deliverSummaryBatch` run, without I/O: who is still to

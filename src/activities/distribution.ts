@@ -1,9 +1,20 @@
 import { Context } from '@temporalio/activity';
-import { recordEvent } from '../db/events.js';
-import { markUserBlocked } from '../db/users.js';
+import {
+  claimDeliveries,
+  countDeliveriesToChats,
+  deliveredMessageIds,
+  recordDeliveryOutcomes,
+  releaseDeliveryClaims,
+  reopenFailedDeliveries,
+  type BatchCounts,
+  type DeliveryOutcome,
+  type DeliveryStatusCounts,
+} from '../db/deliveries.js';
+import { countReachableSubscribers, reachableSubscriberIds, reachableSubscribersInRange } from '../db/subscriptions.js';
+import { findSummary, findSummarySource, markSummaryDistributed } from '../db/summaries.js';
 import type { ReservedSlot, TelegramBudget } from '../integrations/telegram/budget.js';
 import { summaryText } from '../domain/summary-text.js';
-import { BatchRecipients, type DeliveryOutcome, type Recipient } from './broadcast-batch.js';
+import { BatchRecipients, type Recipient } from './broadcast-batch.js';
 import type { ActivityDeps } from './deps.js';
 
 /** What a distribution needs to know before it starts. */
@@ -22,13 +33,7 @@ export interface RecipientRange {
   upToUserId: number;
 }
 
-/** Final state of a batch's deliveries. */
-export interface BatchCounts {
-  sent: number;
-  blocked: number;
-  notFound: number;
-  failed: number;
-}
+export type { BatchCounts } from '../db/deliveries.js';
 
 /** Outcomes are written at least this often… */
 const FLUSH_MS = 10;
@@ -126,13 +131,11 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
   async function textOf(summaryId: number): Promise<string> {
     let text = texts.get(summaryId);
     if (text === undefined) {
-      text = summaryText(await prisma.summary.findUniqueOrThrow({ where: { id: summaryId } }));
+      text = summaryText(await findSummary(prisma, summaryId));
       texts.set(summaryId, text);
     }
     return text;
   }
-
-  /** Final state of one delivery, as written to its row. */
 
   /**
    * Writes delivery outcomes in small groups: one statement per flush instead of
@@ -170,7 +173,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
       const batch = pending;
       pending = [];
       if (batch.length === 0) return writing;
-      writing = writing.then(() => write(() => writeOutcomes(summaryId, batch))).catch((err: unknown) => {
+      writing = writing.then(() => write(() => recordDeliveryOutcomes(prisma, summaryId, batch))).catch((err: unknown) => {
         lost ??= err;
       });
       return writing;
@@ -189,7 +192,7 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
       async close(untried: number[] = []): Promise<void> {
         await flush();
         if (untried.length > 0) {
-          writing = writing.then(() => write(() => releaseClaims(summaryId, untried))).catch((err: unknown) => {
+          writing = writing.then(() => write(() => releaseDeliveryClaims(prisma, summaryId, untried))).catch((err: unknown) => {
             lost ??= err;
           });
           await writing;
@@ -199,47 +202,13 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
     };
   }
 
-  /** One group of outcomes: the rows, then the users who blocked the bot. Safe to repeat. */
-  async function writeOutcomes(summaryId: number, outcomes: DeliveryOutcome[]): Promise<void> {
-    await prisma.$executeRaw`
-      UPDATE deliveries AS d
-      SET status = v.status::delivery_status,
-          telegram_message_id = v.message_id,
-          error = v.error,
-          sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
-          updated_at = now()
-      FROM unnest(
-        ${outcomes.map((o) => BigInt(o.chatId))}::bigint[],
-        ${outcomes.map((o) => o.status)}::text[],
-        ${outcomes.map((o) => o.telegramMessageId ?? null)}::int[],
-        ${outcomes.map((o) => o.error ?? null)}::text[]
-      ) AS v(chat_id, status, message_id, error)
-      WHERE d.summary_id = ${summaryId} AND d.chat_id = v.chat_id`;
-    for (const { blocked } of outcomes) {
-      if (blocked) await markUserBlocked(prisma, blocked.userId, `telegram-403-${blocked.reason}`);
-    }
-  }
-
-  /**
-   * Takes back one claim of each chat still `sending`: this attempt sent it
-   * nothing, so the claim was not an attempt that may have reached Telegram. A
-   * batch whose database keeps failing after its claim (a flapping connection,
-   * a failover) would otherwise use up {@link MAX_CLAIMS} of chats it never
-   * tried and give them up unsent.
-   */
-  async function releaseClaims(summaryId: number, chatIds: number[]): Promise<void> {
-    await prisma.$executeRaw`
-      UPDATE deliveries SET attempts = GREATEST(attempts - 1, 0), updated_at = now()
-      WHERE summary_id = ${summaryId} AND status = 'sending' AND chat_id = ANY(${chatIds.map(BigInt)}::bigint[])`;
-  }
-
   return {
     /** Counts the reachable subscribers and sizes the batches. */
     async prepareDistribution(input: { summaryId: number }): Promise<DistributionPlan> {
       const rate = budgetOf().broadcastRatePerSecond;
-      const summary = await prisma.summary.findUniqueOrThrow({ where: { id: input.summaryId }, include: { source: true } });
-      const total = await prisma.subscription.count({ where: { sourceId: summary.sourceId, user: { blocked: false } } });
-      return { sourceId: summary.sourceId, sourceSlug: summary.source.slug, total, batchSize: Math.max(1, Math.min(500, Math.ceil(rate))) };
+      const { sourceId, sourceSlug } = await findSummarySource(prisma, input.summaryId);
+      const total = await countReachableSubscribers(prisma, sourceId);
+      return { sourceId, sourceSlug, total, batchSize: Math.max(1, Math.min(500, Math.ceil(rate))) };
     },
 
     /**
@@ -247,16 +216,11 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
      * `count` ranges of `batchSize`. Only the boundaries travel through history.
      */
     async planRanges(input: { sourceId: number; afterUserId: number; batchSize: number; count: number }): Promise<RecipientRange[]> {
-      const rows = await prisma.subscription.findMany({
-        where: { sourceId: input.sourceId, userId: { gt: BigInt(input.afterUserId) }, user: { blocked: false } },
-        orderBy: { userId: 'asc' },
-        take: input.batchSize * input.count,
-        select: { userId: true },
-      });
+      const userIds = await reachableSubscriberIds(prisma, { sourceId: input.sourceId, afterUserId: input.afterUserId, take: input.batchSize * input.count });
       const ranges: RecipientRange[] = [];
       let after = input.afterUserId;
-      for (let i = input.batchSize - 1; i < rows.length + input.batchSize - 1; i += input.batchSize) {
-        const upTo = Number(rows[Math.min(i, rows.length - 1)]!.userId);
+      for (let i = input.batchSize - 1; i < userIds.length + input.batchSize - 1; i += input.batchSize) {
+        const upTo = userIds[Math.min(i, userIds.length - 1)]!;
         ranges.push({ afterUserId: after, upToUserId: upTo });
         after = upTo;
       }
@@ -282,26 +246,15 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
       const paid = budget.paidBroadcasts;
       const blockSize = Math.max(1, Math.ceil(budget.broadcastRatePerSecond / 4));
       const text = await textOf(input.summaryId);
-      const subscribers = await prisma.subscription.findMany({
-        where: { sourceId: input.sourceId, userId: { gt: BigInt(input.afterUserId), lte: BigInt(input.upToUserId) }, user: { blocked: false } },
-        select: { user: { select: { id: true, chatId: true } } },
-      });
-      const chatIds = subscribers.map((s) => s.user.chatId);
-      const userOf = new Map(subscribers.map((s) => [Number(s.user.chatId), Number(s.user.id)]));
+      const subscribers = await reachableSubscribersInRange(prisma, input);
+      const chatIds = subscribers.map((s) => s.chatId);
+      const userOf = new Map(subscribers.map((s) => [s.chatId, s.userId]));
 
       // Claim: new rows, or rows whose earlier send may or may not have reached Telegram.
-      const claimed = await prisma.$queryRaw<Array<{ chat_id: bigint; attempts: number }>>`
-        INSERT INTO deliveries (summary_id, chat_id, status, attempts, created_at, updated_at)
-        SELECT ${input.summaryId}::int, c, 'sending', 1, now(), now() FROM unnest(${chatIds}::bigint[]) AS c
-        ON CONFLICT (summary_id, chat_id) DO UPDATE SET attempts = deliveries.attempts + 1, updated_at = now()
-        WHERE deliveries.status = 'sending'
-        RETURNING chat_id, attempts`;
+      const claimed = await claimDeliveries(prisma, input.summaryId, chatIds);
 
       const outcomes = recorder(input.summaryId, ctx);
-      const recipients = new BatchRecipients(
-        claimed.map((row) => ({ chatId: Number(row.chat_id), attempts: row.attempts })),
-        (chatId) => userOf.get(chatId),
-      );
+      const recipients = new BatchRecipients(claimed, (chatId) => userOf.get(chatId));
       for (const outcome of recipients.givenUp) outcomes.add(outcome);
 
       const inFlight = new Set<Promise<void>>();
@@ -371,12 +324,8 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
         await outcomes.close(recipients.untried());
       }
 
-      const statuses = await prisma.delivery.groupBy({
-        by: ['status'],
-        where: { summaryId: input.summaryId, chatId: { in: chatIds } },
-        _count: { _all: true },
-      });
-      const count = (s: string) => statuses.find((x) => x.status === s)?._count._all ?? 0;
+      const statuses = await countDeliveriesToChats(prisma, input.summaryId, chatIds);
+      const count = (s: keyof DeliveryStatusCounts) => statuses[s] ?? 0;
       return { sent: count('sent'), blocked: count('blocked'), notFound: count('not_found'), failed: count('failed') + count('sending') };
     },
 
@@ -387,33 +336,15 @@ export function createDistributionActivities({ prisma, telegram }: Pick<Activity
      * summary twice. Returns how many were reopened.
      */
     async reopenFailedDeliveries(input: { summaryId: number }): Promise<{ reopened: number }> {
-      const { count } = await prisma.delivery.updateMany({
-        where: { summaryId: input.summaryId, status: 'failed' },
-        data: { status: 'sending', attempts: 0, error: null },
-      });
-      return { reopened: count };
+      return { reopened: await reopenFailedDeliveries(prisma, input.summaryId) };
     },
 
     /** Marks the summary sent and records `summary.distributed` with the counts. */
     async finishDistribution(input: { summaryId: number; counts: BatchCounts & { total: number } }): Promise<void> {
-      await prisma.$transaction(async (tx) => {
-        await tx.summary.update({ where: { id: input.summaryId }, data: { sent: true, sentAt: new Date() } });
-        await recordEvent(tx, {
-          id: `summary.distributed:${input.summaryId}`,
-          type: 'summary.distributed',
-          subject: `summary:${input.summaryId}`,
-          payload: { ...input.counts },
-        });
-      });
+      await markSummaryDistributed(prisma, input.summaryId, input.counts);
     },
 
     /** The message ids each chat received for a summary (`{ chatId: messageId }`). */
-    async deliveredMessageIds(input: { summaryId: number }): Promise<Record<string, number>> {
-      const rows = await prisma.delivery.findMany({
-        where: { summaryId: input.summaryId, status: 'sent' },
-        select: { chatId: true, telegramMessageId: true },
-      });
-      return Object.fromEntries(rows.map((r) => [String(r.chatId), r.telegramMessageId ?? 0]));
-    },
+    deliveredMessageIds: (input: { summaryId: number }) => deliveredMessageIds(prisma, input.summaryId),
   };
 }

@@ -1,12 +1,10 @@
 import { USER_LIMIT_DEFAULTS } from '../constants.js';
-import { recordEvent } from '../db/events.js';
+import { admitGeneration, type RefusalReason } from '../db/limits.js';
 import { countUserGenerations, userSpendSince, utcDayStart } from '../db/usage.js';
-import { upsertUser } from '../db/users.js';
 import type { ActivityDeps, UserLimits } from './deps.js';
 import type { RegisterRequestInput } from './generations.js';
 
-/** Why a request was turned away. */
-export type RefusalReason = 'active-limit' | 'daily-quota';
+export type { RefusalReason } from '../db/limits.js';
 
 /** The decision on a video request, see {@link createLimitActivities}. */
 export type Admission =
@@ -51,67 +49,18 @@ export function createLimitActivities({ prisma, config }: Pick<ActivityDeps, 'pr
      * decision recorded before.
      */
     async admitRequest(input: RegisterRequestInput): Promise<Admission> {
-      const { user, generationId } = input;
-      const now = new Date();
-      return prisma.$transaction(async (tx) => {
-        await upsertUser(tx, user);
-        await tx.$queryRaw`SELECT 1 FROM telegram_users WHERE id = ${BigInt(user.userId)} FOR UPDATE`;
-        const existing = await tx.generation.findUnique({ where: { id: generationId }, select: { status: true, errorKind: true, requestedAt: true } });
-        if (existing && existing.status !== 'queued') {
-          return existing.status === 'refused' ? refusal(existing.errorKind === 'daily-quota' ? 'daily-quota' : 'active-limit') : { decision: 'admitted' };
-        }
-
-        let admission: Admission = { decision: 'admitted' };
-        if (!exempt(user.chatId)) {
-          const counts = await countUserGenerations(tx, user.userId, {
-            dayStart: utcDayStart(now),
-            excludeId: generationId,
-            ...(existing ? { queuedBefore: existing.requestedAt } : {}),
-          });
-          if (counts.admittedToday >= limits.dailyQuota) admission = refusal('daily-quota');
-          else if (counts.running + counts.queued >= limits.maxActive) {
-            admission = limits.excessPolicy === 'queue' ? { decision: 'queued', limit: limits.maxActive } : refusal('active-limit');
+      const recorded = await admitGeneration(prisma, input, {
+        exempt: exempt(input.user.chatId),
+        decide: (counts) => {
+          if (counts.admittedToday >= limits.dailyQuota) return { decision: 'refused', reason: 'daily-quota' };
+          if (counts.running + counts.queued >= limits.maxActive) {
+            return limits.excessPolicy === 'queue' ? { decision: 'queued' } : { decision: 'refused', reason: 'active-limit' };
           }
-        }
-        if (existing && admission.decision === 'queued') return admission;
-
-        const fields =
-          admission.decision === 'admitted'
-            ? { status: 'requested' as const, admittedAt: now }
-            : admission.decision === 'refused'
-              ? { status: 'refused' as const, errorKind: admission.reason, completedAt: now, costUsd: 0 }
-              : { status: 'queued' as const };
-        if (existing) {
-          await tx.generation.update({ where: { id: generationId }, data: fields });
-        } else {
-          await tx.generation.create({
-            data: {
-              id: generationId,
-              userId: BigInt(user.userId),
-              chatId: BigInt(user.chatId),
-              messageId: input.messageId,
-              prompt: input.prompt,
-              model: input.model,
-              ...fields,
-            },
-          });
-          await recordEvent(tx, {
-            id: `video.requested:${generationId}`,
-            type: 'video.requested',
-            subject: `generation:${generationId}`,
-            payload: { chatId: user.chatId, model: input.model },
-          });
-        }
-        if (admission.decision === 'refused') {
-          await recordEvent(tx, {
-            id: `video.refused:${generationId}`,
-            type: 'video.refused',
-            subject: `generation:${generationId}`,
-            payload: { reason: admission.reason },
-          });
-        }
-        return admission;
+          return { decision: 'admitted' };
+        },
       });
+      if (recorded.decision === 'refused') return refusal(recorded.reason);
+      return recorded.decision === 'queued' ? { decision: 'queued', limit: limits.maxActive } : recorded;
     },
 
     /** The user's generations today (UTC), limits, what is under way and what today cost. */

@@ -74,6 +74,11 @@ function timeConnections(pool: pg.Pool, onWait: (seconds: number) => void): void
   pool.connect = timed as typeof pool.connect;
 }
 
+/** Resolves when the database answers a statement (`select 1`): the gateway's readiness check. */
+export async function pingDatabase(prisma: PrismaClient): Promise<void> {
+  await prisma.$queryRaw`select 1`;
+}
+
 /** Closes the client's pool; pending queries finish first. */
 export async function disconnect(prisma: PrismaClient): Promise<void> {
   await prisma.$disconnect();

@@ -119,31 +119,34 @@ export interface GenerationSummary {
   error: string | null;
 }
 
+/** A request's generation row, as it is first written (status and times are the writer's). */
+export function requestedGeneration(input: RegisterRequestInput) {
+  return {
+    id: input.generationId,
+    userId: BigInt(input.user.userId),
+    chatId: BigInt(input.user.chatId),
+    messageId: input.messageId,
+    prompt: input.prompt,
+    model: input.model,
+  };
+}
+
+/** `video.requested`, recorded with a request's first row. */
+export function videoRequestedEvent(input: RegisterRequestInput): DomainEventInput {
+  return {
+    id: `video.requested:${input.generationId}`,
+    type: 'video.requested',
+    subject: `generation:${input.generationId}`,
+    payload: { chatId: input.user.chatId, model: input.model },
+  };
+}
+
 /** Records a new request (user and generation rows, `video.requested`). Idempotent. */
 export async function registerRequest(prisma: PrismaClient, input: RegisterRequestInput): Promise<void> {
-  const { user } = input;
   await prisma.$transaction(async (tx) => {
-    await upsertUser(tx, user);
-    await tx.generation.createMany({
-      data: [
-        {
-          id: input.generationId,
-          userId: BigInt(user.userId),
-          chatId: BigInt(user.chatId),
-          messageId: input.messageId,
-          prompt: input.prompt,
-          model: input.model,
-          admittedAt: new Date(),
-        },
-      ],
-      skipDuplicates: true,
-    });
-    await recordEvent(tx, {
-      id: `video.requested:${input.generationId}`,
-      type: 'video.requested',
-      subject: `generation:${input.generationId}`,
-      payload: { chatId: user.chatId, model: input.model },
-    });
+    await upsertUser(tx, input.user);
+    await tx.generation.createMany({ data: [{ ...requestedGeneration(input), admittedAt: new Date() }], skipDuplicates: true });
+    await recordEvent(tx, videoRequestedEvent(input));
   });
 }
 
@@ -205,4 +208,10 @@ export async function findActiveGenerations(prisma: PrismaClient, input: { chatI
     select: { id: true },
   });
   return rows.map((r) => r.id);
+}
+
+/** Generations requested in [from, to), by their current status; a status with none is absent. */
+export async function countGenerationsRequested(prisma: PrismaClient, from: Date, to: Date): Promise<Partial<Record<GenerationStatus, number>>> {
+  const rows = await prisma.generation.groupBy({ by: ['status'], where: { requestedAt: { gte: from, lt: to } }, _count: { _all: true } });
+  return Object.fromEntries(rows.map((r) => [r.status, r._count._all]));
 }

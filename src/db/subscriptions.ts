@@ -1,6 +1,7 @@
 /**
- * Subscriptions and sources, as the bot's commands read and change them: the
- * queries behind /sources, /subscribe, /unsubscribe and /mysubs.
+ * Subscriptions and sources, as the bot's commands read and change them (the
+ * queries behind /sources, /subscribe, /unsubscribe and /mysubs) and as a
+ * summary's distribution walks them.
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { recordEvent } from './events.js';
@@ -117,4 +118,32 @@ export async function listSubscriptions(prisma: PrismaClient, input: { userId: n
     select: { source: { select: { slug: true, title: true } } },
   });
   return rows.map((r) => r.source);
+}
+
+/** A source's subscribers who have not blocked the bot: a distribution's audience. */
+export async function countReachableSubscribers(prisma: PrismaClient, sourceId: number): Promise<number> {
+  return prisma.subscription.count({ where: { sourceId, user: { blocked: false } } });
+}
+
+/** User ids of the source's next reachable subscribers after `afterUserId`, ascending, at most `take`. */
+export async function reachableSubscriberIds(prisma: PrismaClient, input: { sourceId: number; afterUserId: number; take: number }): Promise<number[]> {
+  const rows = await prisma.subscription.findMany({
+    where: { sourceId: input.sourceId, userId: { gt: BigInt(input.afterUserId) }, user: { blocked: false } },
+    orderBy: { userId: 'asc' },
+    take: input.take,
+    select: { userId: true },
+  });
+  return rows.map((r) => Number(r.userId));
+}
+
+/** The source's reachable subscribers with user id in (afterUserId, upToUserId], and their chats. */
+export async function reachableSubscribersInRange(
+  prisma: PrismaClient,
+  input: { sourceId: number; afterUserId: number; upToUserId: number },
+): Promise<Array<{ userId: number; chatId: number }>> {
+  const rows = await prisma.subscription.findMany({
+    where: { sourceId: input.sourceId, userId: { gt: BigInt(input.afterUserId), lte: BigInt(input.upToUserId) }, user: { blocked: false } },
+    select: { user: { select: { id: true, chatId: true } } },
+  });
+  return rows.map((r) => ({ userId: Number(r.user.id), chatId: Number(r.user.chatId) }));
 }

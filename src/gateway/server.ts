@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createBot } from '../bot/bot.js';
 import { UpdateRateLimiter } from '../bot/update-limiter.js';
 import { describeBootError, parseConfig, type Config } from '../config.js';
-import { createPrisma, disconnect } from '../db/client.js';
+import { createPrisma, disconnect, pingDatabase } from '../db/client.js';
 import { WavespeedClient } from '../integrations/wavespeed/client.js';
 import { WebhookSecretCache } from '../integrations/wavespeed/webhook-secret.js';
 import { createLogger, secretsOf, type Logger } from '../observability/logger.js';
@@ -91,9 +91,7 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       temporal: async () => {
         await client.withDeadline(Date.now() + 2_000, () => connection.workflowService.getSystemInfo({}));
       },
-      database: async () => {
-        await prisma.$queryRaw`select 1`;
-      },
+      database: () => pingDatabase(prisma),
     },
     loggerInstance: logger,
   });

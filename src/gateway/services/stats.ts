@@ -1,5 +1,7 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { spendByDay, type DailySpend } from '../../db/costs.js';
+import { countDeliveriesCreated } from '../../db/deliveries.js';
+import { countGenerationsRequested } from '../../db/generations.js';
 import { cacheHitRate, type CacheHitRate } from '../../db/result-cache.js';
 import { WORKFLOW_TYPES, type WorkflowCounter, type WorkflowType } from '../../temporal/client/visibility.js';
 
@@ -36,12 +38,11 @@ export async function dailyActivity(prisma: PrismaClient, day: Date): Promise<Da
   const from = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
   const to = new Date(from.getTime() + 24 * 60 * 60 * 1000);
   const [generations, deliveries, cache] = await Promise.all([
-    prisma.generation.groupBy({ by: ['status'], where: { requestedAt: { gte: from, lt: to } }, _count: { _all: true } }),
-    prisma.delivery.groupBy({ by: ['status'], where: { createdAt: { gte: from, lt: to } }, _count: { _all: true } }),
+    countGenerationsRequested(prisma, from, to),
+    countDeliveriesCreated(prisma, from, to),
     cacheHitRate(prisma, from, to),
   ]);
-  const byStatus = (rows: Array<{ status: string; _count: { _all: number } }>) => Object.fromEntries(rows.map((r) => [r.status, r._count._all]));
-  return { date: from.toISOString().slice(0, 10), generations: byStatus(generations), deliveries: byStatus(deliveries), cache };
+  return { date: from.toISOString().slice(0, 10), generations, deliveries, cache };
 }
 
 /** The {@link StatsService} over Temporal's visibility and the database. */

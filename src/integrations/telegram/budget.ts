@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TelegramBudgetBusyError } from '../../errors.js';
+import { databaseNowMs, pauseTelegramBudget, reserveTelegramBudget } from '../../db/telegram-budget.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { WorkerMetrics } from '../../observability/metrics.js';
 import { DatabaseClock } from './database-clock.js';
@@ -161,18 +162,6 @@ export interface TelegramBudgetOptions {
 /** The budget's row of a bot: its id, the token's public prefix. */
 export function budgetKey(botToken: string): string {
   return `telegram:${botToken.split(':')[0]}`;
-}
-
-interface ReserveRow {
-  reserved: number;
-  start_ms: number;
-  spacing_ms: number;
-  chats: bigint[];
-  chats_next_us: bigint[];
-  deferred: bigint[];
-  deferred_ms: number | null;
-  paused_ms: number;
-  now_ms: number;
 }
 
 /** One call's part of a reservation: its slot, or why it has none (the schedule's next free one, or its chat's). */
@@ -393,10 +382,7 @@ export class TelegramBudget {
   async pause(seconds: number): Promise<void> {
     this.localPauseUntil = Math.max(this.localPauseUntil, Date.now() + seconds * 1000);
     this.count('pause');
-    await this.options.prisma.$executeRaw`
-      INSERT INTO telegram_budget (id, paused_until) VALUES (${this.options.key}, clock_timestamp() + make_interval(secs => ${seconds}::float8))
-      ON CONFLICT (id) DO UPDATE
-      SET paused_until = GREATEST(COALESCE(telegram_budget.paused_until, '-infinity'), EXCLUDED.paused_until), updated_at = clock_timestamp()`;
+    await pauseTelegramBudget(this.options.prisma, this.options.key, seconds);
   }
 
   /**
@@ -461,8 +447,8 @@ export class TelegramBudget {
     for (let i = 0; i < PROBES && !this.clock.accurate(Date.now()); i++) {
       const asked = Date.now();
       this.count('clock');
-      const rows = await this.options.prisma.$queryRaw<Array<{ now_ms: number }>>`SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::float8 AS now_ms`;
-      this.clock.observe(asked, Date.now(), rows[0]!.now_ms);
+      const dbNow = await databaseNowMs(this.options.prisma);
+      this.clock.observe(asked, Date.now(), dbNow);
     }
   }
 
@@ -493,11 +479,18 @@ export class TelegramBudget {
     const releasedNext = releases.length > 0 ? releases.map((r) => r.nextUs) : null;
     const asked = Date.now();
     this.count('reserve');
-    const rows = await this.options.prisma.$queryRaw<ReserveRow[]>`
-      SELECT * FROM telegram_budget_reserve(${this.options.key}, ${count}::int, ${chats}::bigint[], ${bot}::float8,
-        ${this.paidSpacing}::float8, ${broadcast}::float8, ${this.chatSpacing}::float8, ${horizonMs / 1000}::float8,
-        ${released}::bigint[], ${releasedNext}::bigint[])`;
-    const row = rows[0]!;
+    const row = await reserveTelegramBudget(this.options.prisma, {
+      key: this.options.key,
+      count,
+      chats,
+      botSpacing: bot,
+      paidSpacing: this.paidSpacing,
+      broadcastSpacing: broadcast,
+      chatSpacing: this.chatSpacing,
+      horizonSeconds: horizonMs / 1000,
+      releasedChats: released,
+      releasedNextUs: releasedNext,
+    });
     this.clock.observe(asked, Date.now(), row.now_ms);
     const local = (ms: number) => this.clock.local(row.now_ms, ms);
     if (row.paused_ms > 0) this.localPauseUntil = Math.max(this.localPauseUntil, local(row.paused_ms));
