@@ -110,6 +110,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
   let connection: NativeConnection | undefined;
   let removeBundle: () => Promise<void> = async () => undefined;
   let workers: Worker[] = [];
+  let runs: Array<Promise<void>> = [];
   let running: Promise<unknown> | undefined;
   let deployment: DeploymentVersion | undefined;
   let promotion: PromotionResult | undefined;
@@ -146,7 +147,14 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
         await Worker.create({ ...common, ...(queue.workflows ? { workflowBundle } : {}), taskQueue: queue.name, ...tuning[queue.name], ...overrides }),
       );
     }
-    running = Promise.all(workers.map((w) => w.run()));
+    // One worker failing stops the others: the connection closes only once none runs.
+    runs = workers.map((w) =>
+      w.run().catch((err: unknown) => {
+        for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
+        throw err;
+      }),
+    );
+    running = Promise.all(runs);
     if (version) {
       logger.info({ deployment: version.deploymentName, buildId: version.buildId }, 'Worker registering as a deployment version');
       const promoting = promoteWhenRegistered({
@@ -155,6 +163,8 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
         version,
         queues: queues.map((q) => ({ name: q.name, workflows: q.workflows, activities: true })),
         promotion: config.WORKER_PROMOTION,
+        onPromotionFailed: (err) =>
+          logger.error({ err, buildId: version.buildId }, 'Could not make this build current: it serves the workflows pinned to it; new ones go to the current build'),
       });
       // A worker that stops while registering fails its start rather than waiting for the timeout.
       const stopped = running.then(() => Promise.reject(new Error('the worker stopped before its version registered')));
@@ -166,20 +176,18 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
     deployment = version;
   } catch (err) {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-    await running?.catch(() => undefined);
-    await connection?.close();
-    await removeBundle();
-    await release();
+    await Promise.allSettled(runs);
+    // Each step on its own, so the error the start failed with is the one the caller hears.
+    const opened = connection;
+    await cleanUp([() => opened?.close(), removeBundle, release], logger);
     throw err;
   }
   const open = connection;
-  const done = (running ?? Promise.resolve())
-    .then(() => undefined)
-    .finally(async () => {
-      await open.close();
-      await removeBundle();
-      await release();
-    });
+  const done = Promise.allSettled(runs).then(async (results) => {
+    await cleanUp([() => open.close(), removeBundle, release], logger);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  });
   return {
     workers,
     done,
@@ -192,6 +200,17 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
       await done;
     },
   };
+}
+
+/** Runs every step, logging (not throwing) a step that fails. */
+async function cleanUp(steps: Array<() => Promise<unknown> | undefined>, logger: Logger): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      logger.warn({ err }, 'A step of the worker\'s clean-up failed');
+    }
+  }
 }
 
 async function main(): Promise<void> {

@@ -13,7 +13,6 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
   'matching.numTaskqueueWritePartitions': '1',
   // Worker Versioning (src/temporal/worker/deployment.ts).
   'system.enableDeploymentVersions': 'true',
-  'frontend.workerVersioningWorkflowAPIs': 'true',
 };
 
 /** `--search-attribute Name=Type` for every custom search attribute (see `search-attributes.ts`). */

@@ -62,7 +62,8 @@ export interface PolledQueue {
   activities: boolean;
 }
 
-export type PromotionResult = 'made-current' | 'already-current' | 'newer-is-current' | 'manual';
+/** `failed`: the server refused to make it current (logged through `onPromotionFailed`); the worker still serves what is pinned to it. */
+export type PromotionResult = 'made-current' | 'already-current' | 'newer-is-current' | 'manual' | 'failed';
 
 export class DeploymentVersionNotRegisteredError extends Error {
   constructor(version: DeploymentVersion, missing: string[], waitedMs: number) {
@@ -81,6 +82,8 @@ export interface PromotionOptions {
   /** How long the worker's polls may take to register the version's task queues. */
   registerTimeoutMs?: number;
   pollEveryMs?: number;
+  /** Told why the version could not be made current. */
+  onPromotionFailed?: (err: unknown) => void;
 }
 
 /**
@@ -92,9 +95,19 @@ export interface PromotionOptions {
  * queues' tasks with no versioned worker to go to.
  */
 export async function promoteWhenRegistered(options: PromotionOptions): Promise<PromotionResult> {
-  const { service, namespace, version } = options;
   await waitUntilRegistered(options);
   if (options.promotion === 'manual') return 'manual';
+  try {
+    return await makeCurrent(options);
+  } catch (err) {
+    // A refused promotion must not stop a worker that can serve its pinned workflows (and restart it in a loop).
+    options.onPromotionFailed?.(err);
+    return 'failed';
+  }
+}
+
+async function makeCurrent(options: PromotionOptions): Promise<PromotionResult> {
+  const { service, namespace, version } = options;
   for (let attempt = 0; ; attempt++) {
     const { workerDeploymentInfo, conflictToken } = await service.describeWorkerDeployment({ namespace, deploymentName: version.deploymentName });
     const current = workerDeploymentInfo?.routingConfig?.currentDeploymentVersion;
@@ -114,8 +127,11 @@ export async function promoteWhenRegistered(options: PromotionOptions): Promise<
       });
       return 'made-current';
     } catch (err) {
-      // Another worker changed the deployment since the describe: look again.
-      if (attempt < 5 && isConflict(err)) continue;
+      // Another worker changed the deployment since the describe: look again, after a pause.
+      if (attempt < 5 && isConflict(err)) {
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        continue;
+      }
       throw err;
     }
   }
