@@ -3,16 +3,21 @@ import { admitGeneration, type RefusalReason } from '../db/limits.js';
 import { countUserGenerations, userSpendSince, utcDayStart } from '../db/usage.js';
 import type { ActivityDeps, UserLimits } from './deps.js';
 import type { RegisterRequestInput } from './generations.js';
+import { isLanguage, type Language } from '../i18n/catalog.js';
 
 export type { RefusalReason } from '../db/limits.js';
 
 /** The decision on a video request, see {@link createLimitActivities}. */
-export type Admission =
+export type Admission = (
   | { decision: 'admitted' }
   /** Waiting for one of the user's `limit` slots; ask again later. */
   | { decision: 'queued'; limit: number }
   | { decision: 'refused'; reason: 'active-limit'; limit: number }
-  | { decision: 'refused'; reason: 'daily-quota'; quota: number };
+  | { decision: 'refused'; reason: 'daily-quota'; quota: number }
+) & {
+  /** The language the user chose with /language; absent: Telegram's `language_code` decides. */
+  language?: Language;
+};
 
 /** Answer of /usage. */
 export interface Usage {
@@ -59,8 +64,9 @@ export function createLimitActivities({ prisma, config }: Pick<ActivityDeps, 'pr
           return { decision: 'admitted' };
         },
       });
-      if (recorded.decision === 'refused') return refusal(recorded.reason);
-      return recorded.decision === 'queued' ? { decision: 'queued', limit: limits.maxActive } : recorded;
+      const language = isLanguage(recorded.language) ? { language: recorded.language } : {};
+      if (recorded.decision === 'refused') return { ...refusal(recorded.reason), ...language };
+      return recorded.decision === 'queued' ? { decision: 'queued', limit: limits.maxActive, ...language } : { decision: 'admitted', ...language };
     },
 
     /** The user's generations today (UTC), limits, what is under way and what today cost. */

@@ -1,13 +1,12 @@
-import { Bot, type CommandContext, type Context } from 'grammy';
+import { Bot, type Api, type CommandContext, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { TELEGRAM_LIMITS } from '../constants.js';
 import type { TelegramUserInput } from '../db/users.js';
-import { describeImageMimeType, isAcceptedImageMimeType } from '../domain/images.js';
+import { ACCEPTED_IMAGE_NAMES, describeImageMimeType, isAcceptedImageMimeType } from '../domain/images.js';
+import { CATALOGS, LANGUAGES, MENU_COMMANDS, languageOf, texts, type Catalog } from '../i18n/index.js';
 import type { WorkflowGateway } from '../temporal/client/starter.js';
 import type { BotCommandName } from '../workflows/command/workflow.js';
-import { SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
-import { SLOW_DOWN_TEXT } from '../workflows/texts.js';
-import { IMAGE_TOO_LARGE_TEXT, unsupportedImageText } from './texts.js';
+import { LANGUAGE_BUTTON_PREFIX, SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
 import type { UpdateRateLimiter } from './update-limiter.js';
 
 export interface BotDeps {
@@ -21,18 +20,27 @@ export interface BotDeps {
   updateLimiter?: UpdateRateLimiter;
 }
 
-/** The commands the bot offers, for setMyCommands and /help. */
-export const BOT_COMMANDS: ReadonlyArray<{ command: string; description: string }> = [
-  { command: 'start', description: 'Start using Telewan' },
-  { command: 'help', description: 'How to make a video' },
-  { command: 'status', description: 'Your recent requests' },
-  { command: 'cancel', description: 'Stop the requests in progress' },
-  { command: 'usage', description: 'Your videos and quota today' },
-  { command: 'sources', description: 'Channels whose new videos are summarised' },
-  { command: 'subscribe', description: 'Get the summaries of a source' },
-  { command: 'unsubscribe', description: 'Stop the summaries of a source' },
-  { command: 'mysubs', description: 'Your subscriptions' },
-];
+/** The commands the bot offers in Telegram's menu, described in `language`. */
+export function botCommands(language: keyof typeof CATALOGS): Array<{ command: string; description: string }> {
+  return MENU_COMMANDS.map((command) => ({ command, description: CATALOGS[language].commands[command] }));
+}
+
+/**
+ * Sets the menu's command descriptions at start-up: English for everyone, and
+ * each other language for the users whose Telegram speaks it (`language_code`).
+ */
+export async function setBotCommands(api: Api): Promise<void> {
+  await api.setMyCommands(botCommands('en'));
+  for (const language of LANGUAGES) if (language !== 'en') await api.setMyCommands(botCommands(language), { language_code: language });
+}
+
+/**
+ * What the gateway answers itself is in the user's Telegram language: it reads
+ * no database, so a /language choice applies from the workflows' answers on.
+ */
+function textsOf(ctx: Context): Catalog {
+  return texts(languageOf(ctx.from?.language_code));
+}
 
 function userOf(ctx: Context): TelegramUserInput | undefined {
   if (!ctx.from || !ctx.chat) return undefined;
@@ -73,7 +81,7 @@ export function createBot(deps: BotDeps): Bot {
           throw err;
         }
       }
-      if (verdict === 'slow-down' && ctx.chat?.type === 'private') await ctx.reply(SLOW_DOWN_TEXT);
+      if (verdict === 'slow-down' && ctx.chat?.type === 'private') await ctx.reply(textsOf(ctx).slowDown);
     });
   }
   const chats = bot.chatType('private');
@@ -94,6 +102,7 @@ export function createBot(deps: BotDeps): Bot {
   chats.command('subscribe', command('subscribe'));
   chats.command('unsubscribe', command('unsubscribe'));
   chats.command('mysubs', command('mysubs'));
+  chats.command('language', command('language'));
 
   // A press on an inline button; the workflow answers the callback query.
   chats.on('callback_query:data', async (ctx) => {
@@ -103,7 +112,9 @@ export function createBot(deps: BotDeps): Bot {
     const { data, id: callbackQueryId } = ctx.callbackQuery;
     const input = data.startsWith(SUBSCRIBE_BUTTON_PREFIX)
       ? { command: 'subscribe' as const, args: data.slice(SUBSCRIBE_BUTTON_PREFIX.length) }
-      : { command: 'unknown' as const };
+      : data.startsWith(LANGUAGE_BUTTON_PREFIX)
+        ? { command: 'language' as const, args: data.slice(LANGUAGE_BUTTON_PREFIX.length) }
+        : { command: 'unknown' as const };
     await deps.workflows.startCommand({ ...input, user, messageId, callbackQueryId });
   });
 
@@ -127,11 +138,11 @@ export function createBot(deps: BotDeps): Bot {
     const { document, caption } = ctx.msg;
     if (!user || !document.mime_type?.toLowerCase().startsWith('image/')) return next();
     if (!isAcceptedImageMimeType(document.mime_type)) {
-      await ctx.reply(unsupportedImageText(describeImageMimeType(document.mime_type)));
+      await ctx.reply(textsOf(ctx).unsupportedImage(describeImageMimeType(document.mime_type), ACCEPTED_IMAGE_NAMES));
       return;
     }
     if (document.file_size !== undefined && document.file_size > TELEGRAM_LIMITS.downloadBytes) {
-      await ctx.reply(IMAGE_TOO_LARGE_TEXT);
+      await ctx.reply(textsOf(ctx).imageTooLarge(TELEGRAM_LIMITS.downloadBytes / 1024 / 1024));
       return;
     }
     const prompt = caption?.trim();

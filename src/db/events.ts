@@ -4,6 +4,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 export type DomainEventType =
   | 'user.registered'
   | 'user.blocked'
+  | 'user.language_changed'
   | 'video.requested'
   | 'video.refused'
   | 'video.submitted'

@@ -26,14 +26,22 @@ export interface AdmissionRule {
  * cost 0, `video.refused`). The user's row is locked (`FOR UPDATE`) for the
  * decision, so concurrent requests of one user are decided one after the other.
  * A request already decided gets its recorded decision back and nothing is
- * written; one still queued and still to wait is left as it is.
+ * written; one still queued and still to wait is left as it is. Also hands back
+ * the language the user chose with /language (null: none).
  */
-export async function admitGeneration(prisma: PrismaClient, input: RegisterRequestInput, rule: AdmissionRule): Promise<AdmissionRecord> {
+export async function admitGeneration(
+  prisma: PrismaClient,
+  input: RegisterRequestInput,
+  rule: AdmissionRule,
+): Promise<AdmissionRecord & { language: string | null }> {
   const { user, generationId } = input;
   const now = new Date();
-  return prisma.$transaction(async (tx) => {
+  // The user's /language choice, read with the lock the decision takes anyway: no statement more.
+  let language: string | null = null;
+  const record = await prisma.$transaction(async (tx): Promise<AdmissionRecord> => {
     await upsertUser(tx, user);
-    await tx.$queryRaw`SELECT 1 FROM telegram_users WHERE id = ${BigInt(user.userId)} FOR UPDATE`;
+    const [row] = await tx.$queryRaw<Array<{ language: string | null }>>`SELECT language FROM telegram_users WHERE id = ${BigInt(user.userId)} FOR UPDATE`;
+    language = row?.language ?? null;
     const existing = await tx.generation.findUnique({ where: { id: generationId }, select: { status: true, errorKind: true, requestedAt: true } });
     if (existing && existing.status !== 'queued') {
       return existing.status === 'refused'
@@ -74,4 +82,5 @@ export async function admitGeneration(prisma: PrismaClient, input: RegisterReque
     }
     return admission;
   });
+  return { ...record, language };
 }

@@ -64,3 +64,25 @@ export async function registerUser(prisma: PrismaClient, user: TelegramUserInput
     return { created };
   });
 }
+
+/** The language the user chose with /language, or null (none yet, or no such user). */
+export async function findUserLanguage(prisma: PrismaClient, userId: number): Promise<string | null> {
+  const row = await prisma.telegramUser.findUnique({ where: { id: BigInt(userId) }, select: { language: true } });
+  return row?.language ?? null;
+}
+
+/**
+ * Stores the user's /language choice (creating the user if needed) and records
+ * `user.language_changed` when it changed; `requestId` (the command's workflow id)
+ * makes a retry record nothing twice.
+ */
+export async function chooseUserLanguage(prisma: PrismaClient, user: TelegramUserInput, language: string, requestId: string): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await upsertUser(tx, user);
+    const id = BigInt(user.userId);
+    const current = await tx.telegramUser.findUnique({ where: { id }, select: { language: true } });
+    if (current?.language === language) return;
+    await tx.telegramUser.update({ where: { id }, data: { language } });
+    await recordEvent(tx, { id: `user.language_changed:${requestId}`, type: 'user.language_changed', subject: `user:${user.userId}`, payload: { language } });
+  });
+}

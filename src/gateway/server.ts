@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { createBot } from '../bot/bot.js';
+import { createBot, setBotCommands } from '../bot/bot.js';
 import { UpdateRateLimiter } from '../bot/update-limiter.js';
 import { describeBootError, parseConfig, type Config } from '../config.js';
 import { createPrisma, disconnect, pingDatabase } from '../db/client.js';
@@ -32,6 +32,8 @@ const TEMPORAL_DRAIN_MS = 15_000;
 export interface RunningGateway {
   app: FastifyInstance;
   url: string;
+  /** Settles once the command menu is set in every language (best effort: a failure is logged, never thrown). */
+  commandsSet: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -101,9 +103,15 @@ export async function startGateway(config: Config, options: GatewayOptions = {})
       app.log.warn({ userId, rate }, 'User over the update rate: answered "slow down", dropping their updates until the window ends');
   }
   const url = await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
+  // In the background: a Telegram that does not answer must not delay the webhook.
+  const commandsSet = setBotCommands(bot.api).then(
+    () => app.log.info('Command menu set in every language'),
+    (err: unknown) => app.log.warn({ err }, 'Could not set the command menu; the commands still work'),
+  );
   return {
     app,
     url,
+    commandsSet,
     async close() {
       // A connection busy when closing began stays open after its answer until its
       // keep-alive times out (72 s): a shutdown during a Temporal outage, with

@@ -55,6 +55,14 @@ export function subscribeButtonData(slug: string): string {
   return `${SUBSCRIBE_BUTTON_PREFIX}${slug}`;
 }
 
+/** Prefix of the `callback_data` of a /language button; the language follows. */
+export const LANGUAGE_BUTTON_PREFIX = 'lang:';
+
+/** The `callback_data` of the button that chooses `language`. */
+export function languageButtonData(language: string): string {
+  return `${LANGUAGE_BUTTON_PREFIX}${language}`;
+}
+
 /** The admission workflow that hands out WaveSpeed concurrency permits fleet-wide (its first shard). */
 export const ADMISSION_WORKFLOW_ID = 'wavespeed-admission';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
 import { WavespeedSimulator } from '../../sandbox/simulators/wavespeed.js';
-import { failureText } from '../../src/workflows/texts.js';
+import { failureText } from '../helpers/texts.js';
 import { BOT_TOKEN, buildActivities, detailsOf, failureOf, runActivity, WAVESPEED_KEY } from './helpers.js';
 
 const SVG = Buffer.from('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="100000"><rect width="100%" height="100%"/></svg>');

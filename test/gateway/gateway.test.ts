@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
-import { IMAGE_TOO_LARGE_TEXT, unsupportedImageText } from '../../src/bot/texts.js';
+import { IMAGE_TOO_LARGE_TEXT, unsupportedImageText } from '../helpers/texts.js';
 import { buildApp } from '../../src/gateway/app.js';
 import type { Catalog } from '../../src/db/catalog.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';

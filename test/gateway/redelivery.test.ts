@@ -7,7 +7,7 @@ import { UpdateRateLimiter } from '../../src/bot/update-limiter.js';
 import { buildApp } from '../../src/gateway/app.js';
 import type { Catalog } from '../../src/db/catalog.js';
 import { TemporalWorkflowGateway, type WorkflowGateway } from '../../src/temporal/client/starter.js';
-import { SLOW_DOWN_TEXT } from '../../src/workflows/texts.js';
+import { SLOW_DOWN_TEXT } from '../helpers/texts.js';
 import { botInfo } from './bot-info.js';
 import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 

@@ -5,7 +5,7 @@ import { UpdateRateLimiter, type UpdateRate } from '../../src/bot/update-limiter
 import { buildApp } from '../../src/gateway/app.js';
 import type { Catalog } from '../../src/db/catalog.js';
 import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
-import { SLOW_DOWN_TEXT } from '../../src/workflows/texts.js';
+import { SLOW_DOWN_TEXT } from '../helpers/texts.js';
 import { botInfo } from './bot-info.js';
 import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
 

@@ -22,7 +22,7 @@ describe('replay of recorded histories', () => {
   it('has the recorded paths the workflows promise to keep', () => {
     expect(histories.map((h) => h.file)).toEqual(
       expect.arrayContaining([
-        'command-start.json',
+        'encrypted/command-start.json',
         'summary-small.json',
         'summary-multi-batch.json',
         'encrypted/video-callback.json',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT, unconfirmedDeliveryText } from '../../src/workflows/texts.js';
+import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT, unconfirmedDeliveryText } from '../helpers/texts.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { startTestSystem, type TestSystem } from '../helpers/system.js';
 

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unsupportedImageText } from '../../src/bot/texts.js';
 import type { TgUpdate } from '../../sandbox/simulators/telegram/types.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import { failureText } from '../../src/workflows/texts.js';
+import { failureText, unsupportedImageText } from '../helpers/texts.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { eventually, startTestSystem, type TestSystem } from '../helpers/system.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spendByDay } from '../../src/db/costs.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import { refusalText } from '../../src/workflows/texts.js';
+import { refusalText } from '../helpers/texts.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { eventually, useTestSystem } from '../helpers/system.js';
 

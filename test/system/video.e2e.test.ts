@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import { PROGRESS, failureText, WELCOME_TEXT } from '../../src/workflows/texts.js';
+import { PROGRESS, failureText, WELCOME_TEXT } from '../helpers/texts.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
 import { eventually, useTestSystem } from '../helpers/system.js';
 

@@ -15,7 +15,7 @@ import {
 } from '../../src/workflows/admission/messages.js';
 import { ADMISSION_WORKFLOW_ID, MAX_ADMISSION_SHARDS, admissionShardOf, admissionWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
 import { TemporalWorkflowGateway } from '../../src/temporal/client/starter.js';
-import { failureText, queuedText } from '../../src/workflows/texts.js';
+import { failureText, queuedText } from '../helpers/texts.js';
 import { cancelVideoSignal, progressQuery, type VideoOutcome, type VideoRequest } from '../../src/workflows/video/messages.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities } from './fake-activities.js';

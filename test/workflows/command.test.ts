@@ -5,7 +5,7 @@ import { BotBlockedError, TelegramAmbiguousSendError, TelegramRequestError } fro
 import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import type { BotCommandInput } from '../../src/workflows/command/workflow.js';
 import { botCommandWorkflowId } from '../../src/workflows/ids.js';
-import { STALE_BUTTON_TEXT, SUBSCRIBE_USAGE_TEXT, UNSUBSCRIBE_USAGE_TEXT } from '../../src/workflows/texts.js';
+import { STALE_BUTTON_TEXT, SUBSCRIBE_USAGE_TEXT, UNSUBSCRIBE_USAGE_TEXT } from '../helpers/texts.js';
 import { useWorkflowEnvironment } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides } from './fake-activities.js';
 

@@ -4,6 +4,7 @@ import type { Activities } from '../../src/activities/index.js';
 import { withFailureMapping } from '../../src/activities/failure.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { permitGrantedSignal } from '../../src/workflows/admission/messages.js';
+import type { Language } from '../../src/i18n/catalog.js';
 
 /** What a fake activity world saw, for assertions about the workflow's behaviour. */
 export interface FakeWorld {
@@ -26,6 +27,8 @@ export interface FakeWorld {
   /** WaveSpeed permits asked for and given back, by requester. */
   permitsRequested: string[];
   permitsReleased: Array<{ requesterId: string; running?: { predictionId: string; until: number } }>;
+  /** The user's /language choice (one user per test world). */
+  language?: Language;
 }
 
 export type ActivityOverrides = Partial<{ [K in keyof Activities]: (...args: Parameters<Activities[K]>) => ReturnType<Activities[K]> }>;
@@ -68,7 +71,13 @@ export function fakeActivities(
     },
     async registerRequest() {},
     async admitRequest() {
-      return { decision: 'admitted' as const };
+      return { decision: 'admitted' as const, ...(world.language ? { language: world.language } : {}) };
+    },
+    async userLanguage() {
+      return world.language;
+    },
+    async chooseLanguage({ language }) {
+      world.language = language;
     },
     async recordPhase({ status }) {
       world.phases.push(status);

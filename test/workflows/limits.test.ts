@@ -6,7 +6,7 @@ import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import { QUEUE_MAX_WAIT_MS, QUEUE_RECHECK_MS } from '../../src/workflows/video/user-limits.js';
 import type { BotCommandInput } from '../../src/workflows/command/workflow.js';
 import { commandWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
-import { PROGRESS, failureText, userQueuedText, refusalText, usageText } from '../../src/workflows/texts.js';
+import { PROGRESS, failureText, userQueuedText, refusalText, usageText } from '../helpers/texts.js';
 import { cancelVideoSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video/messages.js';
 import { useWorkflowEnvironment, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelegramAmbiguousSendError, TelegramRequestError } from '../../src/errors.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
-import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT, failureText } from '../../src/workflows/texts.js';
+import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT, failureText } from '../helpers/texts.js';
 import { progressQuery, wavespeedResultSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video/messages.js';
 import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import { bundleWorkflows, createTimeSkippingEnv, createTestWorkers } from '../helpers/temporal.js';

@@ -5,7 +5,7 @@ import type { PredictionResult } from '../../src/integrations/wavespeed/types.js
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import { UNKNOWN_PREDICTION } from '../../src/workflows/admission/messages.js';
 import { cancelVideoSignal, wavespeedResultSignal, type VideoOutcome, type VideoRequest } from '../../src/workflows/video/messages.js';
-import { PROGRESS, failureText, unconfirmedDeliveryText } from '../../src/workflows/texts.js';
+import { PROGRESS, failureText, unconfirmedDeliveryText } from '../helpers/texts.js';
 import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import { useWorkflowEnvironment, createTestWorkers } from '../helpers/temporal.js';
 import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';

@@ -13,7 +13,7 @@ import {
   type VideoOutcome,
   type VideoRequest,
 } from '../../src/workflows/video/messages.js';
-import { PROGRESS, failureText, queuedText } from '../../src/workflows/texts.js';
+import { PROGRESS, failureText, queuedText } from '../helpers/texts.js';
 import { permitGrantedSignal, queuePositionSignal } from '../../src/workflows/admission/messages.js';
 import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import { localActivityType } from '../../src/temporal/client/redrive.js';

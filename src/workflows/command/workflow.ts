@@ -1,26 +1,12 @@
-import { ActivityFailure, getExternalWorkflowHandle, log, proxyActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, getExternalWorkflowHandle, log, proxyActivities, proxyLocalActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import { activityFailureType } from '../failures.js';
-import { MESSAGING } from '../activity-options.js';
+import { MESSAGING, RECORDING_LOCAL } from '../activity-options.js';
 import type { InlineButton } from '../../activities/telegram.js';
 import type { TelegramUserInput } from '../../db/users.js';
 import { ErrorType } from '../../errors.js';
-import {
-  HELP_TEXT,
-  NO_CAPTION_TEXT,
-  STALE_BUTTON_TEXT,
-  SUBSCRIBE_USAGE_TEXT,
-  UNKNOWN_TEXT,
-  UNSUBSCRIBE_USAGE_TEXT,
-  WELCOME_TEXT,
-  sourcesReply,
-  statusText,
-  subscribeNotice,
-  subscribeText,
-  subscriptionsText,
-  unsubscribeText,
-  usageText,
-} from '../texts.js';
+import { CATALOGS, LANGUAGES, isLanguage, languageOf, texts, type Catalog } from '../../i18n/index.js';
+import { languageButtonData } from '../ids.js';
 import { cancelVideoSignal } from '../video/messages.js';
 
 /** Bot commands handled by {@link botCommand}; `no-caption` and `unknown` are hints, not commands. */
@@ -34,6 +20,7 @@ export type BotCommandName =
   | 'subscribe'
   | 'unsubscribe'
   | 'mysubs'
+  | 'language'
   | 'no-caption'
   | 'unknown';
 
@@ -55,7 +42,10 @@ interface Reply {
   notice?: string;
 }
 
-const { registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions, getUsage } =
+// The user's /language choice, read in the workflow task that starts the command.
+const { userLanguage } = proxyLocalActivities<Activities>(RECORDING_LOCAL);
+
+const { chooseLanguage, registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions, getUsage } =
   proxyActivities<Activities>({
     startToCloseTimeout: '10s',
     scheduleToCloseTimeout: '5m',
@@ -79,7 +69,8 @@ const { answerCallbackQuery } = proxyActivities<Activities>({
  */
 export async function botCommand(input: BotCommandInput): Promise<void> {
   const chatId = input.user.chatId;
-  const reply = await answer(input);
+  const t = texts((await userLanguage({ userId: input.user.userId })) ?? languageOf(input.user.languageCode));
+  const reply = await answer(input, t);
   if (input.callbackQueryId !== undefined) await acknowledge(input.callbackQueryId, reply.notice);
   if (reply.text === undefined) return;
   try {
@@ -98,33 +89,49 @@ export async function botCommand(input: BotCommandInput): Promise<void> {
   }
 }
 
-async function answer(input: BotCommandInput): Promise<Reply> {
+async function answer(input: BotCommandInput, t: Catalog): Promise<Reply> {
   const { command, user } = input;
   switch (command) {
     case 'start':
       await registerUser(user);
-      return { text: WELCOME_TEXT };
+      return { text: t.welcome };
     case 'help':
-      return { text: HELP_TEXT };
+      return { text: t.help };
     case 'status':
-      return { text: statusText(await listRecentGenerations({ chatId: user.chatId, limit: 5 })) };
+      return { text: t.status(await listRecentGenerations({ chatId: user.chatId, limit: 5 })) };
     case 'cancel':
-      return { text: await cancelActive(user.chatId) };
+      return { text: t.cancelled(await cancelActive(user.chatId)) };
     case 'usage':
-      return { text: usageText(await getUsage({ userId: user.userId, chatId: user.chatId })) };
+      return { text: t.usage(await getUsage({ userId: user.userId, chatId: user.chatId })) };
     case 'sources':
-      return sourcesReply(await listSources({ userId: user.userId }));
+      return t.sources(await listSources({ userId: user.userId }));
     case 'subscribe':
-      return subscribeTo(input);
+      return subscribeTo(input, t);
     case 'unsubscribe':
-      return unsubscribeFrom(input);
+      return unsubscribeFrom(input, t);
     case 'mysubs':
-      return { text: subscriptionsText(await listSubscriptions({ userId: user.userId })) };
+      return { text: t.subscriptions(await listSubscriptions({ userId: user.userId })) };
+    case 'language':
+      return chooseLanguageFor(input, t);
     case 'no-caption':
-      return { text: NO_CAPTION_TEXT };
+      return { text: t.noCaption };
     case 'unknown':
-      return input.callbackQueryId === undefined ? { text: UNKNOWN_TEXT } : { notice: STALE_BUTTON_TEXT };
+      return input.callbackQueryId === undefined ? { text: t.unknown } : { notice: t.staleButton };
   }
+}
+
+/**
+ * `/language` asks with a button per language; `/language es` or a button
+ * press stores the choice and answers in the chosen language.
+ */
+async function chooseLanguageFor(input: BotCommandInput, t: Catalog): Promise<Reply> {
+  const wanted = input.args?.trim().toLowerCase();
+  if (!isLanguage(wanted)) {
+    return { text: t.languagePrompt, buttons: LANGUAGES.map((language) => ({ text: CATALOGS[language].name, data: languageButtonData(language) })) };
+  }
+  await chooseLanguage({ user: input.user, language: wanted, requestId: workflowInfo().workflowId });
+  const chosen = texts(wanted).languageChosen;
+  return { text: chosen, notice: chosen };
 }
 
 /** The first word of the arguments, as slugs are written (lower case); undefined when there is none. */
@@ -133,18 +140,18 @@ function slugOf(args: string | undefined): string | undefined {
   return word ? word : undefined;
 }
 
-async function subscribeTo(input: BotCommandInput): Promise<Reply> {
+async function subscribeTo(input: BotCommandInput, t: Catalog): Promise<Reply> {
   const slug = slugOf(input.args);
-  if (slug === undefined) return { text: SUBSCRIBE_USAGE_TEXT };
+  if (slug === undefined) return { text: t.subscribeUsage };
   const result = await subscribe({ user: input.user, slug, requestId: workflowInfo().workflowId });
-  return { text: subscribeText(result, slug), notice: subscribeNotice(result) };
+  return { text: t.subscribe(result, slug), notice: t.subscribeNotice(result) };
 }
 
-async function unsubscribeFrom(input: BotCommandInput): Promise<Reply> {
+async function unsubscribeFrom(input: BotCommandInput, t: Catalog): Promise<Reply> {
   const slug = slugOf(input.args);
-  if (slug === undefined) return { text: UNSUBSCRIBE_USAGE_TEXT };
+  if (slug === undefined) return { text: t.unsubscribeUsage };
   const result = await unsubscribe({ userId: input.user.userId, slug, requestId: workflowInfo().workflowId });
-  return { text: unsubscribeText(result, slug) };
+  return { text: t.unsubscribe(result, slug) };
 }
 
 /** Stops the button's spinner. Not answering only leaves it spinning a while, so a failure is logged, not raised. */
@@ -157,7 +164,8 @@ async function acknowledge(callbackQueryId: string, text: string | undefined): P
   }
 }
 
-async function cancelActive(chatId: number): Promise<string> {
+/** Signals each of the chat's requests in progress to stop; how many were. */
+async function cancelActive(chatId: number): Promise<number> {
   const ids = await findActiveGenerations({ chatId });
   let cancelled = 0;
   for (const id of ids) {
@@ -169,8 +177,7 @@ async function cancelActive(chatId: number): Promise<string> {
       log.info('Could not signal video workflow', { workflowId: id, error: String(err) });
     }
   }
-  if (cancelled === 0) return 'Nothing to cancel: you have no requests in progress.';
-  return cancelled === 1 ? 'Cancelling your request in progress…' : `Cancelling your ${cancelled} requests in progress…`;
+  return cancelled;
 }
 
 /** Pinned (Worker Versioning): a command ends on the build that started it, so a change to it needs no `patched()` branch. */

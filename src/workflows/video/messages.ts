@@ -2,7 +2,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { RefusalReason } from '../../activities/limits.js';
 import type { TelegramUserInput } from '../../db/users.js';
 import type { PredictionResult } from '../../integrations/wavespeed/types.js';
-import type { FailureReason } from '../texts.js';
+import type { FailureReason } from '../../domain/failure-reason.js';
 
 /** Input of {@link imageToVideo}: everything the workflow needs, from the Telegram update and config. */
 export interface VideoRequest {

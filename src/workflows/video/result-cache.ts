@@ -1,4 +1,4 @@
-import { isCancellation, log, proxyActivities, sleep, type CancellationScope } from '@temporalio/workflow';
+import { isCancellation, log, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import { activityFailureType } from '../failures.js';
 import { MESSAGING, SENDING_VIDEO } from '../activity-options.js';
@@ -6,7 +6,7 @@ import { recording } from './recording.js';
 import { TASK_QUEUES } from '../../constants.js';
 import type { ResultIdentity } from '../../activities/result-cache.js';
 import { ErrorType } from '../../errors.js';
-import { PROGRESS, UNCONFIRMED_CACHED_DELIVERY_TEXT } from '../texts.js';
+import type { Catalog } from '../../i18n/catalog.js';
 import { tellUser } from './steps.js';
 import type { VideoOutcome, VideoProgress, VideoRequest } from './messages.js';
 
@@ -41,6 +41,8 @@ export interface PendingResult {
 export interface CacheContext {
   generationId: string;
   req: VideoRequest;
+  /** The texts in the user's language. */
+  t: Catalog;
   progress: VideoProgress;
   /** The progress message, when there is one (a follower's; none when Telegram lost the answer to it). */
   progressMessageId?: number;
@@ -70,13 +72,13 @@ export async function serveFromCache(ctx: CacheContext): Promise<VideoOutcome | 
  * leads and gets its identity back.
  */
 export async function waitForIdentical(
-  ctx: CacheContext & { presence: CancellationScope },
+  ctx: CacheContext,
   pending: PendingResult,
 ): Promise<VideoOutcome | ResultIdentity> {
   const chatId = ctx.req.user.chatId;
   const messageId = ctx.progressMessageId;
   ctx.progress.phase = 'waiting-for-identical';
-  if (messageId !== undefined) await updateProgress({ chatId, messageId, text: PROGRESS.processing });
+  if (messageId !== undefined) await updateProgress({ chatId, messageId, text: ctx.t.progress.processing });
   let delay = WAIT_INITIAL_MS;
   for (;;) {
     await sleep(delay);
@@ -89,15 +91,14 @@ export async function waitForIdentical(
       if (state.kind === 'leader') return state.identity;
       continue;
     }
-    ctx.presence.cancel();
     // An unconfirmed resend has told the user already.
-    if (messageId !== undefined && state.deliveredBy !== 'unconfirmed') await updateProgress({ chatId, messageId, text: PROGRESS.completed });
+    if (messageId !== undefined && state.deliveredBy !== 'unconfirmed') await updateProgress({ chatId, messageId, text: ctx.t.progress.completed });
     return state;
   }
 }
 
 /** One look at the cache: the hit resent and recorded, the claim's state, or `refused` (a stale file_id, now forgotten). */
-async function claimOrResend({ generationId, req, progress, progressMessageId }: CacheContext, pending: Omit<PendingResult, 'kind'>): Promise<VideoOutcome | PendingResult | 'refused'> {
+async function claimOrResend({ generationId, req, t, progress, progressMessageId }: CacheContext, pending: Omit<PendingResult, 'kind'>): Promise<VideoOutcome | PendingResult | 'refused'> {
   const { identity, image } = pending;
   const claim = await recording().claimResult({ ...identity, generationId, leaseMs: req.deadlineMs + LEASE_MARGIN_MS });
   if (claim.kind !== 'hit') return { ...pending, kind: claim.kind };
@@ -122,7 +123,7 @@ async function claimOrResend({ generationId, req, progress, progressMessageId }:
       log.warn('Telegram lost the answer to the cached video; not sending it again', { generationId });
       sent = { fileId: telegramFileId, deliveredBy: 'unconfirmed' };
       try {
-        await tellUser(req, UNCONFIRMED_CACHED_DELIVERY_TEXT, progressMessageId);
+        await tellUser(req, t.unconfirmedCachedDelivery, progressMessageId);
       } catch (tellError) {
         if (isCancellation(tellError)) throw tellError;
         log.warn('Could not tell the user about the unconfirmed cached video', { generationId, error: String(tellError) });

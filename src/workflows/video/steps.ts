@@ -6,7 +6,8 @@ import { ErrorType } from '../../errors.js';
 import type { PredictionResult } from '../../integrations/wavespeed/types.js';
 import { MESSAGING } from '../activity-options.js';
 import { recording } from './recording.js';
-import { failureText, type FailureReason } from '../texts.js';
+import type { FailureReason } from '../../domain/failure-reason.js';
+import type { Catalog } from '../../i18n/catalog.js';
 import type { VideoProgress, VideoRequest } from './messages.js';
 
 /** The steps of {@link imageToVideo} that wait for WaveSpeed and that end a request without a video. */
@@ -101,15 +102,16 @@ export async function tellUser(req: VideoRequest, text: string, progressMessageI
   }
 }
 
-/** Tells the user (unless they blocked us) and records the outcome. */
+/** Tells the user in their language `t` (unless they blocked us) and records the outcome. */
 export async function finishUnsuccessfully(
+  t: Catalog,
   req: VideoRequest,
   generationId: string,
   progressMessageId: number | undefined,
   reason: FailureReason,
   detail: string | undefined,
 ): Promise<void> {
-  const blocked = reason === 'blocked' || !(await tellUser(req, failureText(reason, reason === 'internal' ? undefined : detail), progressMessageId));
+  const blocked = reason === 'blocked' || !(await tellUser(req, t.failure(reason, reason === 'internal' ? undefined : detail), progressMessageId));
   if (blocked) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
   await recording().recordOutcome({
     generationId,

@@ -6,7 +6,9 @@ import { MESSAGING } from '../activity-options.js';
 import { recording } from './recording.js';
 import type { Admission } from '../../activities/limits.js';
 import { ErrorType } from '../../errors.js';
-import { failureText, userQueuedText, refusalText, type FailureReason } from '../texts.js';
+import type { FailureReason } from '../../domain/failure-reason.js';
+import { languageOf, type Catalog } from '../../i18n/catalog.js';
+import { texts } from '../../i18n/index.js';
 import type { VideoOutcome, VideoProgress, VideoRequest } from './messages.js';
 
 const { sendMessage } = proxyActivities<Activities>(MESSAGING);
@@ -26,7 +28,8 @@ class QueueTimedOut extends Error {
 
 /**
  * The start of {@link imageToVideo} under per-user limits: records the request
- * and lets it through when the user's limits allow (`undefined`: go on). A
+ * and lets it through when the user's limits allow (no `ended`: go on), with the
+ * texts in the user's language (`t`). A
  * queued request waits here, durably, asking again every {@link QUEUE_RECHECK_MS}
  * and shown to the user as queued; `work`'s cancellation (/cancel) stops the
  * wait. Otherwise returns how the request ended: refused by a limit (recorded
@@ -38,9 +41,11 @@ export async function admitUnderLimits(
   generationId: string,
   progress: VideoProgress,
   work: CancellationScope,
-): Promise<VideoOutcome | undefined> {
+): Promise<{ t: Catalog; ended?: VideoOutcome }> {
   const request = { generationId, user: req.user, messageId: req.messageId, prompt: req.prompt, model: req.model };
   let admission: Admission = await recording().admitRequest(request);
+  // What the user chose with /language, else Telegram's language_code.
+  const t = texts(admission.language ?? languageOf(req.user.languageCode));
   let queuedMessageId: number | undefined;
   if (admission.decision === 'queued') {
     progress.phase = 'queued';
@@ -48,7 +53,7 @@ export async function admitUnderLimits(
     try {
       admission = await work.run(async () => {
         try {
-          queuedMessageId = (await sendMessage({ chatId: req.user.chatId, text: userQueuedText(limit), replyToMessageId: req.messageId })).messageId;
+          queuedMessageId = (await sendMessage({ chatId: req.user.chatId, text: t.userQueued(limit), replyToMessageId: req.messageId })).messageId;
         } catch (err) {
           // Telegram may have delivered it: not sent again; the request waits for its slot without it.
           if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend) throw err;
@@ -78,19 +83,19 @@ export async function admitUnderLimits(
       const status = reason === 'cancelled' ? 'cancelled' : 'failed';
       progress.phase = status;
       await CancellationScope.nonCancellable(async () => {
-        const told = reason !== 'blocked' && (await tellUser(req, failureText(reason), queuedMessageId));
+        const told = reason !== 'blocked' && (await tellUser(req, t.failure(reason), queuedMessageId));
         if (!told) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
         await recording().recordOutcome({ generationId, status, errorKind: told ? reason : 'blocked' });
       });
-      return { status, reason };
+      return { t, ended: { status, reason } };
     }
   }
   if (admission.decision === 'refused') {
     progress.phase = 'refused';
-    if (!(await tellUser(req, refusalText(admission), queuedMessageId))) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
-    return { status: 'refused', reason: admission.reason };
+    if (!(await tellUser(req, t.refusal(admission), queuedMessageId))) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+    return { t, ended: { status: 'refused', reason: admission.reason } };
   }
-  return undefined;
+  return { t };
 }
 
 function isBotBlocked(err: unknown): boolean {

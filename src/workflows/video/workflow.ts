@@ -12,7 +12,6 @@ import { serveFromCache, waitForIdentical } from './result-cache.js';
 import { markOutcome } from '../outcome.js';
 import { WavespeedPermit } from './permit.js';
 import { admitUnderLimits } from './user-limits.js';
-import { PROGRESS, queuedText, unconfirmedDeliveryText } from '../texts.js';
 import {
   cancelVideoSignal,
   progressQuery,
@@ -68,7 +67,6 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   /** Results WaveSpeed's webhook brought, so a result is credited to the callback only when it is this request's. */
   const viaCallback = new Set<string>();
   const work = new CancellationScope();
-  const presence = new CancellationScope();
   let progressMessageId: number | undefined;
   /** Set while this request holds the result cache's claim: stored on success, released on failure. */
   let leading: ResultIdentity | undefined;
@@ -89,7 +87,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   setHandler(cancelVideoSignal, () => work.cancel());
   setHandler(progressQuery, () => progress);
 
-  const ended = await admitUnderLimits(req, generationId, progress, work);
+  const { t, ended } = await admitUnderLimits(req, generationId, progress, work);
   if (ended) {
     markOutcome(ended.status, { patchedOnly: false });
     return ended;
@@ -100,14 +98,14 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       progress.phase = 'preparing';
       // A cache hit sends only the video: a progress message first would also spend the chat's 1 message/s.
       // An identical request's video is resent by its file_id; a request identical to one in progress waits for it.
-      const pending = await serveFromCache({ generationId, req, progress });
+      const pending = await serveFromCache({ generationId, req, t, progress });
       if ('status' in pending) return pending;
       if (pending.kind === 'leader') leading = pending.identity;
       // Sent once: its id is recorded on the generation as Telegram answers (a retry after a lost completion finds it).
       try {
         progressMessageId = (
           await sendMessage.executeWithOptions({ summary: `progress message to chat ${chatId}` }, [
-            { chatId, text: PROGRESS.received, replyToMessageId: req.messageId, progressOf: generationId },
+            { chatId, text: t.progress.received, replyToMessageId: req.messageId, progressOf: generationId },
           ])
         ).messageId;
       } catch (err) {
@@ -120,19 +118,20 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         if (progressMessageId !== undefined) await updateProgress({ chatId, messageId: progressMessageId, text });
       };
       if (pending.kind === 'follower') {
-        const waited = await waitForIdentical({ generationId, req, progress, progressMessageId, presence }, pending);
+        const waited = await waitForIdentical({ generationId, req, t, progress, progressMessageId }, pending);
         if ('status' in waited) return waited;
         leading = waited;
       }
 
       const image = await prepareImage.executeWithOptions({ summary: `fetch and resize the photo from chat ${chatId}` }, [{ fileId: req.fileId }]);
       // A permit of the fleet-wide WaveSpeed cap is held from submission until the prediction ends;
-      // the admission workflow shows "sending video…" in every holder's chat.
+      // the admission workflow shows "sending video…" in every holder's chat. Waiting for it is
+      // workflow state: no worker slot is held.
       progress.phase = 'queued';
       const admitted = await permit.acquire(async (place) => {
         toldPlace = true;
         progress.queuePosition = place.position;
-        await showProgress(queuedText(place));
+        await showProgress(t.queued(place));
       });
       progress.queuePosition = undefined;
       if (admitted === 'busy') throw new VideoFailed('busy');
@@ -156,14 +155,15 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       progress.predictionId = predictionId;
       const cacheHit = leading ? { cacheHit: false } : {};
       await recording().recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
-      // Its first text already says the video is being made, unless it showed a place in line.
-      if (toldPlace) await showProgress(PROGRESS.submitted);
+      // Its first text already says the video is being made, unless it showed a place in line: no edit,
+      // one Bot API call less per request out of the bot's 30 a second.
+      if (toldPlace) await showProgress(t.progress.submitted);
 
       waitDeadlineAt ??= Date.now() + req.deadlineMs;
       const result = await awaitResult(predictionId, req, progress, results, waitDeadlineAt, async () => {
         await recording().recordPhase({ generationId, status: 'processing' });
         // Unless it showed a place in line, the progress message still reads "Making your video…".
-        if (toldPlace) await showProgress(PROGRESS.processing);
+        if (toldPlace) await showProgress(t.progress.processing);
       });
       progress.resultVia ??= viaCallback.has(predictionId) ? 'callback' : 'poll';
       // The prediction has ended at WaveSpeed: its slot is free for the next request,
@@ -186,7 +186,6 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
         if (activityFailureType(err) !== ErrorType.TelegramAmbiguousSend) throw err;
         sent = { deliveredBy: 'unconfirmed' };
       }
-      presence.cancel();
       await released;
       const delivered = sent;
       const messageId = progressMessageId;
@@ -208,7 +207,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
           inferenceMs: result.inferenceMs,
         });
         const unconfirmedVideo = delivered.deliveredBy === 'unconfirmed';
-        const text = unconfirmedVideo ? unconfirmedDeliveryText(videoUrl) : PROGRESS.completed;
+        const text = unconfirmedVideo ? t.unconfirmedDelivery(videoUrl) : t.progress.completed;
         if (messageId !== undefined) await updateProgress({ chatId, messageId, text });
         // No progress message to carry the link: a reply does; a video that surely arrived needs no word.
         else if (unconfirmedVideo) await tellUser(req, text, undefined);
@@ -235,13 +234,12 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   } catch (err) {
     const { reason, detail } = explain(err);
     progress.phase = reason === 'cancelled' ? 'cancelled' : 'failed';
-    presence.cancel();
     const claim = leading;
     await CancellationScope.nonCancellable(async () => {
       try {
         // Another request identical to this one takes over the generation.
         if (claim) await recording().releaseClaim({ ...claim, generationId });
-        await finishUnsuccessfully(req, generationId, progressMessageId, reason, detail);
+        await finishUnsuccessfully(t, req, generationId, progressMessageId, reason, detail);
       } finally {
         // WaveSpeed cannot be told to stop: a prediction still running keeps its slot until it ends.
         const predictionId = progress.predictionId;

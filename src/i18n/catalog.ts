@@ -1,0 +1,148 @@
+import type { Admission, Usage } from '../activities/limits.js';
+import type { SourceListing, SubscribeResult, SubscriptionListing, UnsubscribeResult } from '../activities/subscriptions.js';
+import type { InlineButton } from '../activities/telegram.js';
+import type { FailureReason } from '../domain/failure-reason.js';
+import { subscribeButtonData } from '../workflows/ids.js';
+
+/**
+ * The languages Telewan speaks. A user's is what they chose with /language, else
+ * Telegram's `language_code` (its first part), else English.
+ */
+export const LANGUAGES = ['en', 'es'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+export function isLanguage(value: unknown): value is Language {
+  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value);
+}
+
+/** `es-MX` → `es`; a language Telewan does not speak → English. */
+export function languageOf(code: string | null | undefined): Language {
+  const base = code?.toLowerCase().split(/[-_]/)[0];
+  return isLanguage(base) ? base : 'en';
+}
+
+/** A line of the /status reply. */
+export interface StatusLine {
+  prompt: string;
+  status: string;
+  requestedAt: string;
+  error: string | null;
+}
+
+/** What a request waiting for a free WaveSpeed slot shows. */
+export interface QueuePlaceText {
+  position: number;
+  paused: boolean;
+}
+
+/**
+ * Every text a user sees, in one language. Each catalog is a value of this type,
+ * so a missing text fails the type check (and test/i18n/catalog.test.ts, at run time).
+ * Pure: workflows render them.
+ */
+export interface Catalog {
+  /** The language's own name, on the /language buttons. */
+  name: string;
+  help: string;
+  welcome: string;
+  noCaption: string;
+  unknown: string;
+  progress: { received: string; submitted: string; processing: string; sending: string; completed: string };
+  /** Telegram took the video and did not say whether it was delivered: the link stands in. */
+  unconfirmedDelivery(videoUrl: string): string;
+  /** The same for a cached video resent by file_id: no link, but the same request resends it for free. */
+  unconfirmedCachedDelivery: string;
+  queued(place: QueuePlaceText): string;
+  failure(reason: FailureReason, detail?: string): string;
+  status(lines: StatusLine[]): string;
+  cancelled(count: number): string;
+  subscribeUsage: string;
+  unsubscribeUsage: string;
+  staleButton: string;
+  sources(sources: SourceListing[]): { text: string; buttons: InlineButton[] };
+  subscribe(result: SubscribeResult, slug: string): string;
+  subscribeNotice(result: SubscribeResult): string;
+  unsubscribe(result: UnsubscribeResult, slug: string): string;
+  subscriptions(subscriptions: SubscriptionListing[]): string;
+  refusal(refusal: Extract<Admission, { decision: 'refused' }>): string;
+  userQueued(limit: number): string;
+  slowDown: string;
+  usage(usage: Usage): string;
+  /** /language: the question above the buttons, and the answer once chosen (in the chosen language). */
+  languagePrompt: string;
+  languageChosen: string;
+  /** A document declared as an image of a format Telewan does not take. */
+  unsupportedImage(what: string, accepted: string): string;
+  imageTooLarge(megabytes: number): string;
+  /** Descriptions for `setMyCommands`, by command. */
+  commands: Record<BotCommandDescribed, string>;
+}
+
+/** The commands listed in Telegram's menu (`setMyCommands`), in this order. */
+export const MENU_COMMANDS = ['start', 'help', 'status', 'cancel', 'usage', 'language', 'sources', 'subscribe', 'unsubscribe', 'mysubs'] as const;
+export type BotCommandDescribed = (typeof MENU_COMMANDS)[number];
+
+/** Telegram's limit is 4,096 characters; lists stop short of it. */
+export const MAX_LIST_CHARS = 3_500;
+
+/** A slug as the user typed it, shortened for display (it may be anything). */
+export function shown(slug: string): string {
+  return slug.length > 40 ? `${slug.slice(0, 39)}…` : slug;
+}
+
+/** The first lines that fit in {@link MAX_LIST_CHARS} (`fitted` of them), and `more(n)` for the rest. */
+export function fitLines(lines: string[], more: (rest: number) => string): { lines: string[]; fitted: number } {
+  const out: string[] = [];
+  let length = 0;
+  for (const [i, line] of lines.entries()) {
+    if (length + line.length > MAX_LIST_CHARS) {
+      out.push(more(lines.length - i));
+      return { lines: out, fitted: i };
+    }
+    length += line.length + 1;
+    out.push(line);
+  }
+  return { lines: out, fitted: lines.length };
+}
+
+/** The words of a /sources reply in one language; {@link sourcesReply} lays them out. */
+export interface SourcesWords {
+  none: string;
+  header: string;
+  subscribed: string;
+  more(rest: number): string;
+  button(title: string): string;
+  pressOrType: string;
+  followingAll: string;
+}
+
+/** The /sources reply: every source with its state (as many as fit), and a button for each listed one not yet followed. */
+export function sourcesReply(sources: SourceListing[], w: SourcesWords): { text: string; buttons: InlineButton[] } {
+  if (sources.length === 0) return { text: w.none, buttons: [] };
+  const { lines, fitted } = fitLines(
+    sources.map((s) => `${s.subscribed ? '✅' : '•'} ${s.title} (${s.slug})${s.subscribed ? ` – ${w.subscribed}` : ''}`),
+    w.more,
+  );
+  const buttons = sources
+    .slice(0, fitted)
+    .filter((s) => !s.subscribed)
+    .map((s) => ({ text: w.button(s.title), data: subscribeButtonData(s.slug) }));
+  return { text: `${w.header}\n${lines.join('\n')}\n\n${buttons.length > 0 ? w.pressOrType : w.followingAll}`, buttons };
+}
+
+export const STATUS_ICON: Record<string, string> = {
+  requested: '📥',
+  preparing: '📥',
+  submitted: '⏳',
+  processing: '🎬',
+  completed: '✅',
+  failed: '❌',
+  cancelled: '🛑',
+  queued: '⏸',
+  refused: '✋',
+};
+
+/** A prompt shortened for a list line. */
+export function shortPrompt(prompt: string): string {
+  return prompt.length > 40 ? `${prompt.slice(0, 39)}…` : prompt;
+}

@@ -1,0 +1,120 @@
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
+import type { SendMessageInput } from '../../src/activities/telegram.js';
+import { CATALOGS } from '../../src/i18n/index.js';
+import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
+import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
+import type { BotCommandInput } from '../../src/workflows/command/workflow.js';
+import { botCommandWorkflowId, videoWorkflowId } from '../../src/workflows/ids.js';
+import type { VideoOutcome, VideoRequest } from '../../src/workflows/video/messages.js';
+import { createTestWorkers, useWorkflowEnvironment } from '../helpers/temporal.js';
+import { fakeActivities, type ActivityOverrides, type FakeWorld } from './fake-activities.js';
+
+const t = useWorkflowEnvironment();
+const { en, es } = CATALOGS;
+let nextMessage = 1;
+
+const failed = (id: string): PredictionResult => ({ id, status: 'failed', outputs: [], nsfw: false, error: 'model crashed' });
+
+async function video(languageCode: string | undefined, world: (w: FakeWorld) => ActivityOverrides = () => ({})) {
+  const req: VideoRequest = {
+    user: { userId: 77, chatId: 77, firstName: 'Lucía', ...(languageCode ? { languageCode } : {}) },
+    messageId: nextMessage++,
+    fileId: 'photo-file-id',
+    prompt: 'las olas rompen despacio',
+    model: 'wavespeed-ai/wan-2.2/i2v-480p',
+    deadlineMs: 15 * 60 * 1000,
+  };
+  const { activities, world: seen } = fakeActivities(world, { temporal: t.env.client });
+  const taskQueue = `language-video-${req.messageId}`;
+  const worker = await createTestWorkers({ connection: t.env.nativeConnection, taskQueue, workflowBundle: t.bundle, activities, ...workerTuning });
+  const workflowId = videoWorkflowId(req.user.chatId, req.messageId);
+  const outcome = (await worker.runUntil(() => t.env.client.workflow.execute('imageToVideo', { taskQueue, workflowId, args: [req] }))) as VideoOutcome;
+  return { outcome, world: seen };
+}
+
+/** Runs botCommands against one user whose /language choice persists between them. */
+function commandUser(languageCode: string | undefined) {
+  const sent: SendMessageInput[] = [];
+  const answers: Array<{ callbackQueryId: string; text?: string }> = [];
+  let chosen: 'en' | 'es' | undefined;
+  const overrides: ActivityOverrides = {
+    async userLanguage() {
+      return chosen;
+    },
+    async chooseLanguage({ language }) {
+      chosen = language;
+    },
+    async sendMessage(input) {
+      sent.push(input);
+      return { messageId: 9000 + sent.length };
+    },
+    async answerCallbackQuery(input) {
+      answers.push(input);
+      return { answered: true };
+    },
+  };
+  const user = { userId: 88, chatId: 88, firstName: 'Pablo', ...(languageCode ? { languageCode } : {}) };
+  return {
+    sent,
+    answers,
+    chosen: () => chosen,
+    async run(command: BotCommandInput['command'], extra: Partial<BotCommandInput> = {}) {
+      const input: BotCommandInput = { command, user, messageId: nextMessage++, ...extra };
+      const { activities } = fakeActivities(() => overrides);
+      const taskQueue = `language-command-${input.messageId}`;
+      const worker = await Worker.create({ connection: t.env.nativeConnection, taskQueue, workflowBundle: t.bundle, activities, ...workerTuning });
+      await worker.runUntil(t.env.client.workflow.execute('botCommand', { taskQueue, workflowId: botCommandWorkflowId(input), args: [input] }));
+    },
+  };
+}
+
+describe('languages: the video workflow', () => {
+  it('speaks Spanish to a user whose Telegram is Spanish, from the progress message to the failure', async () => {
+    const { outcome, world } = await video('es-ES', () => ({ pollPrediction: async ({ predictionId }) => failed(predictionId) }));
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'generation-failed' });
+    expect(world.userSaw).toEqual([es.progress.received, es.failure('generation-failed', 'model crashed')]);
+  });
+
+  it('follows the /language choice over Telegram’s language_code', async () => {
+    const { world } = await video('en', (w) => {
+      w.language = 'es';
+      return { pollPrediction: async ({ predictionId }) => ({ id: predictionId, status: 'completed', outputs: ['http://w.test/v.mp4'], nsfw: false }) };
+    });
+    expect(world.userSaw).toEqual([es.progress.received, es.progress.completed]);
+  });
+
+  it('speaks English to a language it does not know', async () => {
+    const { world } = await video('pt-BR', () => ({ pollPrediction: async ({ predictionId }) => failed(predictionId) }));
+    expect(world.userSaw[0]).toBe(en.progress.received);
+  });
+});
+
+describe('languages: /language', () => {
+  it('asks with a button per language, stores a pressed choice, answers in it, and later commands follow it', async () => {
+    const user = commandUser('en');
+    await user.run('language');
+    expect(user.sent[0]).toMatchObject({ text: en.languagePrompt, buttons: [{ text: 'English', data: 'lang:en' }, { text: 'Español', data: 'lang:es' }] });
+
+    await user.run('language', { args: 'es', callbackQueryId: 'cq-1' });
+    expect(user.chosen()).toBe('es');
+    expect(user.answers).toEqual([{ callbackQueryId: 'cq-1', text: es.languageChosen }]);
+    expect(user.sent[1]!.text).toBe(es.languageChosen);
+
+    await user.run('help');
+    expect(user.sent[2]!.text).toBe(es.help);
+  });
+
+  it('takes the language as an argument, and asks again for one it does not speak', async () => {
+    const user = commandUser('es');
+    await user.run('help');
+    expect(user.sent[0]!.text).toBe(es.help);
+    await user.run('language', { args: 'klingon' });
+    expect(user.sent[1]!.text).toBe(es.languagePrompt);
+    expect(user.chosen()).toBeUndefined();
+    await user.run('language', { args: 'EN' });
+    expect(user.chosen()).toBe('en');
+    await user.run('unknown');
+    expect(user.sent.at(-1)!.text).toBe(en.unknown);
+  });
+});
