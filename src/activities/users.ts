@@ -1,5 +1,5 @@
 import type { ActivityDeps } from './deps.js';
-import { chooseUserLanguage, findUserLanguage, markUserBlocked, registerUser, type TelegramUserInput } from '../db/users.js';
+import { chooseUserLanguage, markUserBlocked, recordCommand, registerUser, type TelegramUserInput } from '../db/users.js';
 import { isLanguage, type Language } from '../i18n/catalog.js';
 
 export type { TelegramUserInput };
@@ -13,10 +13,14 @@ export function createUserActivities({ prisma }: Pick<ActivityDeps, 'prisma'>) {
     async markUserBlocked(input: { userId: number; reason: string }): Promise<void> {
       await markUserBlocked(prisma, input.userId, input.reason);
     },
-    /** The language the user chose with /language; undefined: none, Telegram's language_code decides. */
-    async userLanguage(input: { userId: number }): Promise<Language | undefined> {
-      const stored = await findUserLanguage(prisma, input.userId);
-      return isLanguage(stored) ? stored : undefined;
+    /**
+     * Records a command or button press (`user.command_executed`, the user's last
+     * activity to the hour) and returns the language the user chose with /language
+     * (absent: Telegram's language_code decides).
+     */
+    async recordCommand(input: { user: TelegramUserInput; command: string; button: boolean; requestId: string }): Promise<{ language?: Language }> {
+      const { language } = await recordCommand(prisma, input);
+      return isLanguage(language) ? { language } : {};
     },
     /** Stores the user's /language choice; `requestId` makes a retry record it once. */
     async chooseLanguage(input: { user: TelegramUserInput; language: Language; requestId: string }): Promise<void> {

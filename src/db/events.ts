@@ -5,6 +5,7 @@ export type DomainEventType =
   | 'user.registered'
   | 'user.blocked'
   | 'user.language_changed'
+  | 'user.command_executed'
   | 'video.requested'
   | 'video.refused'
   | 'video.submitted'

@@ -23,6 +23,8 @@ export async function upsertUser(tx: Pick<Prisma.TransactionClient, 'telegramUse
     firstName: user.firstName ?? null,
     username: user.username ?? null,
     languageCode: user.languageCode ?? null,
+    // The row is written anyway: its last activity comes for free.
+    lastActiveAt: new Date(),
     blocked: false,
     blockedAt: null,
   };
@@ -65,10 +67,34 @@ export async function registerUser(prisma: PrismaClient, user: TelegramUserInput
   });
 }
 
-/** The language the user chose with /language, or null (none yet, or no such user). */
-export async function findUserLanguage(prisma: PrismaClient, userId: number): Promise<string | null> {
-  const row = await prisma.telegramUser.findUnique({ where: { id: BigInt(userId) }, select: { language: true } });
-  return row?.language ?? null;
+/** A user's last activity is written at most this often: an hour is what "active" needs, and most updates write nothing. */
+export const LAST_ACTIVE_EVERY_MS = 60 * 60 * 1000;
+
+/**
+ * A command or button press of `user`: records `user.command_executed` (once per
+ * `requestId`, the command's workflow id), moves the user's last activity on when
+ * it is older than {@link LAST_ACTIVE_EVERY_MS}, and hands back the language they
+ * chose with /language (null: none, or a user not registered yet).
+ */
+export async function recordCommand(
+  prisma: PrismaClient,
+  input: { user: TelegramUserInput; command: string; button: boolean; requestId: string },
+): Promise<{ language: string | null }> {
+  return prisma.$transaction(async (tx) => {
+    const id = BigInt(input.user.userId);
+    const row = await tx.telegramUser.findUnique({ where: { id }, select: { language: true, lastActiveAt: true } });
+    const now = new Date();
+    if (row && (row.lastActiveAt === null || now.getTime() - row.lastActiveAt.getTime() >= LAST_ACTIVE_EVERY_MS)) {
+      await tx.telegramUser.update({ where: { id }, data: { lastActiveAt: now } });
+    }
+    await recordEvent(tx, {
+      id: `user.command_executed:${input.requestId}`,
+      type: 'user.command_executed',
+      subject: `user:${input.user.userId}`,
+      payload: { command: input.command, button: input.button },
+    });
+    return { language: row?.language ?? null };
+  });
 }
 
 /**

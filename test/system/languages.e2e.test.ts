@@ -67,5 +67,16 @@ describe('languages, end to end', () => {
     expect(textsTo(CHAT).at(-1)).toMatch(/^❌ The video could not be generated/);
 
     for (const text of everythingSpanish) expect(Object.values(en.progress)).not.toContain(text);
+
+    // Every command and the button press recorded for operators, and the user's last activity kept.
+    const commands = await sys.db.prisma.domainEvent.findMany({ where: { type: 'user.command_executed', subject: `user:${CHAT}` }, orderBy: { occurredAt: 'asc' } });
+    expect(commands.map((e) => e.payload)).toEqual([
+      { command: 'help', button: false },
+      { command: 'language', button: false },
+      { command: 'language', button: true },
+      { command: 'help', button: false },
+    ]);
+    const lastActiveAt = (await sys.db.prisma.telegramUser.findUniqueOrThrow({ where: { id: BigInt(CHAT) } })).lastActiveAt;
+    expect(Date.now() - lastActiveAt!.getTime()).toBeLessThan(120_000);
   });
 });

@@ -73,8 +73,8 @@ export function fakeActivities(
     async admitRequest() {
       return { decision: 'admitted' as const, ...(world.language ? { language: world.language } : {}) };
     },
-    async userLanguage() {
-      return world.language;
+    async recordCommand() {
+      return world.language ? { language: world.language } : {};
     },
     async chooseLanguage({ language }) {
       world.language = language;

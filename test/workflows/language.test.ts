@@ -39,8 +39,8 @@ function commandUser(languageCode: string | undefined) {
   const answers: Array<{ callbackQueryId: string; text?: string }> = [];
   let chosen: 'en' | 'es' | undefined;
   const overrides: ActivityOverrides = {
-    async userLanguage() {
-      return chosen;
+    async recordCommand() {
+      return chosen ? { language: chosen } : {};
     },
     async chooseLanguage({ language }) {
       chosen = language;

@@ -42,8 +42,8 @@ interface Reply {
   notice?: string;
 }
 
-// The user's /language choice, read in the workflow task that starts the command.
-const { userLanguage } = proxyLocalActivities<Activities>(RECORDING_LOCAL);
+// The command recorded (user.command_executed, last activity) and the user's /language choice read, in the workflow task that starts it.
+const { recordCommand } = proxyLocalActivities<Activities>(RECORDING_LOCAL);
 
 const { chooseLanguage, registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions, getUsage } =
   proxyActivities<Activities>({
@@ -69,7 +69,13 @@ const { answerCallbackQuery } = proxyActivities<Activities>({
  */
 export async function botCommand(input: BotCommandInput): Promise<void> {
   const chatId = input.user.chatId;
-  const t = texts((await userLanguage({ userId: input.user.userId })) ?? languageOf(input.user.languageCode));
+  const { language } = await recordCommand({
+    user: input.user,
+    command: input.command,
+    button: input.callbackQueryId !== undefined,
+    requestId: workflowInfo().workflowId,
+  });
+  const t = texts(language ?? languageOf(input.user.languageCode));
   const reply = await answer(input, t);
   if (input.callbackQueryId !== undefined) await acknowledge(input.callbackQueryId, reply.notice);
   if (reply.text === undefined) return;
