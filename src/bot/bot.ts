@@ -3,7 +3,7 @@ import type { UserFromGetMe } from 'grammy/types';
 import { TELEGRAM_LIMITS } from '../constants.js';
 import type { TelegramUserInput } from '../db/users.js';
 import { ACCEPTED_IMAGE_NAMES, describeImageMimeType, isAcceptedImageMimeType } from '../domain/images.js';
-import { CATALOGS, LANGUAGES, MENU_COMMANDS, languageOf, texts, type Catalog } from '../i18n/index.js';
+import { CATALOGS, LANGUAGES, MENU_COMMANDS, languageOf, texts, type Catalog, type MediaKind } from '../i18n/index.js';
 import type { WorkflowGateway } from '../temporal/client/starter.js';
 import type { BotCommandName } from '../workflows/command/workflow.js';
 import { LANGUAGE_BUTTON_PREFIX, SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
@@ -40,6 +40,12 @@ export async function setBotCommands(api: Api): Promise<void> {
  */
 function textsOf(ctx: Context): Catalog {
   return texts(languageOf(ctx.from?.language_code));
+}
+
+/** Which of the things the bot cannot use a message carries (an animation also carries a document: it is named first). */
+function mediaKindOf(msg: { animation?: unknown; video?: unknown; video_note?: unknown; sticker?: unknown; voice?: unknown; audio?: unknown; document?: unknown }): MediaKind {
+  for (const kind of ['animation', 'video', 'video_note', 'sticker', 'voice', 'audio', 'document'] as const) if (msg[kind] !== undefined) return kind;
+  return 'other';
 }
 
 function userOf(ctx: Context): TelegramUserInput | undefined {
@@ -122,6 +128,12 @@ export function createBot(deps: BotDeps): Bot {
     const user = userOf(ctx);
     if (!user) return;
     const prompt = ctx.msg.caption?.trim();
+    const album = ctx.msg.media_group_id;
+    if (!prompt && album !== undefined) {
+      // An album is one update per photo, the caption on one of them: one hint for the album, however many photos.
+      await deps.workflows.startCommand({ command: 'album', user, messageId: ctx.msg.message_id, once: `album-${album}` });
+      return;
+    }
     if (!prompt) {
       await deps.workflows.startCommand({ command: 'no-caption', user, messageId: ctx.msg.message_id });
       return;
@@ -151,6 +163,22 @@ export function createBot(deps: BotDeps): Bot {
       return;
     }
     await deps.workflows.startVideo({ user, messageId: ctx.msg.message_id, fileId: document.file_id, prompt });
+  });
+
+  // What people send besides photos: a hint that names it and says what to send instead.
+  chats.on(['message:animation', 'message:video', 'message:video_note', 'message:sticker', 'message:voice', 'message:audio', 'message:document'], async (ctx) => {
+    const user = userOf(ctx);
+    if (!user) return;
+    const kind = mediaKindOf(ctx.msg);
+    await deps.workflows.startCommand({ command: 'unsupported-media', user, messageId: ctx.msg.message_id, args: kind });
+  });
+
+  // An edited caption cannot change a video already under way: say so once per edit.
+  chats.on('edited_message', async (ctx) => {
+    const user = userOf(ctx);
+    const edited = ctx.editedMessage;
+    if (!user || (edited.photo === undefined && edited.document === undefined)) return;
+    await deps.workflows.startCommand({ command: 'edited', user, messageId: edited.message_id, once: `edit-${edited.message_id}-${edited.edit_date}` });
   });
 
   chats.on('message', async (ctx) => {

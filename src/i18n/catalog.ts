@@ -21,6 +21,14 @@ export function languageOf(code: string | null | undefined): Language {
   return isLanguage(base) ? base : 'en';
 }
 
+/** What else people send, each with its own hint (`other`: any message the bot cannot use). */
+export const MEDIA_KINDS = ['video', 'animation', 'sticker', 'voice', 'audio', 'video_note', 'document', 'other'] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];
+
+export function isMediaKind(value: unknown): value is MediaKind {
+  return typeof value === 'string' && (MEDIA_KINDS as readonly string[]).includes(value);
+}
+
 /** A line of the /status reply. */
 export interface StatusLine {
   prompt: string;
@@ -46,6 +54,12 @@ export interface Catalog {
   help: string;
   welcome: string;
   noCaption: string;
+  /** Once per album (one update per photo): one video per photo, from the captioned one. */
+  album: string;
+  /** A video, a sticker, a voice note…: what it is, and what to send instead. */
+  unsupportedMedia(kind: MediaKind): string;
+  /** An edited caption changes nothing already started. */
+  edited: string;
   unknown: string;
   progress: { received: string; submitted: string; processing: string; sending: string; completed: string };
   /** Telegram took the video and did not say whether it was delivered: the link stands in. */

@@ -26,6 +26,22 @@ export const en: Catalog = {
   help: HELP,
   welcome: `Welcome to Telewan! 🎬\n\n${HELP}`,
   noCaption: 'I need a caption to know what should happen in the video. Send the photo again with a caption describing the motion.',
+  album:
+    '📸 I make one video per photo: from an album I take the photo with the caption. To animate the others, send each one on its own with a caption.',
+  unsupportedMedia(kind) {
+    const what = {
+      video: 'a video',
+      animation: 'a GIF',
+      sticker: 'a sticker',
+      voice: 'a voice message',
+      audio: 'an audio file',
+      video_note: 'a video message',
+      document: 'a file that is not a picture',
+      other: 'something I cannot use',
+    }[kind];
+    return `🙂 That is ${what}. I turn photos into videos: send a photo with a caption describing the motion.`;
+  },
+  edited: '✏️ Editing the caption does not change a video already started. Send the photo again with the new caption for a new video.',
   unknown: 'I did not understand that. Send a photo with a caption, or /help.',
   progress: {
     received: '📥 Got your photo. Making your video… this usually takes a minute or two.',

@@ -38,6 +38,22 @@ export const es: Catalog = {
   help: HELP,
   welcome: `¡Bienvenido a Telewan! 🎬\n\n${HELP}`,
   noCaption: 'Necesito un texto para saber qué debe pasar en el vídeo. Envía la foto otra vez con un texto que describa el movimiento.',
+  album:
+    '📸 Hago un vídeo por foto: de un álbum tomo la foto que lleva el texto. Para animar las demás, envía cada una por separado con su texto.',
+  unsupportedMedia(kind) {
+    const what = {
+      video: 'un vídeo',
+      animation: 'un GIF',
+      sticker: 'un sticker',
+      voice: 'un mensaje de voz',
+      audio: 'un archivo de audio',
+      video_note: 'un videomensaje',
+      document: 'un archivo que no es una imagen',
+      other: 'algo que no puedo usar',
+    }[kind];
+    return `🙂 Eso es ${what}. Yo convierto fotos en vídeos: envía una foto con un texto que describa el movimiento.`;
+  },
+  edited: '✏️ Editar el texto no cambia un vídeo ya empezado. Envía la foto otra vez con el texto nuevo para un vídeo nuevo.',
   unknown: 'No lo he entendido. Envía una foto con un texto, o /help.',
   progress: {
     received: '📥 Tengo tu foto. Estoy haciendo tu vídeo… suele tardar uno o dos minutos.',

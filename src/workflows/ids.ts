@@ -40,8 +40,13 @@ export function callbackWorkflowId(chatId: number, callbackQueryId: string): str
   return `command-${chatId}-cb-${callbackQueryId}`;
 }
 
-/** The `botCommand` workflow id for a command message or, when it carries one, a button press. */
-export function botCommandWorkflowId(input: { user: { chatId: number }; messageId: number; callbackQueryId?: string }): string {
+/**
+ * The `botCommand` workflow id for a command message, a button press (its callback
+ * query id), or a hint answered once for several updates (`once`: an album's media
+ * group, an edit's message and date).
+ */
+export function botCommandWorkflowId(input: { user: { chatId: number }; messageId: number; callbackQueryId?: string; once?: string }): string {
+  if (input.once !== undefined) return `command-${input.user.chatId}-${input.once}`;
   return input.callbackQueryId === undefined
     ? commandWorkflowId(input.user.chatId, input.messageId)
     : callbackWorkflowId(input.user.chatId, input.callbackQueryId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOGS, LANGUAGES, MENU_COMMANDS, languageOf, type Catalog } from '../../src/i18n/index.js';
+import { CATALOGS, LANGUAGES, MEDIA_KINDS, MENU_COMMANDS, languageOf, type Catalog } from '../../src/i18n/index.js';
 
 /** Every key path of a catalog, nested objects included (functions are leaves). */
 function keyPaths(value: unknown, prefix = ''): string[] {
@@ -15,6 +15,9 @@ function rendered(t: Catalog): Record<string, string> {
     welcome: t.welcome,
     noCaption: t.noCaption,
     unknown: t.unknown,
+    album: t.album,
+    edited: t.edited,
+    ...Object.fromEntries(MEDIA_KINDS.map((kind) => [`unsupportedMedia.${kind}`, t.unsupportedMedia(kind)])),
     ...Object.fromEntries(Object.entries(t.progress).map(([k, v]) => [`progress.${k}`, v])),
     unconfirmedDelivery: t.unconfirmedDelivery('https://example.test/v.mp4'),
     unconfirmedCachedDelivery: t.unconfirmedCachedDelivery,

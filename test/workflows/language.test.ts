@@ -118,3 +118,22 @@ describe('languages: /language', () => {
     expect(user.sent.at(-1)!.text).toBe(en.unknown);
   });
 });
+
+describe('hints for what else people send', () => {
+  it('answers an album, a sticker, a voice note and an edited caption in the user\'s language', async () => {
+    const user = commandUser('es');
+    await user.run('album', { once: 'album-1' });
+    await user.run('unsupported-media', { args: 'sticker' });
+    await user.run('unsupported-media', { args: 'voice' });
+    await user.run('unsupported-media', { args: 'something-new' });
+    await user.run('edited', { once: 'edit-5-1' });
+    expect(user.sent.map((m) => m.text)).toEqual([
+      es.album,
+      es.unsupportedMedia('sticker'),
+      es.unsupportedMedia('voice'),
+      es.unsupportedMedia('other'),
+      es.edited,
+    ]);
+    expect(es.unsupportedMedia('sticker')).toContain('un sticker');
+  });
+});

@@ -15,9 +15,19 @@ export function videoSummary(chatId: number, prompt: string): string {
 }
 
 /** `/subscribe tech-news for chat 12345`, or `Button press (/subscribe tech-news) in chat 12345`. */
+/** The hints: not commands a user typed, but what the bot answers to something else. */
+const HINTS: Partial<Record<BotCommandInput['command'], string>> = {
+  'no-caption': 'Photo without a caption',
+  album: 'Album photos without a caption',
+  'unsupported-media': 'Something other than a photo',
+  edited: 'Edited caption',
+  unknown: 'Unknown command',
+};
+
 export function commandSummary(input: Pick<BotCommandInput, 'command' | 'args' | 'callbackQueryId' | 'user'>): string {
-  const what = input.command === 'no-caption' ? 'Photo without a caption' : input.command === 'unknown' ? 'Unknown command' : `/${input.command}`;
-  const args = input.args ? ` ${input.args.replace(/\s+/g, ' ').slice(0, 40)}` : '';
+  const hint = HINTS[input.command];
+  const what = hint ?? `/${input.command}`;
+  const args = input.args && !hint ? ` ${input.args.replace(/\s+/g, ' ').slice(0, 40)}` : input.command === 'unsupported-media' ? ` (${input.args ?? 'other'})` : '';
   return input.callbackQueryId === undefined
     ? `${what}${args} for chat ${input.user.chatId}`
     : `Button press (${what}${args}) in chat ${input.user.chatId}`;

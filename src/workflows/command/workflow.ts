@@ -5,7 +5,7 @@ import { MESSAGING, RECORDING_LOCAL } from '../activity-options.js';
 import type { InlineButton } from '../../activities/telegram.js';
 import type { TelegramUserInput } from '../../db/users.js';
 import { ErrorType } from '../../errors.js';
-import { CATALOGS, LANGUAGES, isLanguage, languageOf, texts, type Catalog } from '../../i18n/index.js';
+import { CATALOGS, LANGUAGES, isLanguage, isMediaKind, languageOf, texts, type Catalog } from '../../i18n/index.js';
 import { languageButtonData } from '../ids.js';
 import { cancelVideoSignal } from '../video/messages.js';
 
@@ -22,6 +22,9 @@ export type BotCommandName =
   | 'mysubs'
   | 'language'
   | 'no-caption'
+  | 'album'
+  | 'unsupported-media'
+  | 'edited'
   | 'unknown';
 
 export interface BotCommandInput {
@@ -33,6 +36,8 @@ export interface BotCommandInput {
   args?: string;
   /** Set for a pressed inline button: the press is answered with `answerCallbackQuery`. */
   callbackQueryId?: string;
+  /** Names a hint answered once for several updates (the photos of one album); it makes the workflow id. */
+  once?: string;
 }
 
 /** What the workflow answers: a message (with buttons), and for a button press a brief notice. */
@@ -121,6 +126,12 @@ async function answer(input: BotCommandInput, t: Catalog): Promise<Reply> {
       return chooseLanguageFor(input, t);
     case 'no-caption':
       return { text: t.noCaption };
+    case 'album':
+      return { text: t.album };
+    case 'unsupported-media':
+      return { text: t.unsupportedMedia(isMediaKind(input.args) ? input.args : 'other') };
+    case 'edited':
+      return { text: t.edited };
     case 'unknown':
       return input.callbackQueryId === undefined ? { text: t.unknown } : { notice: t.staleButton };
   }
