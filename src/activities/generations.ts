@@ -3,6 +3,8 @@ import type { ActivityDeps } from './deps.js';
 import {
   findActiveGenerations,
   listRecentGenerations,
+  listDeliveredVideos,
+  findDeliveredVideo,
   recordOutcome,
   recordPhase,
   registerRequest,
@@ -41,6 +43,12 @@ export function createGenerationActivities({ prisma, metrics, config }: Pick<Act
 
     /** The chat's most recent requests, newest first. */
     listRecentGenerations: (input: { chatId: number; limit: number }) => listRecentGenerations(prisma, input),
+
+    /** The chat's videos Telegram holds, newest first: /history. */
+    listDeliveredVideos: (input: { chatId: number; limit: number }) => listDeliveredVideos(prisma, input),
+
+    /** One of the chat's delivered videos (never another chat's), for a /history button. */
+    findDeliveredVideo: (input: { chatId: number; generationId: string }) => findDeliveredVideo(prisma, input),
 
     /** Ids (= workflow ids) of the chat's generations still in progress. */
     findActiveGenerations: (input: { chatId: number }) => findActiveGenerations(prisma, input),

@@ -6,7 +6,7 @@ import { ACCEPTED_IMAGE_NAMES, describeImageMimeType, isAcceptedImageMimeType } 
 import { CATALOGS, LANGUAGES, MENU_COMMANDS, languageOf, texts, type Catalog, type MediaKind } from '../i18n/index.js';
 import type { WorkflowGateway } from '../temporal/client/starter.js';
 import type { BotCommandName } from '../workflows/command/workflow.js';
-import { LANGUAGE_BUTTON_PREFIX, SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
+import { LANGUAGE_BUTTON_PREFIX, RESEND_BUTTON_PREFIX, SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
 import type { UpdateRateLimiter } from './update-limiter.js';
 
 export interface BotDeps {
@@ -41,6 +41,13 @@ export async function setBotCommands(api: Api): Promise<void> {
 function textsOf(ctx: Context): Catalog {
   return texts(languageOf(ctx.from?.language_code));
 }
+
+/** What each inline button's `callback_data` prefix asks for; what follows the prefix is the argument. */
+const BUTTONS: ReadonlyArray<readonly [string, BotCommandName]> = [
+  [SUBSCRIBE_BUTTON_PREFIX, 'subscribe'],
+  [RESEND_BUTTON_PREFIX, 'resend'],
+  [LANGUAGE_BUTTON_PREFIX, 'language'],
+];
 
 /** Which of the things the bot cannot use a message carries (an animation also carries a document: it is named first). */
 function mediaKindOf(msg: { animation?: unknown; video?: unknown; video_note?: unknown; sticker?: unknown; voice?: unknown; audio?: unknown; document?: unknown }): MediaKind {
@@ -102,6 +109,7 @@ export function createBot(deps: BotDeps): Bot {
   chats.command('start', command('start'));
   chats.command('help', command('help'));
   chats.command('status', command('status'));
+  chats.command('history', command('history'));
   chats.command('cancel', command('cancel'));
   chats.command('usage', command('usage'));
   chats.command('sources', command('sources'));
@@ -116,11 +124,8 @@ export function createBot(deps: BotDeps): Bot {
     const messageId = ctx.callbackQuery.message?.message_id;
     if (!user || messageId === undefined) return;
     const { data, id: callbackQueryId } = ctx.callbackQuery;
-    const input = data.startsWith(SUBSCRIBE_BUTTON_PREFIX)
-      ? { command: 'subscribe' as const, args: data.slice(SUBSCRIBE_BUTTON_PREFIX.length) }
-      : data.startsWith(LANGUAGE_BUTTON_PREFIX)
-        ? { command: 'language' as const, args: data.slice(LANGUAGE_BUTTON_PREFIX.length) }
-        : { command: 'unknown' as const };
+    const button = BUTTONS.find(([prefix]) => data.startsWith(prefix));
+    const input = button ? { command: button[1], args: data.slice(button[0].length) } : { command: 'unknown' as const };
     await deps.workflows.startCommand({ ...input, user, messageId, callbackQueryId });
   });
 

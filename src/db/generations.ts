@@ -200,6 +200,39 @@ export async function listRecentGenerations(prisma: PrismaClient, input: { chatI
   return rows.map((r) => ({ ...r, requestedAt: r.requestedAt.toISOString() }));
 }
 
+/** A video the chat received, that Telegram holds (resendable by its file_id). */
+export interface DeliveredVideo {
+  generationId: string;
+  prompt: string;
+  completedAt: string;
+  telegramFileId: string;
+}
+
+/** The chat's videos Telegram holds, newest first (/history). */
+export async function listDeliveredVideos(prisma: PrismaClient, input: { chatId: number; limit: number }): Promise<DeliveredVideo[]> {
+  const rows = await prisma.generation.findMany({
+    where: { chatId: BigInt(input.chatId), status: 'completed', telegramFileId: { not: null } },
+    orderBy: { completedAt: 'desc' },
+    take: input.limit,
+    select: { id: true, prompt: true, completedAt: true, requestedAt: true, telegramFileId: true },
+  });
+  return rows.map((r) => ({
+    generationId: r.id,
+    prompt: r.prompt,
+    completedAt: (r.completedAt ?? r.requestedAt).toISOString(),
+    telegramFileId: r.telegramFileId!,
+  }));
+}
+
+/** One of the chat's delivered videos, or undefined: another chat's, not delivered, or unknown. */
+export async function findDeliveredVideo(prisma: PrismaClient, input: { chatId: number; generationId: string }): Promise<DeliveredVideo | undefined> {
+  const row = await prisma.generation.findFirst({
+    where: { id: input.generationId, chatId: BigInt(input.chatId), status: 'completed', telegramFileId: { not: null } },
+    select: { id: true, prompt: true, completedAt: true, requestedAt: true, telegramFileId: true },
+  });
+  return row ? { generationId: row.id, prompt: row.prompt, completedAt: (row.completedAt ?? row.requestedAt).toISOString(), telegramFileId: row.telegramFileId! } : undefined;
+}
+
 /** Ids (= workflow ids) of the chat's generations still in progress. */
 export async function findActiveGenerations(prisma: PrismaClient, input: { chatId: number }): Promise<string[]> {
   const rows = await prisma.generation.findMany({

@@ -2,7 +2,7 @@ import type { Admission, Usage } from '../activities/limits.js';
 import type { SourceListing, SubscribeResult, SubscriptionListing, UnsubscribeResult } from '../activities/subscriptions.js';
 import type { InlineButton } from '../activities/telegram.js';
 import type { FailureReason } from '../domain/failure-reason.js';
-import { subscribeButtonData } from '../workflows/ids.js';
+import { resendButtonData, subscribeButtonData } from '../workflows/ids.js';
 
 /**
  * The languages Telewan speaks. A user's is what they chose with /language, else
@@ -70,6 +70,12 @@ export interface Catalog {
   failure(reason: FailureReason, detail?: string): string;
   status(lines: StatusLine[]): string;
   cancelled(count: number): string;
+  /** /history: the chat's last videos with their prompts, a button each that resends it. */
+  history(videos: HistoryVideo[]): { text: string; buttons: InlineButton[] };
+  /** The notice on a pressed /history button while the video goes out again. */
+  resending: string;
+  /** A /history button whose video Telegram no longer has (or is not this chat's). */
+  resendGone: string;
   subscribeUsage: string;
   unsubscribeUsage: string;
   staleButton: string;
@@ -93,7 +99,7 @@ export interface Catalog {
 }
 
 /** The commands listed in Telegram's menu (`setMyCommands`), in this order. */
-export const MENU_COMMANDS = ['start', 'help', 'status', 'cancel', 'usage', 'language', 'sources', 'subscribe', 'unsubscribe', 'mysubs'] as const;
+export const MENU_COMMANDS = ['start', 'help', 'status', 'history', 'cancel', 'usage', 'language', 'sources', 'subscribe', 'unsubscribe', 'mysubs'] as const;
 export type BotCommandDescribed = (typeof MENU_COMMANDS)[number];
 
 /** Telegram's limit is 4,096 characters; lists stop short of it. */
@@ -117,6 +123,31 @@ export function fitLines(lines: string[], more: (rest: number) => string): { lin
     out.push(line);
   }
   return { lines: out, fitted: lines.length };
+}
+
+/** A line of /history: a video the chat received. */
+export interface HistoryVideo {
+  generationId: string;
+  prompt: string;
+  completedAt: string;
+}
+
+/** The words of a /history reply in one language; {@link historyReply} lays them out. */
+export interface HistoryWords {
+  none: string;
+  header: string;
+  pressToResend: string;
+}
+
+/** The /history reply: a numbered line per video (its date and prompt) and a button per line resending it. */
+export function historyReply(videos: HistoryVideo[], w: HistoryWords): { text: string; buttons: InlineButton[] } {
+  if (videos.length === 0) return { text: w.none, buttons: [] };
+  const { lines, fitted } = fitLines(
+    videos.map((v, i) => `${i + 1}. ${v.completedAt.slice(0, 16).replace('T', ' ')} UTC – ${shortPrompt(v.prompt)}`),
+    () => '…',
+  );
+  const buttons = videos.slice(0, fitted).map((v, i) => ({ text: `🔁 ${i + 1}`, data: resendButtonData(v.generationId) }));
+  return { text: `${w.header}\n${lines.join('\n')}\n\n${w.pressToResend}`, buttons };
 }
 
 /** The words of a /sources reply in one language; {@link sourcesReply} lays them out. */

@@ -1,4 +1,4 @@
-import { STATUS_ICON, fitLines, shortPrompt, shown, sourcesReply, type Catalog } from './catalog.js';
+import { STATUS_ICON, fitLines, historyReply, shortPrompt, shown, sourcesReply, type Catalog } from './catalog.js';
 
 const HELP = [
   'Send me a photo with a caption and I will turn it into a short video.',
@@ -6,6 +6,7 @@ const HELP = [
   '',
   'Commands:',
   '/status – your recent requests',
+  '/history – your last videos, to get one again',
   '/cancel – stop the requests in progress',
   '/usage – your videos and quota today',
   '/sources – channels whose new videos I summarise',
@@ -93,6 +94,14 @@ export const en: Catalog = {
   },
   cancelled: (count) =>
     count === 0 ? 'Nothing to cancel: you have no requests in progress.' : count === 1 ? 'Cancelling your request in progress…' : `Cancelling your ${count} requests in progress…`,
+  history: (videos) =>
+    historyReply(videos, {
+      none: 'You have no videos yet. Send a photo with a caption to make one.',
+      header: 'Your last videos:',
+      pressToResend: 'Press a number to get that video again (free).',
+    }),
+  resending: 'Sending it again 🔁',
+  resendGone: 'This video is no longer available. Send the photo again to make a new one.',
   subscribeUsage: 'Which source? Send /subscribe followed by its name; /sources lists them.',
   unsubscribeUsage: 'Which source? Send /unsubscribe followed by its name. /mysubs lists your subscriptions.',
   staleButton: 'This button no longer works.',
@@ -173,6 +182,7 @@ export const en: Catalog = {
     start: 'Start using Telewan',
     help: 'How to make a video',
     status: 'Your recent requests',
+    history: 'Your last videos, to get one again',
     cancel: 'Stop the requests in progress',
     usage: 'Your videos and quota today',
     language: 'English or Spanish',

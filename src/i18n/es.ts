@@ -1,4 +1,4 @@
-import { STATUS_ICON, fitLines, shortPrompt, shown, sourcesReply, type Catalog } from './catalog.js';
+import { STATUS_ICON, fitLines, historyReply, shortPrompt, shown, sourcesReply, type Catalog } from './catalog.js';
 
 const HELP = [
   'Envíame una foto con un texto y la convertiré en un vídeo corto.',
@@ -6,6 +6,7 @@ const HELP = [
   '',
   'Comandos:',
   '/status – tus últimas peticiones',
+  '/history – tus últimos vídeos, para recibir uno otra vez',
   '/cancel – detener las peticiones en curso',
   '/usage – tus vídeos y tu cupo de hoy',
   '/sources – canales cuyos vídeos nuevos resumo',
@@ -106,6 +107,14 @@ export const es: Catalog = {
   },
   cancelled: (count) =>
     count === 0 ? 'Nada que cancelar: no tienes peticiones en curso.' : count === 1 ? 'Cancelando tu petición en curso…' : `Cancelando tus ${count} peticiones en curso…`,
+  history: (videos) =>
+    historyReply(videos, {
+      none: 'Todavía no tienes vídeos. Envía una foto con un texto para hacer uno.',
+      header: 'Tus últimos vídeos:',
+      pressToResend: 'Pulsa un número para recibir ese vídeo otra vez (gratis).',
+    }),
+  resending: 'Enviándolo otra vez 🔁',
+  resendGone: 'Este vídeo ya no está disponible. Envía la foto otra vez para hacer uno nuevo.',
   subscribeUsage: '¿Qué fuente? Envía /subscribe seguido de su nombre; /sources las muestra.',
   unsubscribeUsage: '¿Qué fuente? Envía /unsubscribe seguido de su nombre. /mysubs muestra tus suscripciones.',
   staleButton: 'Este botón ya no funciona.',
@@ -186,6 +195,7 @@ export const es: Catalog = {
     start: 'Empezar a usar Telewan',
     help: 'Cómo hacer un vídeo',
     status: 'Tus últimas peticiones',
+    history: 'Tus últimos vídeos, para recibir uno otra vez',
     cancel: 'Detener las peticiones en curso',
     usage: 'Tus vídeos y tu cupo de hoy',
     language: 'Español o inglés',

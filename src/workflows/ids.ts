@@ -60,6 +60,14 @@ export function subscribeButtonData(slug: string): string {
   return `${SUBSCRIBE_BUTTON_PREFIX}${slug}`;
 }
 
+/** Prefix of the `callback_data` of a /history button; the generation id follows. */
+export const RESEND_BUTTON_PREFIX = 'vid:';
+
+/** The `callback_data` of the button that resends a delivered video (generation ids are ≤ 40 ASCII characters). */
+export function resendButtonData(generationId: string): string {
+  return `${RESEND_BUTTON_PREFIX}${generationId}`;
+}
+
 /** Prefix of the `callback_data` of a /language button; the language follows. */
 export const LANGUAGE_BUTTON_PREFIX = 'lang:';
 

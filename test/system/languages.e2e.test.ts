@@ -79,4 +79,34 @@ describe('languages, end to end', () => {
     const lastActiveAt = (await sys.db.prisma.telegramUser.findUniqueOrThrow({ where: { id: BigInt(CHAT) } })).lastActiveAt;
     expect(Date.now() - lastActiveAt!.getTime()).toBeLessThan(120_000);
   });
+
+  it('/history lists a delivered video and its button resends it by file_id, with no new generation', async () => {
+    const chatId = 6401;
+    const photo = await sys.telegram!.makePhotoUpdate({ chatId, userId: chatId, caption: 'a lighthouse at dusk', languageCode: 'en' });
+    expect((await sys.telegram!.pushUpdate(photo)).status).toBe(200);
+    const generationId = videoWorkflowId(chatId, photo.message!.message_id);
+    await sys.temporal.client.workflow.getHandle(generationId).result();
+    const submitted = sys.wavespeed!.stats.submitted;
+
+    const before = sys.telegram!.messagesTo(chatId).length;
+    expect((await sys.telegram!.pushUpdate(sys.telegram!.makeTextUpdate({ chatId, userId: chatId, text: '/history' }))).status).toBe(200);
+    const list = await eventually(() => sys.telegram!.messagesTo(chatId)[before], 20_000, 'the /history reply');
+    expect(list.text).toContain('a lighthouse at dusk');
+    expect(list.reply_markup).toEqual({ inline_keyboard: [[{ text: '🔁 1', callback_data: `vid:${generationId}` }]] });
+
+    const press = sys.telegram!.makeCallbackQueryUpdate({ chatId, userId: chatId, messageId: list.message_id, data: `vid:${generationId}` });
+    expect((await sys.telegram!.pushUpdate(press)).status).toBe(200);
+    const videos = await eventually(() => {
+      const sent = sys.telegram!.messagesTo(chatId).filter((m) => m.video);
+      return sent.length === 2 ? sent : undefined;
+    }, 20_000, 'the resent video');
+    expect(videos[1]!.video!.file_id).toBe(videos[0]!.video!.file_id);
+    expect(sys.wavespeed!.stats.submitted).toBe(submitted);
+    // Someone else's video is not theirs to resend.
+    const foreign = sys.telegram!.makeCallbackQueryUpdate({ chatId: 6402, userId: 6402, messageId: list.message_id, data: `vid:${generationId}` });
+    expect((await sys.telegram!.pushUpdate(foreign)).status).toBe(200);
+    const gone = await eventually(() => sys.telegram!.messagesTo(6402)[0], 20_000, 'the answer to a foreign button');
+    expect(gone.text).toBe(en.resendGone);
+    expect(sys.telegram!.messagesTo(6402).filter((m) => m.video)).toHaveLength(0);
+  });
 });

@@ -2,6 +2,7 @@ import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { SendMessageInput } from '../../src/activities/telegram.js';
 import { CATALOGS } from '../../src/i18n/index.js';
+import { TelegramRequestError } from '../../src/errors.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
 import { workerTuning } from '../../src/temporal/worker/worker-tuning.js';
 import type { BotCommandInput } from '../../src/workflows/command/workflow.js';
@@ -34,7 +35,7 @@ async function video(languageCode: string | undefined, world: (w: FakeWorld) => 
 }
 
 /** Runs botCommands against one user whose /language choice persists between them. */
-function commandUser(languageCode: string | undefined) {
+function commandUser(languageCode: string | undefined, more: ActivityOverrides = {}) {
   const sent: SendMessageInput[] = [];
   const answers: Array<{ callbackQueryId: string; text?: string }> = [];
   let chosen: 'en' | 'es' | undefined;
@@ -53,6 +54,7 @@ function commandUser(languageCode: string | undefined) {
       answers.push(input);
       return { answered: true };
     },
+    ...more,
   };
   const user = { userId: 88, chatId: 88, firstName: 'Pablo', ...(languageCode ? { languageCode } : {}) };
   return {
@@ -135,5 +137,57 @@ describe('hints for what else people send', () => {
       es.edited,
     ]);
     expect(es.unsupportedMedia('sticker')).toContain('un sticker');
+  });
+});
+
+describe('/history', () => {
+  const delivered = [
+    { generationId: 'video-88-12', prompt: 'las olas rompen', completedAt: '2026-12-04T10:00:00.000Z', telegramFileId: 'file-12' },
+    { generationId: 'video-88-7', prompt: 'el gato parpadea', completedAt: '2026-12-03T09:00:00.000Z', telegramFileId: 'file-7' },
+  ];
+  const library = (resent: Array<{ chatId: number; fileId: string }>, refuse = false): ActivityOverrides => ({
+    async listDeliveredVideos({ chatId }) {
+      return chatId === 88 ? delivered : [];
+    },
+    async findDeliveredVideo({ chatId, generationId }) {
+      return delivered.find((v) => chatId === 88 && v.generationId === generationId);
+    },
+    async sendCachedVideo({ chatId, fileId }) {
+      if (refuse) throw new TelegramRequestError('sendVideo', 'Bad Request: wrong file identifier');
+      resent.push({ chatId, fileId });
+      return { fileId, deliveredBy: 'cache' };
+    },
+  });
+
+  it('lists the last videos with a button each, and a press resends that one by its file_id, for free', async () => {
+    const resent: Array<{ chatId: number; fileId: string }> = [];
+    const user = commandUser('es', library(resent));
+    await user.run('history');
+    expect(user.sent[0]).toMatchObject({ text: es.history(delivered).text, buttons: [{ text: '🔁 1', data: 'vid:video-88-12' }, { text: '🔁 2', data: 'vid:video-88-7' }] });
+    expect(user.sent[0]!.text).toContain('las olas rompen');
+
+    await user.run('resend', { args: 'video-88-7', callbackQueryId: 'cq-h1' });
+    expect(resent).toEqual([{ chatId: 88, fileId: 'file-7' }]);
+    expect(user.answers).toEqual([{ callbackQueryId: 'cq-h1', text: es.resending }]);
+    expect(user.sent).toHaveLength(1);
+  });
+
+  it('says a video is gone when it is not this chat\'s or Telegram refuses its file_id, and sends nothing', async () => {
+    const resent: Array<{ chatId: number; fileId: string }> = [];
+    const user = commandUser('en', library(resent));
+    await user.run('resend', { args: 'video-99-1', callbackQueryId: 'cq-h2' });
+    expect(user.sent.map((m) => m.text)).toEqual([en.resendGone]);
+
+    const refusing = commandUser('en', library(resent, true));
+    await refusing.run('resend', { args: 'video-88-12', callbackQueryId: 'cq-h3' });
+    expect(refusing.sent.map((m) => m.text)).toEqual([en.resendGone]);
+    expect(resent).toEqual([]);
+  });
+
+  it('has nothing to list for a user without videos', async () => {
+    const user = commandUser('en', { async listDeliveredVideos() { return []; } });
+    await user.run('history');
+    expect(user.sent[0]).toMatchObject({ text: en.history([]).text });
+    expect(user.sent[0]!.buttons).toBeUndefined();
   });
 });

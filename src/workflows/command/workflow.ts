@@ -1,7 +1,7 @@
 import { ActivityFailure, getExternalWorkflowHandle, log, proxyActivities, proxyLocalActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities/index.js';
 import { activityFailureType } from '../failures.js';
-import { MESSAGING, RECORDING_LOCAL } from '../activity-options.js';
+import { MESSAGING, RECORDING_LOCAL, SENDING_VIDEO } from '../activity-options.js';
 import type { InlineButton } from '../../activities/telegram.js';
 import type { TelegramUserInput } from '../../db/users.js';
 import { ErrorType } from '../../errors.js';
@@ -14,6 +14,8 @@ export type BotCommandName =
   | 'start'
   | 'help'
   | 'status'
+  | 'history'
+  | 'resend'
   | 'cancel'
   | 'usage'
   | 'sources'
@@ -50,7 +52,7 @@ interface Reply {
 // The command recorded (user.command_executed, last activity) and the user's /language choice read, in the workflow task that starts it.
 const { recordCommand } = proxyLocalActivities<Activities>(RECORDING_LOCAL);
 
-const { chooseLanguage, registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions, getUsage } =
+const { listDeliveredVideos, findDeliveredVideo, chooseLanguage, registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions, getUsage } =
   proxyActivities<Activities>({
     startToCloseTimeout: '10s',
     scheduleToCloseTimeout: '5m',
@@ -58,6 +60,9 @@ const { chooseLanguage, registerUser, listRecentGenerations, findActiveGeneratio
   });
 
 const { sendMessage } = proxyActivities<Activities>(MESSAGING);
+
+// As the result cache resends: one call, Telegram holds the video.
+const { sendCachedVideo } = proxyActivities<Activities>(SENDING_VIDEO);
 
 // Telegram keeps a button spinning only briefly: past a minute an answer is pointless.
 const { answerCallbackQuery } = proxyActivities<Activities>({
@@ -110,6 +115,10 @@ async function answer(input: BotCommandInput, t: Catalog): Promise<Reply> {
       return { text: t.help };
     case 'status':
       return { text: t.status(await listRecentGenerations({ chatId: user.chatId, limit: 5 })) };
+    case 'history':
+      return t.history(await listDeliveredVideos({ chatId: user.chatId, limit: HISTORY_LENGTH }));
+    case 'resend':
+      return resend(input, t);
     case 'cancel':
       return { text: t.cancelled(await cancelActive(user.chatId)) };
     case 'usage':
@@ -135,6 +144,34 @@ async function answer(input: BotCommandInput, t: Catalog): Promise<Reply> {
     case 'unknown':
       return input.callbackQueryId === undefined ? { text: t.unknown } : { notice: t.staleButton };
   }
+}
+
+/** Videos /history lists. */
+const HISTORY_LENGTH = 5;
+
+/**
+ * A /history button: the video goes out again by its file_id (no generation, no
+ * cost), only if it is this chat's. Once Telegram refuses the file_id, or it was
+ * never this chat's, the user hears it is gone. Its answer is the video itself
+ * and the notice on the button.
+ */
+async function resend(input: BotCommandInput, t: Catalog): Promise<Reply> {
+  const chatId = input.user.chatId;
+  const video = input.args ? await findDeliveredVideo({ chatId, generationId: input.args }) : undefined;
+  if (!video) return { text: t.resendGone, notice: t.resendGone };
+  try {
+    await sendCachedVideo.executeWithOptions({ summary: `resend a video from /history to chat ${chatId}` }, [
+      { chatId, fileId: video.telegramFileId, caption: video.prompt.slice(0, 1000) },
+    ]);
+  } catch (err) {
+    const type = activityFailureType(err);
+    // Telegram may have delivered it: not sent again.
+    if (type === ErrorType.TelegramAmbiguousSend) return { notice: t.resending };
+    // The file_id is refused (the video is gone from Telegram).
+    if (type === ErrorType.TelegramRequest) return { text: t.resendGone, notice: t.resendGone };
+    throw err;
+  }
+  return { notice: t.resending };
 }
 
 /**
