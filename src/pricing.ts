@@ -48,6 +48,8 @@ export interface EndedGeneration {
   errorKind?: string | null;
   /** Set once WaveSpeed accepted the submission. */
   predictionId?: string | null;
+  /** The length asked for; none: the default. */
+  durationSeconds?: number | null;
 }
 
 /**
@@ -63,5 +65,5 @@ export interface EndedGeneration {
 export function incurredCost(generation: EndedGeneration, prices: PriceTable): number | undefined {
   if (!generation.predictionId) return 0;
   if (generation.status === 'failed' && generation.errorKind === 'generation-failed') return 0;
-  return priceOf(prices, generation.model);
+  return priceOf(prices, generation.model, generation.durationSeconds ?? undefined);
 }

@@ -96,6 +96,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
         adminChatIds: config.ADMIN_CHAT_IDS,
       },
       prices: config.WAVESPEED_PRICES,
+      defaultModel: config.WAVESPEED_MODEL,
       wavespeedMaxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
       admissionShardSlots: config.WAVESPEED_ADMISSION_SHARD_SLOTS,
       wavespeedLine: { maxQueued: config.WAVESPEED_QUEUE_MAX, maxWaitMs: config.WAVESPEED_QUEUE_MAX_WAIT_MS, placeEveryMs: WAVESPEED_LINE_DEFAULTS.placeEveryMs },

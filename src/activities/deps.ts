@@ -36,8 +36,10 @@ export interface ActivityDeps {
     broadcast?: { ratePerSecond: number; paid: boolean };
     /** Per-user limits; default: 2 running, refuse beyond, 20 a day, no admins. */
     limits?: UserLimits;
-    /** WaveSpeed prices, for the cost of each generation; default: the list prices. */
+    /** WaveSpeed prices, for the cost of each generation and /settings; default: the list prices. */
     prices?: PriceTable;
+    /** `WAVESPEED_MODEL`: a user's model until they choose one with /settings; default the first model offered. */
+    defaultModel?: string;
     /** Fleet-wide cap on WaveSpeed predictions in flight (default 2, WaveSpeed's Bronze tier). */
     wavespeedMaxConcurrency?: number;
     /** Slots per admission shard (`WAVESPEED_ADMISSION_SHARD_SLOTS`; default 300): a larger cap is split between shards. */

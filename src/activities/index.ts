@@ -9,6 +9,7 @@ import { createLimitActivities } from './limits.js';
 import { createPresenceActivities } from './presence.js';
 import { createSubscriptionActivities } from './subscriptions.js';
 import { createTelegramActivities } from './telegram.js';
+import { createSettingsActivities } from './settings.js';
 import { createUserActivities } from './users.js';
 import { createWavespeedActivities } from './wavespeed.js';
 
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
   const images = new UserImages(deps.telegram);
   return withFailureMapping({
     ...createUserActivities(deps),
+    ...createSettingsActivities(deps),
     ...createGenerationActivities(deps),
     ...createLimitActivities(deps),
     ...createSubscriptionActivities(deps),

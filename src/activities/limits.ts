@@ -17,6 +17,9 @@ export type Admission = (
 ) & {
   /** The language the user chose with /language; absent: Telegram's `language_code` decides. */
   language?: Language;
+  /** What the request is made with (its /settings when first recorded); absent: its own model, the default length. */
+  model?: string;
+  durationSeconds?: number;
 };
 
 /** Answer of /usage. */
@@ -64,9 +67,9 @@ export function createLimitActivities({ prisma, config }: Pick<ActivityDeps, 'pr
           return { decision: 'admitted' };
         },
       });
-      const language = isLanguage(recorded.language) ? { language: recorded.language } : {};
-      if (recorded.decision === 'refused') return { ...refusal(recorded.reason), ...language };
-      return recorded.decision === 'queued' ? { decision: 'queued', limit: limits.maxActive, ...language } : { decision: 'admitted', ...language };
+      const extra = { ...(isLanguage(recorded.language) ? { language: recorded.language } : {}), model: recorded.model, durationSeconds: recorded.durationSeconds };
+      if (recorded.decision === 'refused') return { ...refusal(recorded.reason), ...extra };
+      return recorded.decision === 'queued' ? { decision: 'queued', limit: limits.maxActive, ...extra } : { decision: 'admitted', ...extra };
     },
 
     /** The user's generations today (UTC), limits, what is under way and what today cost. */

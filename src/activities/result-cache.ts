@@ -1,7 +1,7 @@
 import * as cache from '../db/result-cache.js';
 import type { ActivityDeps } from './deps.js';
 import type { UserImages } from './images.js';
-import { GENERATION_PARAMS } from './wavespeed.js';
+import { generationParams } from './wavespeed.js';
 
 /** The normalised image's fingerprint; nothing is uploaded. */
 export interface ImageFingerprint {
@@ -16,10 +16,12 @@ export interface ResultIdentity {
   imageMd5: string;
   prompt: string;
   model: string;
+  /** The length asked for; a video of another length is another result. */
+  durationSeconds?: number;
 }
 
 export function createResultCacheActivities({ prisma, images }: Pick<ActivityDeps, 'prisma'> & { images: UserImages }) {
-  const keyOf = (input: ResultIdentity) => cache.resultCacheKey({ ...input, params: GENERATION_PARAMS });
+  const keyOf = (input: ResultIdentity) => cache.resultCacheKey({ ...input, params: generationParams(input.model, input.durationSeconds) });
   return {
     /**
      * Downloads the user's photo and normalises it exactly as `prepareImage` does,
@@ -40,13 +42,13 @@ export function createResultCacheActivities({ prisma, images }: Pick<ActivityDep
      */
     async claimResult(input: ResultIdentity & { generationId: string; leaseMs: number }): Promise<cache.ClaimResult & { key: string }> {
       const key = keyOf(input);
-      const claim = await cache.claimResult(prisma, { ...input, key, params: GENERATION_PARAMS });
+      const claim = await cache.claimResult(prisma, { ...input, key, params: generationParams(input.model, input.durationSeconds) });
       return { ...claim, key };
     },
 
     /** Stores a delivered video for identical requests, ending this generation's claim. */
     async storeResult(input: ResultIdentity & { generationId: string; telegramFileId: string; videoUrl?: string }): Promise<void> {
-      await cache.storeResult(prisma, { ...input, key: keyOf(input), params: GENERATION_PARAMS });
+      await cache.storeResult(prisma, { ...input, key: keyOf(input), params: generationParams(input.model, input.durationSeconds) });
     },
 
     /** Gives up this generation's claim after a failure, so a waiting request generates instead. */

@@ -72,6 +72,11 @@ const HEARTBEAT_MS = 5_000;
  */
 export const EDIT_SLOT_HOLD_MS = 250;
 
+/** Inline buttons, one per row, as Telegram's `reply_markup`; none: no markup. */
+function keyboard(buttons: InlineButton[] | undefined): { reply_markup?: { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> } } {
+  return buttons?.length ? { reply_markup: { inline_keyboard: buttons.map((b) => [{ text: b.text, callback_data: b.data }]) } } : {};
+}
+
 export function createTelegramActivities({
   telegram,
   prisma,
@@ -181,14 +186,25 @@ export function createTelegramActivities({
         const recorded = await findProgressMessage(prisma, input.progressOf);
         if (recorded !== undefined) return { messageId: recorded };
       }
-      const markup = input.buttons?.length
-        ? { reply_markup: { inline_keyboard: input.buttons.map((b) => [{ text: b.text, callback_data: b.data }]) } }
-        : {};
+      const markup = keyboard(input.buttons);
       const msg = await telegram.send('sendMessage', input.chatId, (api) =>
         api.sendMessage(input.chatId, input.text, { ...replyTo(input.replyToMessageId), ...markup }),
       );
       if (input.progressOf) await recordProgressMessage(prisma, input.progressOf, msg.message_id);
       return { messageId: msg.message_id };
+    },
+
+    /**
+     * Replaces a message's text and inline buttons in place (a /settings message
+     * after a press). An edit changes nothing twice, so a retry is harmless, and
+     * "message is not modified" (a retry of one that went through) is success.
+     */
+    async editMessage(input: { chatId: number; messageId: number; text: string; buttons?: InlineButton[] }): Promise<void> {
+      try {
+        await telegram.call('editMessageText', input.chatId, (api) => api.editMessageText(input.chatId, input.messageId, input.text, keyboard(input.buttons)));
+      } catch (err) {
+        if (!isMessageNotModified(err)) throw err;
+      }
     },
 
     /**

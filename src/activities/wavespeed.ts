@@ -10,9 +10,20 @@ import {
 import type { ImageToVideoInput, PredictionResult } from '../integrations/wavespeed/types.js';
 import type { ActivityDeps } from './deps.js';
 import type { UserImages } from './images.js';
+import { WAVESPEED_DURATIONS, isWavespeedModel } from '../domain/video-settings.js';
 
-/** Everything submitted besides the image and the prompt; part of the result cache key. */
+/** Everything submitted besides the image and the prompt, whatever the request's settings. */
 export const GENERATION_PARAMS = { seed: -1 } as const satisfies Omit<ImageToVideoInput, 'image' | 'prompt'>;
+
+/**
+ * Everything submitted besides the image and the prompt; part of the result cache
+ * key. The model's default length is not named, so a default request's key is
+ * what it was before lengths could be chosen.
+ */
+export function generationParams(model: string, durationSeconds: number | undefined): Omit<ImageToVideoInput, 'image' | 'prompt'> {
+  const lengths = isWavespeedModel(model) ? WAVESPEED_DURATIONS[model] : [];
+  return durationSeconds === undefined || durationSeconds === lengths[0] ? GENERATION_PARAMS : { ...GENERATION_PARAMS, duration: durationSeconds };
+}
 
 export interface PreparedImage {
   /** Where WaveSpeed fetches the image: its own media storage, never a Telegram URL. */
@@ -72,7 +83,7 @@ export function createWavespeedActivities({ images, wavespeed, config, prisma }:
      * before it is thrown, so its retry submits. Heartbeats while it waits for
      * WaveSpeed, so a dead attempt is retried within the heartbeat timeout.
      */
-    async submitGeneration(input: { model: string; imageUrl: string; prompt: string }): Promise<{ predictionId: string }> {
+    async submitGeneration(input: { model: string; imageUrl: string; prompt: string; durationSeconds?: number }): Promise<{ predictionId: string }> {
       const ctx = Context.current();
       const { workflowExecution, activityId, attempt } = ctx.info;
       if (!workflowExecution?.workflowId) throw new Error('submitGeneration must run inside a workflow');
@@ -91,7 +102,7 @@ export function createWavespeedActivities({ images, wavespeed, config, prisma }:
         try {
           prediction = await wavespeed.submit(
             input.model,
-            { ...GENERATION_PARAMS, image: input.imageUrl, prompt: input.prompt },
+            { ...generationParams(input.model, input.durationSeconds), image: input.imageUrl, prompt: input.prompt },
             wavespeedWebhookUrl(config.publicUrl, workflowId, wavespeed.callbackTokens.sign(workflowId)),
           );
         } catch (err) {

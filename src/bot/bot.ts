@@ -6,7 +6,7 @@ import { ACCEPTED_IMAGE_NAMES, describeImageMimeType, isAcceptedImageMimeType } 
 import { CATALOGS, LANGUAGES, MENU_COMMANDS, languageOf, texts, type Catalog, type MediaKind } from '../i18n/index.js';
 import type { WorkflowGateway } from '../temporal/client/starter.js';
 import type { BotCommandName } from '../workflows/command/workflow.js';
-import { LANGUAGE_BUTTON_PREFIX, RESEND_BUTTON_PREFIX, SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
+import { LANGUAGE_BUTTON_PREFIX, RESEND_BUTTON_PREFIX, SETTINGS_BUTTON_PREFIX, SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
 import type { UpdateRateLimiter } from './update-limiter.js';
 
 export interface BotDeps {
@@ -46,6 +46,7 @@ function textsOf(ctx: Context): Catalog {
 const BUTTONS: ReadonlyArray<readonly [string, BotCommandName]> = [
   [SUBSCRIBE_BUTTON_PREFIX, 'subscribe'],
   [RESEND_BUTTON_PREFIX, 'resend'],
+  [SETTINGS_BUTTON_PREFIX, 'settings'],
   [LANGUAGE_BUTTON_PREFIX, 'language'],
 ];
 
@@ -108,6 +109,7 @@ export function createBot(deps: BotDeps): Bot {
 
   chats.command('start', command('start'));
   chats.command('help', command('help'));
+  chats.command('settings', command('settings'));
   chats.command('status', command('status'));
   chats.command('history', command('history'));
   chats.command('cancel', command('cancel'));

@@ -6,6 +6,7 @@ export type DomainEventType =
   | 'user.blocked'
   | 'user.language_changed'
   | 'user.command_executed'
+  | 'user.settings_changed'
   | 'video.requested'
   | 'video.refused'
   | 'video.submitted'

@@ -173,7 +173,7 @@ export async function recordPhase(prisma: PrismaClient, input: PhaseInput): Prom
 export async function recordOutcome(prisma: PrismaClient, input: OutcomeInput, prices: PriceTable): Promise<void> {
   const { generationId, status, ...fields } = input;
   await prisma.$transaction(async (tx) => {
-    const row = await tx.generation.findUniqueOrThrow({ where: { id: generationId }, select: { model: true, predictionId: true } });
+    const row = await tx.generation.findUniqueOrThrow({ where: { id: generationId }, select: { model: true, predictionId: true, durationSeconds: true } });
     const costUsd = incurredCost({ ...row, status, errorKind: fields.errorKind }, prices) ?? null;
     await tx.generation.update({ where: { id: generationId }, data: { status, ...fields, costUsd, completedAt: new Date() } });
     await recordEvent(tx, {

@@ -3,6 +3,7 @@ import { recordEvent } from './events.js';
 import { requestedGeneration, videoRequestedEvent, type RegisterRequestInput } from './generations.js';
 import { countUserGenerations, utcDayStart, type UserGenerationCounts } from './usage.js';
 import { upsertUser } from './users.js';
+import { effectiveSettings, type VideoSettings } from '../domain/video-settings.js';
 
 /** Why a request was turned away. */
 export type RefusalReason = 'active-limit' | 'daily-quota';
@@ -27,22 +28,33 @@ export interface AdmissionRule {
  * decision, so concurrent requests of one user are decided one after the other.
  * A request already decided gets its recorded decision back and nothing is
  * written; one still queued and still to wait is left as it is. Also hands back
- * the language the user chose with /language (null: none).
+ * the language the user chose with /language (null: none) and the settings the
+ * request is made with (the user's /settings as they were when it was first
+ * recorded, see {@link effectiveSettings}).
  */
 export async function admitGeneration(
   prisma: PrismaClient,
   input: RegisterRequestInput,
   rule: AdmissionRule,
-): Promise<AdmissionRecord & { language: string | null }> {
+): Promise<AdmissionRecord & { language: string | null } & VideoSettings> {
   const { user, generationId } = input;
   const now = new Date();
   // The user's /language choice, read with the lock the decision takes anyway: no statement more.
   let language: string | null = null;
+  let settings: VideoSettings = effectiveSettings({}, input.model);
   const record = await prisma.$transaction(async (tx): Promise<AdmissionRecord> => {
     await upsertUser(tx, user);
-    const [row] = await tx.$queryRaw<Array<{ language: string | null }>>`SELECT language FROM telegram_users WHERE id = ${BigInt(user.userId)} FOR UPDATE`;
+    const [row] = await tx.$queryRaw<Array<{ language: string | null; video_model: string | null; video_duration: number | null }>>`
+      SELECT language, video_model, video_duration FROM telegram_users WHERE id = ${BigInt(user.userId)} FOR UPDATE`;
     language = row?.language ?? null;
-    const existing = await tx.generation.findUnique({ where: { id: generationId }, select: { status: true, errorKind: true, requestedAt: true } });
+    const existing = await tx.generation.findUnique({
+      where: { id: generationId },
+      select: { status: true, errorKind: true, requestedAt: true, model: true, durationSeconds: true },
+    });
+    // A request already recorded keeps the settings it was recorded with, whatever /settings says since.
+    settings = existing
+      ? effectiveSettings({ videoModel: existing.model, videoDuration: existing.durationSeconds }, existing.model)
+      : effectiveSettings({ videoModel: row?.video_model, videoDuration: row?.video_duration }, input.model);
     if (existing && existing.status !== 'queued') {
       return existing.status === 'refused'
         ? { decision: 'refused', reason: existing.errorKind === 'daily-quota' ? 'daily-quota' : 'active-limit' }
@@ -69,8 +81,9 @@ export async function admitGeneration(
     if (existing) {
       await tx.generation.update({ where: { id: generationId }, data: fields });
     } else {
-      await tx.generation.create({ data: { ...requestedGeneration(input), ...fields } });
-      await recordEvent(tx, videoRequestedEvent(input));
+      const withSettings = { ...input, model: settings.model };
+      await tx.generation.create({ data: { ...requestedGeneration(withSettings), durationSeconds: settings.durationSeconds, ...fields } });
+      await recordEvent(tx, videoRequestedEvent(withSettings));
     }
     if (admission.decision === 'refused') {
       await recordEvent(tx, {
@@ -82,5 +95,5 @@ export async function admitGeneration(
     }
     return admission;
   });
-  return { ...record, language };
+  return { ...record, language, ...settings };
 }

@@ -112,3 +112,30 @@ export async function chooseUserLanguage(prisma: PrismaClient, user: TelegramUse
     await recordEvent(tx, { id: `user.language_changed:${requestId}`, type: 'user.language_changed', subject: `user:${user.userId}`, payload: { language } });
   });
 }
+
+/** The user's /settings as stored (null: not chosen; the configured defaults apply). */
+export async function findVideoSettings(prisma: PrismaClient, userId: number): Promise<{ videoModel: string | null; videoDuration: number | null }> {
+  const row = await prisma.telegramUser.findUnique({ where: { id: BigInt(userId) }, select: { videoModel: true, videoDuration: true } });
+  return { videoModel: row?.videoModel ?? null, videoDuration: row?.videoDuration ?? null };
+}
+
+/**
+ * Stores the model and length of the user's next requests (creating the user if
+ * needed) and records `user.settings_changed` when they changed; `requestId` (the
+ * press's workflow id) makes a retry record it once.
+ */
+export async function storeVideoSettings(
+  prisma: PrismaClient,
+  user: TelegramUserInput,
+  settings: { videoModel: string; videoDuration: number },
+  requestId: string,
+): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await upsertUser(tx, user);
+    const id = BigInt(user.userId);
+    const current = await tx.telegramUser.findUnique({ where: { id }, select: { videoModel: true, videoDuration: true } });
+    if (current?.videoModel === settings.videoModel && current.videoDuration === settings.videoDuration) return;
+    await tx.telegramUser.update({ where: { id }, data: settings });
+    await recordEvent(tx, { id: `user.settings_changed:${requestId}`, type: 'user.settings_changed', subject: `user:${user.userId}`, payload: settings });
+  });
+}

@@ -2,7 +2,8 @@ import type { Admission, Usage } from '../activities/limits.js';
 import type { SourceListing, SubscribeResult, SubscriptionListing, UnsubscribeResult } from '../activities/subscriptions.js';
 import type { InlineButton } from '../activities/telegram.js';
 import type { FailureReason } from '../domain/failure-reason.js';
-import { resendButtonData, subscribeButtonData } from '../workflows/ids.js';
+import { resendButtonData, settingsButtonData, subscribeButtonData } from '../workflows/ids.js';
+import type { SettingsView } from '../activities/settings.js';
 
 /**
  * The languages Telewan speaks. A user's is what they chose with /language, else
@@ -70,6 +71,10 @@ export interface Catalog {
   failure(reason: FailureReason, detail?: string): string;
   status(lines: StatusLine[]): string;
   cancelled(count: number): string;
+  /** /settings: the model and length of the next videos, with their prices, and a button for each choice. */
+  settings(view: SettingsView): { text: string; buttons: InlineButton[] };
+  /** The notice on a pressed /settings button. */
+  settingsSaved: string;
   /** /history: the chat's last videos with their prompts, a button each that resends it. */
   history(videos: HistoryVideo[]): { text: string; buttons: InlineButton[] };
   /** The notice on a pressed /history button while the video goes out again. */
@@ -99,7 +104,7 @@ export interface Catalog {
 }
 
 /** The commands listed in Telegram's menu (`setMyCommands`), in this order. */
-export const MENU_COMMANDS = ['start', 'help', 'status', 'history', 'cancel', 'usage', 'language', 'sources', 'subscribe', 'unsubscribe', 'mysubs'] as const;
+export const MENU_COMMANDS = ['start', 'help', 'settings', 'status', 'history', 'cancel', 'usage', 'language', 'sources', 'subscribe', 'unsubscribe', 'mysubs'] as const;
 export type BotCommandDescribed = (typeof MENU_COMMANDS)[number];
 
 /** Telegram's limit is 4,096 characters; lists stop short of it. */
@@ -123,6 +128,39 @@ export function fitLines(lines: string[], more: (rest: number) => string): { lin
     out.push(line);
   }
   return { lines: out, fitted: lines.length };
+}
+
+/** The words of a /settings reply in one language; {@link settingsReply} lays them out. */
+export interface SettingsWords {
+  header: string;
+  model: string;
+  length: string;
+  price: string;
+  seconds(n: number): string;
+  usd(amount: number | undefined): string;
+  chooseBelow: string;
+}
+
+/**
+ * The /settings message: the settings of the next videos and their price, a
+ * button per model (priced at the current length where it takes it) and one per
+ * length of the current model; the current choices ticked.
+ */
+export function settingsReply(view: SettingsView, w: SettingsWords): { text: string; buttons: InlineButton[] } {
+  const { current, offers } = view;
+  const offer = offers.find((o) => o.model === current.model);
+  const price = offer?.lengths.find((l) => l.seconds === current.durationSeconds)?.usd;
+  const tick = (on: boolean) => (on ? '✅ ' : '');
+  const models = offers.map((o) => {
+    const length = o.lengths.find((l) => l.seconds === current.durationSeconds) ?? o.lengths[0];
+    return { text: `${tick(o.model === current.model)}${o.label} · ${w.usd(length?.usd)}`, data: settingsButtonData({ model: o.model }) };
+  });
+  const lengths = (offer?.lengths ?? []).map((l) => ({
+    text: `${tick(l.seconds === current.durationSeconds)}${w.seconds(l.seconds)} · ${w.usd(l.usd)}`,
+    data: settingsButtonData({ durationSeconds: l.seconds }),
+  }));
+  const text = [w.header, `• ${w.model}: ${offer?.label ?? current.model}`, `• ${w.length}: ${w.seconds(current.durationSeconds)}`, `• ${w.price}: ${w.usd(price)}`, '', w.chooseBelow].join('\n');
+  return { text, buttons: [...models, ...lengths] };
 }
 
 /** A line of /history: a video the chat received. */

@@ -1,10 +1,11 @@
-import { STATUS_ICON, fitLines, historyReply, shortPrompt, shown, sourcesReply, type Catalog } from './catalog.js';
+import { STATUS_ICON, fitLines, historyReply, settingsReply, shortPrompt, shown, sourcesReply, type Catalog } from './catalog.js';
 
 const HELP = [
   'Send me a photo with a caption and I will turn it into a short video.',
   'The caption is the prompt: describe the motion, e.g. "the cat slowly turns its head and blinks".',
   '',
   'Commands:',
+  '/settings – model and length of your videos, with prices',
   '/status – your recent requests',
   '/history – your last videos, to get one again',
   '/cancel – stop the requests in progress',
@@ -101,6 +102,17 @@ export const en: Catalog = {
       pressToResend: 'Press a number to get that video again (free).',
     }),
   resending: 'Sending it again 🔁',
+  settings: (view) =>
+    settingsReply(view, {
+      header: '⚙️ Your next videos:',
+      model: 'Model',
+      length: 'Length',
+      price: 'Price',
+      seconds: (n) => `${n} s`,
+      usd: (amount) => (amount === undefined ? 'price unknown' : `$${amount.toFixed(2)}`),
+      chooseBelow: 'Choose a model or a length below.',
+    }),
+  settingsSaved: 'Saved ✅',
   resendGone: 'This video is no longer available. Send the photo again to make a new one.',
   subscribeUsage: 'Which source? Send /subscribe followed by its name; /sources lists them.',
   unsubscribeUsage: 'Which source? Send /unsubscribe followed by its name. /mysubs lists your subscriptions.',
@@ -181,6 +193,7 @@ export const en: Catalog = {
   commands: {
     start: 'Start using Telewan',
     help: 'How to make a video',
+    settings: 'Model and length of your videos',
     status: 'Your recent requests',
     history: 'Your last videos, to get one again',
     cancel: 'Stop the requests in progress',

@@ -1,10 +1,11 @@
-import { STATUS_ICON, fitLines, historyReply, shortPrompt, shown, sourcesReply, type Catalog } from './catalog.js';
+import { STATUS_ICON, fitLines, historyReply, settingsReply, shortPrompt, shown, sourcesReply, type Catalog } from './catalog.js';
 
 const HELP = [
   'Envíame una foto con un texto y la convertiré en un vídeo corto.',
   'El texto es la instrucción: describe el movimiento, p. ej. «el gato gira despacio la cabeza y parpadea».',
   '',
   'Comandos:',
+  '/settings – modelo y duración de tus vídeos, con precios',
   '/status – tus últimas peticiones',
   '/history – tus últimos vídeos, para recibir uno otra vez',
   '/cancel – detener las peticiones en curso',
@@ -114,6 +115,17 @@ export const es: Catalog = {
       pressToResend: 'Pulsa un número para recibir ese vídeo otra vez (gratis).',
     }),
   resending: 'Enviándolo otra vez 🔁',
+  settings: (view) =>
+    settingsReply(view, {
+      header: '⚙️ Tus próximos vídeos:',
+      model: 'Modelo',
+      length: 'Duración',
+      price: 'Precio',
+      seconds: (n) => `${n} s`,
+      usd: (amount) => (amount === undefined ? 'precio desconocido' : `${amount.toFixed(2).replace('.', ',')} $`),
+      chooseBelow: 'Elige un modelo o una duración abajo.',
+    }),
+  settingsSaved: 'Guardado ✅',
   resendGone: 'Este vídeo ya no está disponible. Envía la foto otra vez para hacer uno nuevo.',
   subscribeUsage: '¿Qué fuente? Envía /subscribe seguido de su nombre; /sources las muestra.',
   unsubscribeUsage: '¿Qué fuente? Envía /unsubscribe seguido de su nombre. /mysubs muestra tus suscripciones.',
@@ -194,6 +206,7 @@ export const es: Catalog = {
   commands: {
     start: 'Empezar a usar Telewan',
     help: 'Cómo hacer un vídeo',
+    settings: 'Modelo y duración de tus vídeos',
     status: 'Tus últimas peticiones',
     history: 'Tus últimos vídeos, para recibir uno otra vez',
     cancel: 'Detener las peticiones en curso',

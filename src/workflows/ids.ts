@@ -60,6 +60,14 @@ export function subscribeButtonData(slug: string): string {
   return `${SUBSCRIBE_BUTTON_PREFIX}${slug}`;
 }
 
+/** Prefix of the `callback_data` of a /settings button: `m:<model>` or `d:<seconds>` follows. */
+export const SETTINGS_BUTTON_PREFIX = 'set:';
+
+/** The `callback_data` of a /settings button choosing a model (ids ≤ 40 ASCII characters) or a length. */
+export function settingsButtonData(choice: { model: string } | { durationSeconds: number }): string {
+  return 'model' in choice ? `${SETTINGS_BUTTON_PREFIX}m:${choice.model}` : `${SETTINGS_BUTTON_PREFIX}d:${choice.durationSeconds}`;
+}
+
 /** Prefix of the `callback_data` of a /history button; the generation id follows. */
 export const RESEND_BUTTON_PREFIX = 'vid:';
 

@@ -7,6 +7,11 @@ function keyPaths(value: unknown, prefix = ''): string[] {
   return Object.entries(value).flatMap(([key, inner]) => keyPaths(inner, prefix ? `${prefix}.${key}` : key));
 }
 
+const SETTINGS_VIEW = {
+  current: { model: 'wavespeed-ai/wan-2.2/i2v-480p', durationSeconds: 5 },
+  offers: [{ model: 'wavespeed-ai/wan-2.2/i2v-480p', label: 'Wan 2.2 480p', lengths: [{ seconds: 5, usd: 0.15 }, { seconds: 8, usd: 0.24 }] }],
+};
+
 /** Each text of a catalog rendered with sample arguments, by key. */
 function rendered(t: Catalog): Record<string, string> {
   const usage = { today: 2, dailyQuota: 10, maxActive: 2, running: 1, queued: 1, spentTodayUsd: 0.4 };
@@ -40,6 +45,13 @@ function rendered(t: Catalog): Record<string, string> {
     refusal: t.refusal({ decision: 'refused', reason: 'daily-quota', quota: 5 }),
     userQueued: t.userQueued(2),
     slowDown: t.slowDown,
+    settings: t.settings(SETTINGS_VIEW).text,
+    settingsButton: t.settings(SETTINGS_VIEW).buttons[0]!.text,
+    settingsSaved: t.settingsSaved,
+    history: t.history([{ generationId: 'video-1-2', prompt: 'waves', completedAt: '2026-12-04T10:00:00Z' }]).text,
+    historyEmpty: t.history([]).text,
+    resending: t.resending,
+    resendGone: t.resendGone,
     usage: t.usage(usage),
     languagePrompt: t.languagePrompt,
     languageChosen: t.languageChosen,

@@ -191,3 +191,20 @@ describe('/history', () => {
     expect(user.sent[0]!.buttons).toBeUndefined();
   });
 });
+
+describe('the request\'s settings', () => {
+  it('submit with the model and length the request was recorded with, not the configured model', async () => {
+    const submitted: Array<{ model: string; durationSeconds?: number }> = [];
+    await video('en', () => ({
+      async admitRequest() {
+        return { decision: 'admitted' as const, model: 'wavespeed-ai/wan-2.2/i2v-720p', durationSeconds: 8 };
+      },
+      async submitGeneration({ model, durationSeconds }) {
+        submitted.push({ model, durationSeconds });
+        return { predictionId: 'pred-settings' };
+      },
+      pollPrediction: async ({ predictionId }) => failed(predictionId),
+    }));
+    expect(submitted).toEqual([{ model: 'wavespeed-ai/wan-2.2/i2v-720p', durationSeconds: 8 }]);
+  });
+});

@@ -8,7 +8,8 @@ export interface ImageToVideoInput {
   prompt: string;
   negative_prompt?: string;
   size?: string;
-  duration?: 5 | 8;
+  /** Seconds: Wan 2.2 takes 5 or 8, Kling 5 or 10 (src/domain/video-settings.ts). */
+  duration?: number;
   seed?: number;
 }
 

@@ -13,6 +13,7 @@ import { cancelVideoSignal } from '../video/messages.js';
 export type BotCommandName =
   | 'start'
   | 'help'
+  | 'settings'
   | 'status'
   | 'history'
   | 'resend'
@@ -52,7 +53,7 @@ interface Reply {
 // The command recorded (user.command_executed, last activity) and the user's /language choice read, in the workflow task that starts it.
 const { recordCommand } = proxyLocalActivities<Activities>(RECORDING_LOCAL);
 
-const { listDeliveredVideos, findDeliveredVideo, chooseLanguage, registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions, getUsage } =
+const { getVideoSettings, chooseVideoSettings, editMessage, listDeliveredVideos, findDeliveredVideo, chooseLanguage, registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions, getUsage } =
   proxyActivities<Activities>({
     startToCloseTimeout: '10s',
     scheduleToCloseTimeout: '5m',
@@ -115,6 +116,8 @@ async function answer(input: BotCommandInput, t: Catalog): Promise<Reply> {
       return { text: t.help };
     case 'status':
       return { text: t.status(await listRecentGenerations({ chatId: user.chatId, limit: 5 })) };
+    case 'settings':
+      return settings(input, t);
     case 'history':
       return t.history(await listDeliveredVideos({ chatId: user.chatId, limit: HISTORY_LENGTH }));
     case 'resend':
@@ -144,6 +147,27 @@ async function answer(input: BotCommandInput, t: Catalog): Promise<Reply> {
     case 'unknown':
       return input.callbackQueryId === undefined ? { text: t.unknown } : { notice: t.staleButton };
   }
+}
+
+/**
+ * `/settings` shows the model and length of the user's next videos with a button
+ * for each choice; a press stores it and edits that message in place (no new
+ * message), its notice saying it is saved.
+ */
+async function settings(input: BotCommandInput, t: Catalog): Promise<Reply> {
+  const choice = parseSettingsChoice(input.callbackQueryId === undefined ? undefined : input.args);
+  if (!choice) return t.settings(await getVideoSettings({ userId: input.user.userId }));
+  await chooseVideoSettings({ user: input.user, ...choice, requestId: workflowInfo().workflowId });
+  const view = t.settings(await getVideoSettings({ userId: input.user.userId }));
+  await editMessage({ chatId: input.user.chatId, messageId: input.messageId, ...view });
+  return { notice: t.settingsSaved };
+}
+
+/** `m:<model>` or `d:<seconds>` from a /settings button; undefined for anything else. */
+function parseSettingsChoice(args: string | undefined): { model: string } | { durationSeconds: number } | undefined {
+  if (args?.startsWith('m:')) return { model: args.slice(2) };
+  if (args !== undefined && /^d:\d{1,3}$/.test(args)) return { durationSeconds: Number(args.slice(2)) };
+  return undefined;
 }
 
 /** Videos /history lists. */

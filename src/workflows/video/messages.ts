@@ -12,7 +12,10 @@ export interface VideoRequest {
   /** Telegram file_id of the largest photo size. */
   fileId: string;
   prompt: string;
+  /** The configured model; the user's /settings may choose another, recorded when the request is. */
   model: string;
+  /** The video length, once the request's settings are known (unset: the model's default). */
+  durationSeconds?: number;
   /** How long to wait for WaveSpeed after submitting before giving up. */
   deadlineMs: number;
   /** Polling backoff for a webhook that never comes. Defaults: 5 s, ×1.5, at most 30 s. */

@@ -57,7 +57,12 @@ export interface CacheContext {
  */
 export async function serveFromCache(ctx: CacheContext): Promise<VideoOutcome | PendingResult> {
   const image = await fingerprintImage({ fileId: ctx.req.fileId });
-  const identity: ResultIdentity = { imageMd5: image.md5, prompt: ctx.req.prompt, model: ctx.req.model };
+  const identity: ResultIdentity = {
+    imageMd5: image.md5,
+    prompt: ctx.req.prompt,
+    model: ctx.req.model,
+    ...(ctx.req.durationSeconds !== undefined ? { durationSeconds: ctx.req.durationSeconds } : {}),
+  };
   const pending = { identity, image: { md5: image.md5, bytes: image.bytes } };
   for (;;) {
     const found = await claimOrResend(ctx, pending);

@@ -41,11 +41,13 @@ export async function admitUnderLimits(
   generationId: string,
   progress: VideoProgress,
   work: CancellationScope,
-): Promise<{ t: Catalog; ended?: VideoOutcome }> {
+): Promise<{ t: Catalog; ended?: VideoOutcome; settings: Pick<VideoRequest, 'model' | 'durationSeconds'> }> {
   const request = { generationId, user: req.user, messageId: req.messageId, prompt: req.prompt, model: req.model };
   let admission: Admission = await recording().admitRequest(request);
   // What the user chose with /language, else Telegram's language_code.
   const t = texts(admission.language ?? languageOf(req.user.languageCode));
+  // The model and length the request was recorded with (the user's /settings then).
+  const settings = { model: admission.model ?? req.model, ...(admission.durationSeconds !== undefined ? { durationSeconds: admission.durationSeconds } : {}) };
   let queuedMessageId: number | undefined;
   if (admission.decision === 'queued') {
     progress.phase = 'queued';
@@ -87,15 +89,15 @@ export async function admitUnderLimits(
         if (!told) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
         await recording().recordOutcome({ generationId, status, errorKind: told ? reason : 'blocked' });
       });
-      return { t, ended: { status, reason } };
+      return { t, settings, ended: { status, reason } };
     }
   }
   if (admission.decision === 'refused') {
     progress.phase = 'refused';
     if (!(await tellUser(req, t.refusal(admission), queuedMessageId))) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
-    return { t, ended: { status: 'refused', reason: admission.reason } };
+    return { t, settings, ended: { status: 'refused', reason: admission.reason } };
   }
-  return { t };
+  return { t, settings };
 }
 
 function isBotBlocked(err: unknown): boolean {

@@ -59,9 +59,9 @@ const { sendVideo } = proxyActivities<Activities>(SENDING_VIDEO);
  * does not, until `deadlineMs` after submission. {@link cancelVideoSignal} or a
  * Temporal cancellation stops it at any step.
  */
-export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
+export async function imageToVideo(input: VideoRequest): Promise<VideoOutcome> {
   const generationId = workflowInfo().workflowId;
-  const chatId = req.user.chatId;
+  const chatId = input.user.chatId;
   const progress: VideoProgress = { phase: 'requested', polls: 0 };
   const results = new Map<string, PredictionResult>();
   /** Results WaveSpeed's webhook brought, so a result is credited to the callback only when it is this request's. */
@@ -87,7 +87,9 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
   setHandler(cancelVideoSignal, () => work.cancel());
   setHandler(progressQuery, () => progress);
 
-  const { t, ended } = await admitUnderLimits(req, generationId, progress, work);
+  const { t, ended, settings } = await admitUnderLimits(input, generationId, progress, work);
+  /** The request as it is made: with the model and length it was recorded with. */
+  const req: VideoRequest = { ...input, ...settings };
   if (ended) {
     markOutcome(ended.status, { patchedOnly: false });
     return ended;
@@ -139,7 +141,7 @@ export async function imageToVideo(req: VideoRequest): Promise<VideoOutcome> {
       let predictionId: string;
       try {
         ({ predictionId } = await submitGeneration.executeWithOptions({ summary: `submit to WaveSpeed (${req.model})` }, [
-          { model: req.model, imageUrl: image.imageUrl, prompt: req.prompt },
+          { model: req.model, imageUrl: image.imageUrl, prompt: req.prompt, ...(req.durationSeconds !== undefined ? { durationSeconds: req.durationSeconds } : {}) },
         ]));
       } catch (err) {
         // Not sent again (WaveSpeed has no idempotency key): the request adopts the prediction its
