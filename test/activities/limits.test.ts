@@ -30,6 +30,9 @@ describe('per-user limits and cost on a real PostgreSQL', () => {
     });
   }
 
+  /** What every admission also says: the model and length the request is made with (no /settings: the configured model, 5 s). */
+  const AS_RECORDED = { model: MODEL, durationSeconds: 5 };
+
   function request(userId: number, model = MODEL): RegisterRequestInput {
     const messageId = nextMessage++;
     return { generationId: `video-${userId}-${messageId}`, user: { userId, chatId: userId, firstName: 'Ada' }, messageId, prompt: 'a cat', model };
@@ -42,9 +45,9 @@ describe('per-user limits and cost on a real PostgreSQL', () => {
     const user = freshUser();
     const [a, b, c] = [request(user), request(user), request(user)];
 
-    expect(await runActivity(acts.admitRequest, a)).toEqual({ decision: 'admitted' });
-    expect(await runActivity(acts.admitRequest, b)).toEqual({ decision: 'admitted' });
-    expect(await runActivity(acts.admitRequest, c)).toEqual({ decision: 'refused', reason: 'active-limit', limit: 2 });
+    expect(await runActivity(acts.admitRequest, a)).toEqual({ ...AS_RECORDED, decision: 'admitted' });
+    expect(await runActivity(acts.admitRequest, b)).toEqual({ ...AS_RECORDED, decision: 'admitted' });
+    expect(await runActivity(acts.admitRequest, c)).toEqual({ ...AS_RECORDED, decision: 'refused', reason: 'active-limit', limit: 2 });
 
     const refused = await db.prisma.generation.findUniqueOrThrow({ where: { id: c.generationId } });
     expect(refused).toMatchObject({ status: 'refused', errorKind: 'active-limit', admittedAt: null });
@@ -53,10 +56,10 @@ describe('per-user limits and cost on a real PostgreSQL', () => {
     expect(await runActivity(acts.getUsage, { userId: user, chatId: user })).toMatchObject({ today: 2, running: 2, queued: 0 });
 
     // A retry of the same request gets the same answer; a finished video frees its slot.
-    expect(await runActivity(acts.admitRequest, c)).toEqual({ decision: 'refused', reason: 'active-limit', limit: 2 });
-    expect(await runActivity(acts.admitRequest, a)).toEqual({ decision: 'admitted' });
+    expect(await runActivity(acts.admitRequest, c)).toEqual({ ...AS_RECORDED, decision: 'refused', reason: 'active-limit', limit: 2 });
+    expect(await runActivity(acts.admitRequest, a)).toEqual({ ...AS_RECORDED, decision: 'admitted' });
     await runActivity(acts.recordOutcome, { generationId: a.generationId, status: 'completed' });
-    expect(await runActivity(acts.admitRequest, request(user))).toEqual({ decision: 'admitted' });
+    expect(await runActivity(acts.admitRequest, request(user))).toEqual({ ...AS_RECORDED, decision: 'admitted' });
   });
 
   it('lets exactly one of five concurrent requests through when one slot is left', async () => {
@@ -96,7 +99,7 @@ describe('per-user limits and cost on a real PostgreSQL', () => {
       await runActivity(acts.recordOutcome, { generationId: r.generationId, status: 'failed', errorKind: 'bad-image' });
     }
 
-    expect(await runActivity(acts.admitRequest, request(user))).toEqual({ decision: 'refused', reason: 'daily-quota', quota: 2 });
+    expect(await runActivity(acts.admitRequest, request(user))).toEqual({ ...AS_RECORDED, decision: 'refused', reason: 'daily-quota', quota: 2 });
     expect(await runActivity(acts.getUsage, { userId: user, chatId: user })).toEqual({
       today: 2,
       dailyQuota: 2,
@@ -108,7 +111,7 @@ describe('per-user limits and cost on a real PostgreSQL', () => {
 
     const admin = freshUser();
     const adminActs = activitiesWith({ maxActive: 1, dailyQuota: 0, adminChatIds: [admin] });
-    for (let i = 0; i < 3; i++) expect(await runActivity(adminActs.admitRequest, request(admin))).toEqual({ decision: 'admitted' });
+    for (let i = 0; i < 3; i++) expect(await runActivity(adminActs.admitRequest, request(admin))).toEqual({ ...AS_RECORDED, decision: 'admitted' });
     expect(await runActivity(adminActs.getUsage, { userId: admin, chatId: admin })).toMatchObject({ today: 3, dailyQuota: null, maxActive: null, running: 3 });
   });
 
@@ -117,17 +120,17 @@ describe('per-user limits and cost on a real PostgreSQL', () => {
     const user = freshUser();
     const [first, second, third] = [request(user), request(user), request(user)];
 
-    expect(await runActivity(acts.admitRequest, first)).toEqual({ decision: 'admitted' });
-    expect(await runActivity(acts.admitRequest, second)).toEqual({ decision: 'queued', limit: 1 });
-    expect(await runActivity(acts.admitRequest, third)).toEqual({ decision: 'queued', limit: 1 });
+    expect(await runActivity(acts.admitRequest, first)).toEqual({ ...AS_RECORDED, decision: 'admitted' });
+    expect(await runActivity(acts.admitRequest, second)).toEqual({ ...AS_RECORDED, decision: 'queued', limit: 1 });
+    expect(await runActivity(acts.admitRequest, third)).toEqual({ ...AS_RECORDED, decision: 'queued', limit: 1 });
     expect(await statusOf(second.generationId)).toBe('queued');
     expect(await runActivity(acts.findActiveGenerations, { chatId: user })).toHaveLength(3);
 
     await runActivity(acts.recordOutcome, { generationId: first.generationId, status: 'completed' });
     // The slot goes to the request queued first, whichever asks first.
-    expect(await runActivity(acts.admitRequest, third)).toEqual({ decision: 'queued', limit: 1 });
-    expect(await runActivity(acts.admitRequest, second)).toEqual({ decision: 'admitted' });
-    expect(await runActivity(acts.admitRequest, third)).toEqual({ decision: 'queued', limit: 1 });
+    expect(await runActivity(acts.admitRequest, third)).toEqual({ ...AS_RECORDED, decision: 'queued', limit: 1 });
+    expect(await runActivity(acts.admitRequest, second)).toEqual({ ...AS_RECORDED, decision: 'admitted' });
+    expect(await runActivity(acts.admitRequest, third)).toEqual({ ...AS_RECORDED, decision: 'queued', limit: 1 });
     const admitted = await db.prisma.generation.findUniqueOrThrow({ where: { id: second.generationId } });
     expect(admitted.status).toBe('requested');
     expect(admitted.admittedAt).not.toBeNull();
