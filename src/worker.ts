@@ -97,6 +97,7 @@ export async function startWorker(config: Config, overrides: Partial<WorkerOptio
       },
       prices: config.WAVESPEED_PRICES,
       defaultModel: config.WAVESPEED_MODEL,
+      video: { deadlineMs: config.VIDEO_DEADLINE_MS, polling: { initialMs: config.VIDEO_POLL_INITIAL_MS, maxMs: config.VIDEO_POLL_MAX_MS } },
       wavespeedMaxConcurrency: config.WAVESPEED_MAX_CONCURRENCY,
       admissionShardSlots: config.WAVESPEED_ADMISSION_SHARD_SLOTS,
       wavespeedLine: { maxQueued: config.WAVESPEED_QUEUE_MAX, maxWaitMs: config.WAVESPEED_QUEUE_MAX_WAIT_MS, placeEveryMs: WAVESPEED_LINE_DEFAULTS.placeEveryMs },

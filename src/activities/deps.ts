@@ -38,6 +38,8 @@ export interface ActivityDeps {
     limits?: UserLimits;
     /** WaveSpeed prices, for the cost of each generation and /settings; default: the list prices. */
     prices?: PriceTable;
+    /** `VIDEO_DEADLINE_MS` and the polling backoff, for a video a button starts (🔁 Again, ✏️ New prompt); default 15 min. */
+    video?: { deadlineMs: number; polling?: { initialMs: number; maxMs: number } };
     /** `WAVESPEED_MODEL`: a user's model until they choose one with /settings; default the first model offered. */
     defaultModel?: string;
     /** Fleet-wide cap on WaveSpeed predictions in flight (default 2, WaveSpeed's Bronze tier). */

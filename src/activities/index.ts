@@ -9,6 +9,7 @@ import { createLimitActivities } from './limits.js';
 import { createPresenceActivities } from './presence.js';
 import { createSubscriptionActivities } from './subscriptions.js';
 import { createTelegramActivities } from './telegram.js';
+import { createRepeatActivities } from './repeat.js';
 import { createSettingsActivities } from './settings.js';
 import { createUserActivities } from './users.js';
 import { createWavespeedActivities } from './wavespeed.js';
@@ -25,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
   return withFailureMapping({
     ...createUserActivities(deps),
     ...createSettingsActivities(deps),
+    ...createRepeatActivities(deps),
     ...createGenerationActivities(deps),
     ...createLimitActivities(deps),
     ...createSubscriptionActivities(deps),

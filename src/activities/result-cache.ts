@@ -18,10 +18,12 @@ export interface ResultIdentity {
   model: string;
   /** The length asked for; a video of another length is another result. */
   durationSeconds?: number;
+  /** 🔁 Again's seed: another video of the same request. */
+  seed?: number;
 }
 
 export function createResultCacheActivities({ prisma, images }: Pick<ActivityDeps, 'prisma'> & { images: UserImages }) {
-  const keyOf = (input: ResultIdentity) => cache.resultCacheKey({ ...input, params: generationParams(input.model, input.durationSeconds) });
+  const keyOf = (input: ResultIdentity) => cache.resultCacheKey({ ...input, params: generationParams(input.model, input.durationSeconds, input.seed) });
   return {
     /**
      * Downloads the user's photo and normalises it exactly as `prepareImage` does,
@@ -42,13 +44,13 @@ export function createResultCacheActivities({ prisma, images }: Pick<ActivityDep
      */
     async claimResult(input: ResultIdentity & { generationId: string; leaseMs: number }): Promise<cache.ClaimResult & { key: string }> {
       const key = keyOf(input);
-      const claim = await cache.claimResult(prisma, { ...input, key, params: generationParams(input.model, input.durationSeconds) });
+      const claim = await cache.claimResult(prisma, { ...input, key, params: generationParams(input.model, input.durationSeconds, input.seed) });
       return { ...claim, key };
     },
 
     /** Stores a delivered video for identical requests, ending this generation's claim. */
     async storeResult(input: ResultIdentity & { generationId: string; telegramFileId: string; videoUrl?: string }): Promise<void> {
-      await cache.storeResult(prisma, { ...input, key: keyOf(input), params: generationParams(input.model, input.durationSeconds) });
+      await cache.storeResult(prisma, { ...input, key: keyOf(input), params: generationParams(input.model, input.durationSeconds, input.seed) });
     },
 
     /** Gives up this generation's claim after a failure, so a waiting request generates instead. */

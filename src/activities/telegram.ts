@@ -17,6 +17,8 @@ export interface SendVideoInput {
   generationId?: string;
   caption?: string;
   replyToMessageId?: number;
+  /** Under the video: 🔁 Again, ✏️ New prompt. */
+  buttons?: InlineButton[];
 }
 
 /** An inline keyboard button whose press comes back as a callback query carrying `data` (≤ 64 bytes). */
@@ -47,6 +49,7 @@ export interface SendCachedVideoInput {
   generationId?: string;
   caption?: string;
   replyToMessageId?: number;
+  buttons?: InlineButton[];
 }
 
 export interface SentVideo {
@@ -108,6 +111,7 @@ export function createTelegramActivities({
         caption: input.caption,
         supports_streaming: true,
         ...replyTo(input.replyToMessageId),
+        ...keyboard(input.buttons),
       }),
     );
     return { messageId: msg.message_id, fileId: msg.video?.file_id, deliveredBy: 'upload', bytes: bytes ?? body.length };
@@ -122,6 +126,7 @@ export function createTelegramActivities({
           caption: input.caption,
           supports_streaming: true,
           ...replyTo(input.replyToMessageId),
+          ...keyboard(input.buttons),
         }),
       );
       return { messageId: msg.message_id, fileId: msg.video?.file_id, deliveredBy: 'url', bytes: msg.video?.file_size };
@@ -166,6 +171,7 @@ export function createTelegramActivities({
         caption: input.caption,
         supports_streaming: true,
         ...replyTo(input.replyToMessageId),
+        ...keyboard(input.buttons),
       }),
     );
     return { messageId: msg.message_id, fileId: msg.video?.file_id ?? input.fileId, deliveredBy: 'cache', bytes: msg.video?.file_size };

@@ -20,9 +20,12 @@ export const GENERATION_PARAMS = { seed: -1 } as const satisfies Omit<ImageToVid
  * key. The model's default length is not named, so a default request's key is
  * what it was before lengths could be chosen.
  */
-export function generationParams(model: string, durationSeconds: number | undefined): Omit<ImageToVideoInput, 'image' | 'prompt'> {
+export function generationParams(model: string, durationSeconds: number | undefined, seed?: number): Omit<ImageToVideoInput, 'image' | 'prompt'> {
   const lengths = isWavespeedModel(model) ? WAVESPEED_DURATIONS[model] : [];
-  return durationSeconds === undefined || durationSeconds === lengths[0] ? GENERATION_PARAMS : { ...GENERATION_PARAMS, duration: durationSeconds };
+  const duration = durationSeconds === undefined || durationSeconds === lengths[0] ? {} : { duration: durationSeconds };
+  // 🔁 Again's own seed: another video of the same photo and prompt, so another key.
+  const seeded = seed === undefined ? {} : { seed };
+  return Object.keys(duration).length === 0 && seed === undefined ? GENERATION_PARAMS : { ...GENERATION_PARAMS, ...duration, ...seeded };
 }
 
 export interface PreparedImage {
@@ -83,7 +86,7 @@ export function createWavespeedActivities({ images, wavespeed, config, prisma }:
      * before it is thrown, so its retry submits. Heartbeats while it waits for
      * WaveSpeed, so a dead attempt is retried within the heartbeat timeout.
      */
-    async submitGeneration(input: { model: string; imageUrl: string; prompt: string; durationSeconds?: number }): Promise<{ predictionId: string }> {
+    async submitGeneration(input: { model: string; imageUrl: string; prompt: string; durationSeconds?: number; seed?: number }): Promise<{ predictionId: string }> {
       const ctx = Context.current();
       const { workflowExecution, activityId, attempt } = ctx.info;
       if (!workflowExecution?.workflowId) throw new Error('submitGeneration must run inside a workflow');
@@ -102,7 +105,7 @@ export function createWavespeedActivities({ images, wavespeed, config, prisma }:
         try {
           prediction = await wavespeed.submit(
             input.model,
-            { ...generationParams(input.model, input.durationSeconds), image: input.imageUrl, prompt: input.prompt },
+            { ...generationParams(input.model, input.durationSeconds, input.seed), image: input.imageUrl, prompt: input.prompt },
             wavespeedWebhookUrl(config.publicUrl, workflowId, wavespeed.callbackTokens.sign(workflowId)),
           );
         } catch (err) {

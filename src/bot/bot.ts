@@ -6,7 +6,14 @@ import { ACCEPTED_IMAGE_NAMES, describeImageMimeType, isAcceptedImageMimeType } 
 import { CATALOGS, LANGUAGES, MENU_COMMANDS, languageOf, texts, type Catalog, type MediaKind } from '../i18n/index.js';
 import type { WorkflowGateway } from '../temporal/client/starter.js';
 import type { BotCommandName } from '../workflows/command/workflow.js';
-import { LANGUAGE_BUTTON_PREFIX, RESEND_BUTTON_PREFIX, SETTINGS_BUTTON_PREFIX, SUBSCRIBE_BUTTON_PREFIX } from '../workflows/ids.js';
+import {
+  AGAIN_BUTTON_PREFIX,
+  LANGUAGE_BUTTON_PREFIX,
+  NEW_PROMPT_BUTTON_PREFIX,
+  RESEND_BUTTON_PREFIX,
+  SETTINGS_BUTTON_PREFIX,
+  SUBSCRIBE_BUTTON_PREFIX,
+} from '../workflows/ids.js';
 import type { UpdateRateLimiter } from './update-limiter.js';
 
 export interface BotDeps {
@@ -47,6 +54,8 @@ const BUTTONS: ReadonlyArray<readonly [string, BotCommandName]> = [
   [SUBSCRIBE_BUTTON_PREFIX, 'subscribe'],
   [RESEND_BUTTON_PREFIX, 'resend'],
   [SETTINGS_BUTTON_PREFIX, 'settings'],
+  [AGAIN_BUTTON_PREFIX, 'again'],
+  [NEW_PROMPT_BUTTON_PREFIX, 'new-prompt'],
   [LANGUAGE_BUTTON_PREFIX, 'language'],
 ];
 
@@ -191,7 +200,9 @@ export function createBot(deps: BotDeps): Bot {
   chats.on('message', async (ctx) => {
     const user = userOf(ctx);
     if (!user) return;
-    await deps.workflows.startCommand({ command: 'unknown', user, messageId: ctx.msg.message_id });
+    // A text goes along: after ✏️ New prompt it is the caption of a new video (the workflow knows).
+    const text = ctx.msg.text?.trim();
+    await deps.workflows.startCommand({ command: 'unknown', user, messageId: ctx.msg.message_id, ...(text ? { args: text } : {}) });
   });
   return bot;
 }

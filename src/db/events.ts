@@ -7,6 +7,7 @@ export type DomainEventType =
   | 'user.language_changed'
   | 'user.command_executed'
   | 'user.settings_changed'
+  | 'user.new_prompt'
   | 'video.requested'
   | 'video.refused'
   | 'video.submitted'

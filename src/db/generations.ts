@@ -81,6 +81,8 @@ export interface RegisterRequestInput {
   messageId: number;
   prompt: string;
   model: string;
+  /** Telegram's file_id of the photo, kept for 🔁 Again and ✏️ New prompt. */
+  fileId?: string;
 }
 
 export interface PhaseInput {
@@ -128,6 +130,7 @@ export function requestedGeneration(input: RegisterRequestInput) {
     messageId: input.messageId,
     prompt: input.prompt,
     model: input.model,
+    photoFileId: input.fileId ?? null,
   };
 }
 
@@ -231,6 +234,18 @@ export async function findDeliveredVideo(prisma: PrismaClient, input: { chatId: 
     select: { id: true, prompt: true, completedAt: true, requestedAt: true, telegramFileId: true },
   });
   return row ? { generationId: row.id, prompt: row.prompt, completedAt: (row.completedAt ?? row.requestedAt).toISOString(), telegramFileId: row.telegramFileId! } : undefined;
+}
+
+/** What a new request of the same photo needs: one of the chat's generations (never another chat's) whose photo is known. */
+export async function findRequestToRepeat(
+  prisma: PrismaClient,
+  input: { chatId: number; generationId: string },
+): Promise<{ fileId: string; prompt: string; model: string; messageId: number } | undefined> {
+  const row = await prisma.generation.findFirst({
+    where: { id: input.generationId, chatId: BigInt(input.chatId), photoFileId: { not: null } },
+    select: { photoFileId: true, prompt: true, model: true, messageId: true },
+  });
+  return row ? { fileId: row.photoFileId!, prompt: row.prompt, model: row.model, messageId: row.messageId } : undefined;
 }
 
 /** Ids (= workflow ids) of the chat's generations still in progress. */

@@ -113,6 +113,33 @@ export async function chooseUserLanguage(prisma: PrismaClient, user: TelegramUse
   });
 }
 
+/** ✏️ New prompt: the user's next text is the new caption of `generationId`'s photo. */
+export async function awaitNewPrompt(prisma: PrismaClient, user: TelegramUserInput, generationId: string): Promise<void> {
+  await prisma.$transaction(async (tx) => {
+    await upsertUser(tx, user);
+    await tx.telegramUser.update({ where: { id: BigInt(user.userId) }, data: { awaitingPromptFor: generationId } });
+  });
+}
+
+/**
+ * The generation whose new caption the user's text is, if ✏️ New prompt was
+ * pressed, and the wait ends (one text, one new video). `messageId` (the text's)
+ * is remembered on the event, so a retry of the same text finds it again.
+ */
+export async function takeAwaitedPrompt(prisma: PrismaClient, userId: number, textMessageId: number): Promise<string | undefined> {
+  return prisma.$transaction(async (tx) => {
+    const id = BigInt(userId);
+    const eventId = `user.new_prompt:${userId}:${textMessageId}`;
+    const taken = await tx.domainEvent.findUnique({ where: { id: eventId }, select: { payload: true } });
+    if (taken) return (taken.payload as { generationId: string }).generationId;
+    const row = await tx.telegramUser.findUnique({ where: { id }, select: { awaitingPromptFor: true } });
+    if (!row?.awaitingPromptFor) return undefined;
+    await tx.telegramUser.update({ where: { id }, data: { awaitingPromptFor: null } });
+    await recordEvent(tx, { id: eventId, type: 'user.new_prompt', subject: `user:${userId}`, payload: { generationId: row.awaitingPromptFor } });
+    return row.awaitingPromptFor;
+  });
+}
+
 /** The user's /settings as stored (null: not chosen; the configured defaults apply). */
 export async function findVideoSettings(prisma: PrismaClient, userId: number): Promise<{ videoModel: string | null; videoDuration: number | null }> {
   const row = await prisma.telegramUser.findUnique({ where: { id: BigInt(userId) }, select: { videoModel: true, videoDuration: true } });

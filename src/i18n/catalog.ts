@@ -73,6 +73,15 @@ export interface Catalog {
   cancelled(count: number): string;
   /** /settings: the model and length of the next videos, with their prices, and a button for each choice. */
   settings(view: SettingsView): { text: string; buttons: InlineButton[] };
+  /** The buttons under a delivered video. */
+  againButton: string;
+  newPromptButton: string;
+  /** The notice on 🔁 Again: another video of the same photo and prompt is on its way. */
+  makingAgain: string;
+  /** ✏️ New prompt: asks for the caption. */
+  newPromptAsk: string;
+  /** A button under a video whose photo is no longer known (or not this chat's). */
+  repeatGone: string;
   /** The notice on a pressed /settings button. */
   settingsSaved: string;
   /** /history: the chat's last videos with their prompts, a button each that resends it. */

@@ -14,11 +14,16 @@ export function commandWorkflowId(chatId: number, messageId: number): string {
   return `command-${chatId}-${messageId}`;
 }
 
-/** Reads a video workflow id back into its parts; undefined for anything else. */
-export function parseVideoWorkflowId(id: string): { chatId: number; messageId: number } | undefined {
-  const match = /^video-(-?\d+)-(\d+)$/.exec(id);
+/** A video a 🔁 Again press asked for: the chat and the press (its callback query id). */
+export function againWorkflowId(chatId: number, callbackQueryId: string): string {
+  return `video-${chatId}-cb-${callbackQueryId}`;
+}
+
+/** Reads a video workflow id (a photo's, or an Again press's) back into its chat; undefined for anything else. */
+export function parseVideoWorkflowId(id: string): { chatId: number } | undefined {
+  const match = /^video-(-?\d+)-(\d+|cb-[A-Za-z0-9_-]{1,64})$/.exec(id);
   if (!match) return undefined;
-  return { chatId: Number(match[1]), messageId: Number(match[2]) };
+  return { chatId: Number(match[1]) };
 }
 
 /** The distribution of one summary to every subscriber of its source. */
@@ -59,6 +64,10 @@ export const SUBSCRIBE_BUTTON_PREFIX = 'sub:';
 export function subscribeButtonData(slug: string): string {
   return `${SUBSCRIBE_BUTTON_PREFIX}${slug}`;
 }
+
+/** Prefixes of the `callback_data` of the buttons under a video; the generation id follows. */
+export const AGAIN_BUTTON_PREFIX = 'again:';
+export const NEW_PROMPT_BUTTON_PREFIX = 'newp:';
 
 /** Prefix of the `callback_data` of a /settings button: `m:<model>` or `d:<seconds>` follows. */
 export const SETTINGS_BUTTON_PREFIX = 'set:';

@@ -155,7 +155,7 @@ describe('Telegram webhook', () => {
     expect((await postUpdate(doc('image/png'))).statusCode).toBe(200);
     expect((await postUpdate(doc('application/pdf'))).statusCode).toBe(200);
     expect(workflows.videos).toEqual([expect.objectContaining({ fileId: 'doc-image/png', prompt: 'zoom out' })]);
-    expect(workflows.commands.map((c) => c.command)).toEqual(['unknown']);
+    expect(workflows.commands.map((c) => [c.command, c.args])).toEqual([['unsupported-media', 'document']]);
   });
 
   it.each([

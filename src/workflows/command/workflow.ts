@@ -1,4 +1,18 @@
-import { ActivityFailure, getExternalWorkflowHandle, log, proxyActivities, proxyLocalActivities, setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ParentClosePolicy,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  setWorkflowOptions,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/common';
+import { TASK_QUEUES, WORKFLOW_TYPE } from '../../constants.js';
+import { TelewanChatId, TelewanKind } from '../../temporal/search-attributes.js';
+import type { VideoRequest } from '../video/messages.js';
 import type { Activities } from '../../activities/index.js';
 import { activityFailureType } from '../failures.js';
 import { MESSAGING, RECORDING_LOCAL, SENDING_VIDEO } from '../activity-options.js';
@@ -6,7 +20,7 @@ import type { InlineButton } from '../../activities/telegram.js';
 import type { TelegramUserInput } from '../../db/users.js';
 import { ErrorType } from '../../errors.js';
 import { CATALOGS, LANGUAGES, isLanguage, isMediaKind, languageOf, texts, type Catalog } from '../../i18n/index.js';
-import { languageButtonData } from '../ids.js';
+import { againWorkflowId, languageButtonData, videoWorkflowId } from '../ids.js';
 import { cancelVideoSignal } from '../video/messages.js';
 
 /** Bot commands handled by {@link botCommand}; `no-caption` and `unknown` are hints, not commands. */
@@ -17,6 +31,8 @@ export type BotCommandName =
   | 'status'
   | 'history'
   | 'resend'
+  | 'again'
+  | 'new-prompt'
   | 'cancel'
   | 'usage'
   | 'sources'
@@ -53,7 +69,7 @@ interface Reply {
 // The command recorded (user.command_executed, last activity) and the user's /language choice read, in the workflow task that starts it.
 const { recordCommand } = proxyLocalActivities<Activities>(RECORDING_LOCAL);
 
-const { getVideoSettings, chooseVideoSettings, editMessage, listDeliveredVideos, findDeliveredVideo, chooseLanguage, registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions, getUsage } =
+const { findRequestToRepeat, awaitNewPrompt, takeAwaitedPrompt, getVideoSettings, chooseVideoSettings, editMessage, listDeliveredVideos, findDeliveredVideo, chooseLanguage, registerUser, listRecentGenerations, findActiveGenerations, markUserBlocked, listSources, subscribe, unsubscribe, listSubscriptions, getUsage } =
   proxyActivities<Activities>({
     startToCloseTimeout: '10s',
     scheduleToCloseTimeout: '5m',
@@ -144,8 +160,15 @@ async function answer(input: BotCommandInput, t: Catalog): Promise<Reply> {
       return { text: t.unsupportedMedia(isMediaKind(input.args) ? input.args : 'other') };
     case 'edited':
       return { text: t.edited };
+    case 'again':
+      return repeatVideo(input, t);
+    case 'new-prompt':
+      return askNewPrompt(input, t);
     case 'unknown':
-      return input.callbackQueryId === undefined ? { text: t.unknown } : { notice: t.staleButton };
+      if (input.callbackQueryId !== undefined) return { notice: t.staleButton };
+      // After ✏️ New prompt, the user's next text is the caption of a new video of that photo.
+      if (input.args !== undefined && !input.args.startsWith('/') && (await videoWithNewPrompt(input))) return {};
+      return { text: t.unknown };
   }
 }
 
@@ -168,6 +191,62 @@ function parseSettingsChoice(args: string | undefined): { model: string } | { du
   if (args?.startsWith('m:')) return { model: args.slice(2) };
   if (args !== undefined && /^d:\d{1,3}$/.test(args)) return { durationSeconds: Number(args.slice(2)) };
   return undefined;
+}
+
+/**
+ * 🔁 Again: another video of the same photo and prompt, with a new seed (so the
+ * result cache sees another request). A durable start named after the press, so a
+ * redelivered press starts nothing more; the per-user limits and the quota apply
+ * in the new video as in any.
+ */
+async function repeatVideo(input: BotCommandInput, t: Catalog): Promise<Reply> {
+  const chatId = input.user.chatId;
+  const found = input.args && input.callbackQueryId !== undefined ? await findRequestToRepeat({ chatId, generationId: input.args }) : undefined;
+  if (!found || input.callbackQueryId === undefined) return { text: t.repeatGone, notice: t.repeatGone };
+  // Deterministic in a workflow (the sandbox seeds Math.random per run): a replay draws the same seed.
+  const seed = Math.floor(Math.random() * 2_147_483_647);
+  await startVideo(againWorkflowId(chatId, input.callbackQueryId), { user: input.user, ...found, seed });
+  return { notice: t.makingAgain };
+}
+
+/** ✏️ New prompt: the user's next text becomes the caption of a new video of this photo. */
+async function askNewPrompt(input: BotCommandInput, t: Catalog): Promise<Reply> {
+  const found = input.args ? await findRequestToRepeat({ chatId: input.user.chatId, generationId: input.args }) : undefined;
+  if (!found) return { text: t.repeatGone, notice: t.repeatGone };
+  await awaitNewPrompt({ user: input.user, generationId: input.args! });
+  return { text: t.newPromptAsk };
+}
+
+/** The text as the caption of the photo ✏️ New prompt was pressed under; false when none was. */
+async function videoWithNewPrompt(input: BotCommandInput): Promise<boolean> {
+  const chatId = input.user.chatId;
+  const generationId = await takeAwaitedPrompt({ userId: input.user.userId, messageId: input.messageId });
+  const found = generationId ? await findRequestToRepeat({ chatId, generationId }) : undefined;
+  if (!found) return false;
+  // Named after the text, as a photo's video is after its message: a redelivered text starts nothing more.
+  await startVideo(videoWorkflowId(chatId, input.messageId), { user: input.user, ...found, prompt: input.args!, messageId: input.messageId });
+  return true;
+}
+
+/** Starts a video workflow that outlives this command (abandoned, not cancelled, when the command ends); once per id. */
+async function startVideo(workflowId: string, req: VideoRequest): Promise<void> {
+  try {
+    await startChild(WORKFLOW_TYPE.video, {
+      workflowId,
+      args: [req],
+      taskQueue: TASK_QUEUES.media,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      // Never a second video under the same id, even after the first ended.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: TelewanKind, value: 'video' },
+        { key: TelewanChatId, value: req.user.chatId },
+      ],
+      staticSummary: `Video for chat ${req.user.chatId}: "${req.prompt.replace(/\s+/g, ' ').trim().slice(0, 60)}"`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }
 
 /** Videos /history lists. */

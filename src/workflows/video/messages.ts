@@ -16,6 +16,8 @@ export interface VideoRequest {
   model: string;
   /** The video length, once the request's settings are known (unset: the model's default). */
   durationSeconds?: number;
+  /** 🔁 Again: WaveSpeed's seed for another video of the same photo and prompt (unset: random, -1). */
+  seed?: number;
   /** How long to wait for WaveSpeed after submitting before giving up. */
   deadlineMs: number;
   /** Polling backoff for a webhook that never comes. Defaults: 5 s, ×1.5, at most 30 s. */

@@ -7,7 +7,7 @@ import { TASK_QUEUES } from '../../constants.js';
 import type { ResultIdentity } from '../../activities/result-cache.js';
 import { ErrorType } from '../../errors.js';
 import type { Catalog } from '../../i18n/catalog.js';
-import { tellUser } from './steps.js';
+import { repeatButtons, tellUser } from './steps.js';
 import type { VideoOutcome, VideoProgress, VideoRequest } from './messages.js';
 
 const { updateProgress } = proxyActivities<Activities>(MESSAGING);
@@ -62,6 +62,7 @@ export async function serveFromCache(ctx: CacheContext): Promise<VideoOutcome | 
     prompt: ctx.req.prompt,
     model: ctx.req.model,
     ...(ctx.req.durationSeconds !== undefined ? { durationSeconds: ctx.req.durationSeconds } : {}),
+    ...(ctx.req.seed !== undefined ? { seed: ctx.req.seed } : {}),
   };
   const pending = { identity, image: { md5: image.md5, bytes: image.bytes } };
   for (;;) {
@@ -120,6 +121,7 @@ async function claimOrResend({ generationId, req, t, progress, progressMessageId
       caption: req.prompt.slice(0, 1000),
       replyToMessageId: req.messageId,
       generationId,
+      buttons: repeatButtons(t, generationId),
     });
   } catch (err) {
     const type = activityFailureType(err);

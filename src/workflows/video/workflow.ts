@@ -22,7 +22,7 @@ import {
 } from './messages.js';
 
 import { isTerminalStatus } from '../../domain/prediction.js';
-import { VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully, tellUser } from './steps.js';
+import { VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully, repeatButtons, tellUser } from './steps.js';
 
 export * from './messages.js';
 
@@ -141,7 +141,13 @@ export async function imageToVideo(input: VideoRequest): Promise<VideoOutcome> {
       let predictionId: string;
       try {
         ({ predictionId } = await submitGeneration.executeWithOptions({ summary: `submit to WaveSpeed (${req.model})` }, [
-          { model: req.model, imageUrl: image.imageUrl, prompt: req.prompt, ...(req.durationSeconds !== undefined ? { durationSeconds: req.durationSeconds } : {}) },
+          {
+            model: req.model,
+            imageUrl: image.imageUrl,
+            prompt: req.prompt,
+            ...(req.durationSeconds !== undefined ? { durationSeconds: req.durationSeconds } : {}),
+            ...(req.seed !== undefined ? { seed: req.seed } : {}),
+          },
         ]));
       } catch (err) {
         // Not sent again (WaveSpeed has no idempotency key): the request adopts the prediction its
@@ -181,7 +187,7 @@ export async function imageToVideo(input: VideoRequest): Promise<VideoOutcome> {
       let sent: { fileId?: string; deliveredBy: NonNullable<VideoOutcome['deliveredBy']> };
       try {
         sent = await sendVideo.executeWithOptions({ summary: `send the video to chat ${chatId}` }, [
-          { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId, generationId },
+          { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId, generationId, buttons: repeatButtons(t, generationId) },
         ]);
       } catch (err) {
         // Telegram may have delivered it: not sent again; the progress message gives its link in case it did not.
