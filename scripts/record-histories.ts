@@ -42,6 +42,9 @@ const scenarios: Array<{
   // The admission workflow as the videos above left it (still running: it never ends).
   { name: 'wavespeed-admission', admission: true },
   { name: 'command-start', command: '/start' },
+  // The user's language chosen by argument (the button press takes the same path), and /settings with its prices.
+  { name: 'command-language', command: '/language es' },
+  { name: 'command-settings', command: '/settings' },
   { name: 'summary-small', subscribers: 5 },
   { name: 'summary-multi-batch', subscribers: 60 },
   { name: 'video-lost-answer', caption: 'the tide comes in', loseSubmitAnswer: true },
