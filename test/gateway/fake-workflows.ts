@@ -1,3 +1,4 @@
+import type { Catalog } from '../../src/db/catalog.js';
 import { CallbackTokens } from '../../src/integrations/wavespeed/callback-token.js';
 import type { AdmissionState } from '../../src/workflows/admission/messages.js';
 import type { PredictionResult } from '../../src/integrations/wavespeed/types.js';
@@ -67,3 +68,9 @@ export class FakeWorkflows implements WorkflowGateway {
 export const CALLBACK_TOKEN_KEY = 'ws-gateway-test-key';
 /** Callback tokens as the worker's WaveSpeed client (same API key) makes them. */
 export const CALLBACK_TOKENS = new CallbackTokens(CALLBACK_TOKEN_KEY);
+
+/** For tests that never reach the operators' API (see api.test.ts). */
+export const UNUSED_CATALOG: Catalog = {
+  upsertSource: () => Promise.reject(new Error('no catalog in this test')),
+  acceptSummary: () => Promise.reject(new Error('no catalog in this test')),
+};

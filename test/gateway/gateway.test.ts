@@ -3,20 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
 import { IMAGE_TOO_LARGE_TEXT, unsupportedImageText } from '../helpers/texts.js';
 import { buildApp } from '../../src/gateway/app.js';
-import type { Catalog } from '../../src/db/catalog.js';
 import { signWebhook } from '../../src/integrations/wavespeed/webhook.js';
 import { botInfo } from './bot-info.js';
-import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows, UNUSED_CATALOG } from './fake-workflows.js';
 
 const SECRET = 'telegram-secret_123';
 const WHSEC = 'whsec_0123456789abcdef0123456789abcdef';
 const NOW = 1_800_000_000;
 
-/** These tests never reach the operators' API (see api.test.ts). */
-const unusedCatalog: Catalog = {
-  upsertSource: () => Promise.reject(new Error('no catalog in this test')),
-  acceptSummary: () => Promise.reject(new Error('no catalog in this test')),
-};
 
 let app: FastifyInstance;
 let workflows: FakeWorkflows;
@@ -32,7 +26,7 @@ beforeEach(async () => {
     telegramWebhookSecret: SECRET,
     wavespeedWebhookSecret: async () => WHSEC,
     wavespeedCallbackTokens: CALLBACK_TOKENS,
-    catalog: unusedCatalog,
+    catalog: UNUSED_CATALOG,
     readiness: {
       temporal: async () => {},
       database: async () => {

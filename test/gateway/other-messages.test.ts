@@ -1,17 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot/bot.js';
-import type { Catalog } from '../../src/db/catalog.js';
 import { buildApp } from '../../src/gateway/app.js';
 import { botInfo } from './bot-info.js';
-import { CALLBACK_TOKENS, FakeWorkflows } from './fake-workflows.js';
+import { CALLBACK_TOKENS, FakeWorkflows, UNUSED_CATALOG } from './fake-workflows.js';
 
 const SECRET = 'telegram-secret_123';
 const NOW = 1_800_000_000;
-const unusedCatalog: Catalog = {
-  upsertSource: () => Promise.reject(new Error('no catalog in this test')),
-  acceptSummary: () => Promise.reject(new Error('no catalog in this test')),
-};
 
 let app: FastifyInstance;
 let workflows: FakeWorkflows;
@@ -24,7 +19,7 @@ beforeEach(async () => {
     telegramWebhookSecret: SECRET,
     wavespeedWebhookSecret: async () => 'whsec_0123456789abcdef0123456789abcdef',
     wavespeedCallbackTokens: CALLBACK_TOKENS,
-    catalog: unusedCatalog,
+    catalog: UNUSED_CATALOG,
     readiness: { temporal: async () => {}, database: async () => {} },
     now: () => NOW,
   });
