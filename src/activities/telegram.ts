@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { en } from '../i18n/en.js';
 import { InputFile } from 'grammy';
 import { TELEGRAM_LIMITS } from '../constants.js';
 import { TelegramRequestError, VideoUnavailableError } from '../errors.js';
@@ -19,6 +20,8 @@ export interface SendVideoInput {
   replyToMessageId?: number;
   /** Under the video: 🔁 Again, ✏️ New prompt. */
   buttons?: InlineButton[];
+  /** In the user's language: what stands in for a video over Telegram's 50 MB, with its link (the workflow renders it). */
+  tooLargeText?: string;
 }
 
 /** An inline keyboard button whose press comes back as a callback query carrying `data` (≤ 64 bytes). */
@@ -136,7 +139,7 @@ export function createTelegramActivities({
     }
     const bytes = await probeSize(input.videoUrl);
     if (bytes !== undefined && bytes > TELEGRAM_LIMITS.videoUploadBytes) {
-      const text = `${input.caption ? `${input.caption}\n\n` : ''}Your video is too large for Telegram; download it here: ${input.videoUrl}`;
+      const text = `${input.caption ? `${input.caption}\n\n` : ''}${input.tooLargeText ?? en.videoTooLarge(input.videoUrl)}`;
       const msg = await telegram.send('sendMessage', input.chatId, (api) => api.sendMessage(input.chatId, text, replyTo(input.replyToMessageId)));
       return { messageId: msg.message_id, deliveredBy: 'link', bytes };
     }

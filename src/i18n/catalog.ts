@@ -73,6 +73,8 @@ export interface Catalog {
   cancelled(count: number): string;
   /** /settings: the model and length of the next videos, with their prices, and a button for each choice. */
   settings(view: SettingsView): { text: string; buttons: InlineButton[] };
+  /** A video over Telegram's 50 MB: its link instead. */
+  videoTooLarge(videoUrl: string): string;
   /** The buttons under a delivered video. */
   againButton: string;
   newPromptButton: string;

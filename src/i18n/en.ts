@@ -113,6 +113,7 @@ export const en: Catalog = {
       chooseBelow: 'Choose a model or a length below.',
     }),
   settingsSaved: 'Saved ✅',
+  videoTooLarge: (videoUrl) => `Your video is too large for Telegram; download it here: ${videoUrl}`,
   againButton: '🔁 Again',
   newPromptButton: '✏️ New prompt',
   makingAgain: 'Making another one 🔁',

@@ -126,6 +126,7 @@ export const es: Catalog = {
       chooseBelow: 'Elige un modelo o una duración abajo.',
     }),
   settingsSaved: 'Guardado ✅',
+  videoTooLarge: (videoUrl) => `Tu vídeo es demasiado grande para Telegram; descárgalo aquí: ${videoUrl}`,
   againButton: '🔁 Otra vez',
   newPromptButton: '✏️ Nuevo texto',
   makingAgain: 'Haciendo otro 🔁',

@@ -187,7 +187,7 @@ export async function imageToVideo(input: VideoRequest): Promise<VideoOutcome> {
       let sent: { fileId?: string; deliveredBy: NonNullable<VideoOutcome['deliveredBy']> };
       try {
         sent = await sendVideo.executeWithOptions({ summary: `send the video to chat ${chatId}` }, [
-          { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId, generationId, buttons: repeatButtons(t, generationId) },
+          { chatId, videoUrl, caption: req.prompt.slice(0, 1000), replyToMessageId: req.messageId, generationId, buttons: repeatButtons(t, generationId), tooLargeText: t.videoTooLarge(videoUrl) },
         ]);
       } catch (err) {
         // Telegram may have delivered it: not sent again; the progress message gives its link in case it did not.
