@@ -7,6 +7,8 @@ export interface RepeatableRequest {
   fileId: string;
   prompt: string;
   model: string;
+  /** The original's length: the new video keeps its settings. */
+  durationSeconds?: number;
   /** The photo's message: the new video replies to it too. */
   messageId: number;
   deadlineMs: number;

@@ -36,11 +36,17 @@ export function createSettingsActivities({ prisma, config }: Pick<ActivityDeps, 
      * (new) model does not take becomes its default. Returns the settings stored.
      */
     async chooseVideoSettings(input: { user: TelegramUserInput; model?: string; durationSeconds?: number; requestId: string }): Promise<VideoSettings> {
-      const stored = await findVideoSettings(prisma, input.user.userId);
-      const before = effectiveSettings(stored, defaultModel);
-      const next = effectiveSettings({ videoModel: input.model ?? before.model, videoDuration: input.durationSeconds ?? before.durationSeconds }, before.model);
-      await storeVideoSettings(prisma, input.user, { videoModel: next.model, videoDuration: next.durationSeconds }, input.requestId);
-      return next;
+      const stored = await storeVideoSettings(
+        prisma,
+        input.user,
+        (current) => {
+          const before = effectiveSettings(current, defaultModel);
+          const next = effectiveSettings({ videoModel: input.model ?? before.model, videoDuration: input.durationSeconds ?? before.durationSeconds }, before.model);
+          return { videoModel: next.model, videoDuration: next.durationSeconds };
+        },
+        input.requestId,
+      );
+      return { model: stored.videoModel, durationSeconds: stored.videoDuration };
     },
   };
 }

@@ -2,7 +2,7 @@ import { Bot, type Api, type CommandContext, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { TELEGRAM_LIMITS } from '../constants.js';
 import type { TelegramUserInput } from '../db/users.js';
-import { ACCEPTED_IMAGE_NAMES, describeImageMimeType, isAcceptedImageMimeType } from '../domain/images.js';
+import { isAcceptedImageMimeType } from '../domain/images.js';
 import { CATALOGS, LANGUAGES, MENU_COMMANDS, languageOf, texts, type Catalog, type MediaKind } from '../i18n/index.js';
 import type { WorkflowGateway } from '../temporal/client/starter.js';
 import type { BotCommandName } from '../workflows/command/workflow.js';
@@ -166,7 +166,7 @@ export function createBot(deps: BotDeps): Bot {
     const { document, caption } = ctx.msg;
     if (!user || !document.mime_type?.toLowerCase().startsWith('image/')) return next();
     if (!isAcceptedImageMimeType(document.mime_type)) {
-      await ctx.reply(textsOf(ctx).unsupportedImage(describeImageMimeType(document.mime_type), ACCEPTED_IMAGE_NAMES));
+      await ctx.reply(textsOf(ctx).unsupportedImage(document.mime_type));
       return;
     }
     if (document.file_size !== undefined && document.file_size > TELEGRAM_LIMITS.downloadBytes) {

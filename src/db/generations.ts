@@ -83,6 +83,8 @@ export interface RegisterRequestInput {
   model: string;
   /** Telegram's file_id of the photo, kept for 🔁 Again and ✏️ New prompt. */
   fileId?: string;
+  /** Set for a request that carries its own settings (🔁 Again, ✏️ New prompt: the original's): /settings then does not apply. */
+  durationSeconds?: number;
 }
 
 export interface PhaseInput {
@@ -240,12 +242,13 @@ export async function findDeliveredVideo(prisma: PrismaClient, input: { chatId: 
 export async function findRequestToRepeat(
   prisma: PrismaClient,
   input: { chatId: number; generationId: string },
-): Promise<{ fileId: string; prompt: string; model: string; messageId: number } | undefined> {
+): Promise<{ fileId: string; prompt: string; model: string; durationSeconds?: number; messageId: number } | undefined> {
   const row = await prisma.generation.findFirst({
     where: { id: input.generationId, chatId: BigInt(input.chatId), photoFileId: { not: null } },
-    select: { photoFileId: true, prompt: true, model: true, messageId: true },
+    select: { photoFileId: true, prompt: true, model: true, durationSeconds: true, messageId: true },
   });
-  return row ? { fileId: row.photoFileId!, prompt: row.prompt, model: row.model, messageId: row.messageId } : undefined;
+  if (!row) return undefined;
+  return { fileId: row.photoFileId!, prompt: row.prompt, model: row.model, messageId: row.messageId, ...(row.durationSeconds !== null ? { durationSeconds: row.durationSeconds } : {}) };
 }
 
 /** Ids (= workflow ids) of the chat's generations still in progress. */

@@ -54,7 +54,9 @@ export async function admitGeneration(
     // A request already recorded keeps the settings it was recorded with, whatever /settings says since.
     settings = existing
       ? effectiveSettings({ videoModel: existing.model, videoDuration: existing.durationSeconds }, existing.model)
-      : effectiveSettings({ videoModel: row?.video_model, videoDuration: row?.video_duration }, input.model);
+      : input.durationSeconds !== undefined
+        ? effectiveSettings({ videoModel: input.model, videoDuration: input.durationSeconds }, input.model)
+        : effectiveSettings({ videoModel: row?.video_model, videoDuration: row?.video_duration }, input.model);
     if (existing && existing.status !== 'queued') {
       return existing.status === 'refused'
         ? { decision: 'refused', reason: existing.errorKind === 'daily-quota' ? 'daily-quota' : 'active-limit' }

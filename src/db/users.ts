@@ -117,14 +117,19 @@ export async function chooseUserLanguage(prisma: PrismaClient, user: TelegramUse
 export async function awaitNewPrompt(prisma: PrismaClient, user: TelegramUserInput, generationId: string): Promise<void> {
   await prisma.$transaction(async (tx) => {
     await upsertUser(tx, user);
-    await tx.telegramUser.update({ where: { id: BigInt(user.userId) }, data: { awaitingPromptFor: generationId } });
+    await tx.telegramUser.update({ where: { id: BigInt(user.userId) }, data: { awaitingPromptFor: generationId, awaitingPromptSince: new Date() } });
   });
 }
 
+/** How long after ✏️ New prompt the user's next text is still taken as the caption: later, a text is just a text. */
+export const NEW_PROMPT_WAIT_MS = 10 * 60 * 1000;
+
 /**
  * The generation whose new caption the user's text is, if ✏️ New prompt was
- * pressed, and the wait ends (one text, one new video). `messageId` (the text's)
- * is remembered on the event, so a retry of the same text finds it again.
+ * pressed less than {@link NEW_PROMPT_WAIT_MS} ago, and the wait ends (one text,
+ * one new video). The user's row is locked, so of two texts sent at once only one
+ * takes it; the text's `messageId` is remembered on the event, so a retry of the
+ * same text finds it again.
  */
 export async function takeAwaitedPrompt(prisma: PrismaClient, userId: number, textMessageId: number): Promise<string | undefined> {
   return prisma.$transaction(async (tx) => {
@@ -132,11 +137,14 @@ export async function takeAwaitedPrompt(prisma: PrismaClient, userId: number, te
     const eventId = `user.new_prompt:${userId}:${textMessageId}`;
     const taken = await tx.domainEvent.findUnique({ where: { id: eventId }, select: { payload: true } });
     if (taken) return (taken.payload as { generationId: string }).generationId;
-    const row = await tx.telegramUser.findUnique({ where: { id }, select: { awaitingPromptFor: true } });
-    if (!row?.awaitingPromptFor) return undefined;
-    await tx.telegramUser.update({ where: { id }, data: { awaitingPromptFor: null } });
-    await recordEvent(tx, { id: eventId, type: 'user.new_prompt', subject: `user:${userId}`, payload: { generationId: row.awaitingPromptFor } });
-    return row.awaitingPromptFor;
+    const [row] = await tx.$queryRaw<Array<{ awaiting_prompt_for: string | null; awaiting_prompt_since: Date | null }>>`
+      SELECT awaiting_prompt_for, awaiting_prompt_since FROM telegram_users WHERE id = ${id} FOR UPDATE`;
+    if (!row?.awaiting_prompt_for) return undefined;
+    await tx.telegramUser.update({ where: { id }, data: { awaitingPromptFor: null, awaitingPromptSince: null } });
+    const waited = Date.now() - (row.awaiting_prompt_since?.getTime() ?? 0);
+    if (waited > NEW_PROMPT_WAIT_MS) return undefined;
+    await recordEvent(tx, { id: eventId, type: 'user.new_prompt', subject: `user:${userId}`, payload: { generationId: row.awaiting_prompt_for } });
+    return row.awaiting_prompt_for;
   });
 }
 
@@ -154,15 +162,19 @@ export async function findVideoSettings(prisma: PrismaClient, userId: number): P
 export async function storeVideoSettings(
   prisma: PrismaClient,
   user: TelegramUserInput,
-  settings: { videoModel: string; videoDuration: number },
+  change: (stored: { videoModel: string | null; videoDuration: number | null }) => { videoModel: string; videoDuration: number },
   requestId: string,
-): Promise<void> {
-  await prisma.$transaction(async (tx) => {
+): Promise<{ videoModel: string; videoDuration: number }> {
+  return prisma.$transaction(async (tx) => {
     await upsertUser(tx, user);
     const id = BigInt(user.userId);
-    const current = await tx.telegramUser.findUnique({ where: { id }, select: { videoModel: true, videoDuration: true } });
-    if (current?.videoModel === settings.videoModel && current.videoDuration === settings.videoDuration) return;
+    // Locked: two presses in quick succession (a model, then a length) both count.
+    const [current] = await tx.$queryRaw<Array<{ video_model: string | null; video_duration: number | null }>>`
+      SELECT video_model, video_duration FROM telegram_users WHERE id = ${id} FOR UPDATE`;
+    const settings = change({ videoModel: current?.video_model ?? null, videoDuration: current?.video_duration ?? null });
+    if (current?.video_model === settings.videoModel && current.video_duration === settings.videoDuration) return settings;
     await tx.telegramUser.update({ where: { id }, data: settings });
     await recordEvent(tx, { id: `user.settings_changed:${requestId}`, type: 'user.settings_changed', subject: `user:${user.userId}`, payload: settings });
+    return settings;
   });
 }

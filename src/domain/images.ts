@@ -53,6 +53,13 @@ export function describeImageBytes(bytes: Uint8Array): string {
 }
 
 /** A declared MIME type, named for the user ("an SVG image", "a GIF", …). */
+/** The format a MIME type names, as people call it (`image/heic` → `HEIC`), for a text in any language; undefined when unknown. */
+export function imageFormatName(mimeType: string): string | undefined {
+  const subtype = mimeType.toLowerCase().replace(/^image\//, '').split(/[;+]/)[0] ?? '';
+  const known: Record<string, string> = { svg: 'SVG', gif: 'GIF', tiff: 'TIFF', bmp: 'BMP', heic: 'HEIC', heif: 'HEIC', avif: 'AVIF', 'x-icon': 'ICO', 'vnd.microsoft.icon': 'ICO' };
+  return known[subtype];
+}
+
 export function describeImageMimeType(mimeType: string): string {
   const subtype = mimeType.toLowerCase().replace(/^image\//, '').split(/[;+]/)[0] ?? '';
   const known: Record<string, string> = { 'svg': 'an SVG image', 'gif': 'a GIF', 'tiff': 'a TIFF', 'bmp': 'a BMP', 'heic': 'a HEIC', 'heif': 'a HEIC', 'avif': 'an AVIF', 'x-icon': 'an icon', 'vnd.microsoft.icon': 'an icon' };

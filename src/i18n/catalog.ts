@@ -107,8 +107,8 @@ export interface Catalog {
   /** /language: the question above the buttons, and the answer once chosen (in the chosen language). */
   languagePrompt: string;
   languageChosen: string;
-  /** A document declared as an image of a format Telewan does not take. */
-  unsupportedImage(what: string, accepted: string): string;
+  /** A document declared as an image of a format Telewan does not take (its MIME type). */
+  unsupportedImage(mimeType: string): string;
   imageTooLarge(megabytes: number): string;
   /** Descriptions for `setMyCommands`, by command. */
   commands: Record<BotCommandDescribed, string>;

@@ -1,3 +1,4 @@
+import { ACCEPTED_IMAGE_NAMES, describeImageMimeType } from '../domain/images.js';
 import { STATUS_ICON, fitLines, historyReply, settingsReply, shortPrompt, shown, sourcesReply, type Catalog } from './catalog.js';
 
 const HELP = [
@@ -193,8 +194,8 @@ export const en: Catalog = {
   },
   languagePrompt: 'Which language should I speak?',
   languageChosen: '✅ I will speak English from now on.',
-  unsupportedImage: (what, accepted) =>
-    `❌ I can only turn ${accepted} pictures into videos, and this file is ${what}. Send it as a photo, or as a ${accepted} file.`,
+  unsupportedImage: (mimeType) =>
+    `❌ I can only turn ${ACCEPTED_IMAGE_NAMES} pictures into videos, and this file is ${describeImageMimeType(mimeType)}. Send it as a photo, or as a ${ACCEPTED_IMAGE_NAMES} file.`,
   imageTooLarge: (megabytes) => `❌ This file is larger than the ${megabytes} MB I can download. Send the picture as a photo, or a smaller file.`,
   commands: {
     start: 'Start using Telewan',

@@ -1,3 +1,4 @@
+import { imageFormatName } from '../domain/images.js';
 import { STATUS_ICON, fitLines, historyReply, settingsReply, shortPrompt, shown, sourcesReply, type Catalog } from './catalog.js';
 
 const HELP = [
@@ -200,14 +201,17 @@ export const es: Catalog = {
       'Tu uso de hoy (UTC):',
       `• Vídeos: ${quota}`,
       `• En curso: ${underWay}`,
-      `• Coste: ${usage.spentTodayUsd.toFixed(2)} $`,
+      `• Coste: ${usage.spentTodayUsd.toFixed(2).replace('.', ',')} $`,
       ...(usage.dailyQuota === null ? [] : ['El cupo se renueva a las 00:00 UTC.']),
     ].join('\n');
   },
   languagePrompt: '¿En qué idioma quieres que te hable?',
   languageChosen: '✅ A partir de ahora te hablaré en español.',
-  unsupportedImage: (what, accepted) =>
-    `❌ Solo puedo convertir en vídeo imágenes ${accepted}, y este archivo es ${what}. Envíalo como foto, o como archivo ${accepted}.`,
+  unsupportedImage: (mimeType) => {
+    const format = imageFormatName(mimeType);
+    const what = format ? `una imagen ${format}` : `de tipo ${mimeType.slice(0, 40)}`;
+    return `❌ Solo puedo convertir en vídeo imágenes JPEG, PNG o WebP, y este archivo es ${what}. Envíalo como foto, o como archivo JPEG, PNG o WebP.`;
+  },
   imageTooLarge: (megabytes) => `❌ Este archivo supera los ${megabytes} MB que puedo descargar. Envía la imagen como foto, o un archivo más pequeño.`,
   commands: {
     start: 'Empezar a usar Telewan',

@@ -72,7 +72,7 @@ export const NEW_PROMPT_BUTTON_PREFIX = 'newp:';
 /** Prefix of the `callback_data` of a /settings button: `m:<model>` or `d:<seconds>` follows. */
 export const SETTINGS_BUTTON_PREFIX = 'set:';
 
-/** The `callback_data` of a /settings button choosing a model (ids ≤ 40 ASCII characters) or a length. */
+/** The `callback_data` of a /settings button choosing a model (model ids ≤ 40 ASCII characters) or a length. */
 export function settingsButtonData(choice: { model: string } | { durationSeconds: number }): string {
   return 'model' in choice ? `${SETTINGS_BUTTON_PREFIX}m:${choice.model}` : `${SETTINGS_BUTTON_PREFIX}d:${choice.durationSeconds}`;
 }
@@ -80,7 +80,7 @@ export function settingsButtonData(choice: { model: string } | { durationSeconds
 /** Prefix of the `callback_data` of a /history button; the generation id follows. */
 export const RESEND_BUTTON_PREFIX = 'vid:';
 
-/** The `callback_data` of the button that resends a delivered video (generation ids are ≤ 40 ASCII characters). */
+/** The `callback_data` of the button that resends a delivered video (within Telegram's 64 bytes: test/workflows/ids.test.ts). */
 export function resendButtonData(generationId: string): string {
   return `${RESEND_BUTTON_PREFIX}${generationId}`;
 }

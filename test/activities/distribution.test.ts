@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Activities } from '../../src/activities/index.js';
 import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
+import { freshBudgetForEachTest } from '../helpers/budget-world.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { budgetKey } from '../../src/integrations/telegram/budget.js';
 import { BOT_TOKEN, buildActivities, runActivity } from './helpers.js';
@@ -17,17 +18,7 @@ beforeAll(async () => {
   apiRoot = await telegram.start();
 });
 
-afterAll(async () => {
-  await telegram?.stop();
-  await db?.drop();
-});
-
-beforeEach(async () => {
-  telegram.reset();
-  // A fresh schedule for every test: nothing carried over from the last one's pace.
-  await db.prisma.telegramBudget.deleteMany();
-  await db.prisma.telegramChatSlot.deleteMany();
-});
+freshBudgetForEachTest(() => ({ db, telegram }));
 
 /** A source with `n` subscribers and a summary of it. */
 async function seed(n: number) {

@@ -1,8 +1,9 @@
 import { CompleteAsyncError } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { budgetKey, TelegramBudget } from '../../src/integrations/telegram/budget.js';
 import { TelegramSimulator, type CallRecord } from '../../sandbox/simulators/telegram.js';
+import { freshBudgetForEachTest } from '../helpers/budget-world.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { BOT_TOKEN, buildActivities, recordingCompleter, runActivity } from './helpers.js';
 
@@ -27,16 +28,7 @@ beforeAll(async () => {
   await fetch(`${telegram.apiRoot}/bot${BOT_TOKEN}/getMe`);
 });
 
-afterAll(async () => {
-  await telegram?.stop();
-  await db?.drop();
-});
-
-beforeEach(async () => {
-  telegram.reset();
-  await db.prisma.telegramBudget.deleteMany();
-  await db.prisma.telegramChatSlot.deleteMany();
-});
+freshBudgetForEachTest(() => ({ db, telegram }));
 
 async function seed(n: number) {
   const source = await db.prisma.source.create({ data: { slug: `mixed-${nextUser}`, title: 'Mixed' } });

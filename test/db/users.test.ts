@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chooseUserLanguage, LAST_ACTIVE_EVERY_MS, recordCommand, registerUser } from '../../src/db/users.js';
+import { awaitNewPrompt, chooseUserLanguage, LAST_ACTIVE_EVERY_MS, NEW_PROMPT_WAIT_MS, recordCommand, registerUser, storeVideoSettings, takeAwaitedPrompt } from '../../src/db/users.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let db: TestDatabase;
@@ -54,5 +54,34 @@ describe('a user\'s commands, last activity and language', () => {
     expect(await recordCommand(db.prisma, { user: user(504), command: 'help', button: false, requestId: 'cmd-504-1' })).toEqual({ language: null });
     expect(await db.prisma.telegramUser.findUnique({ where: { id: 504n } })).toBeNull();
     expect(await events('user.command_executed', 504)).toHaveLength(1);
+  });
+});
+
+describe('✏️ New prompt\'s wait', () => {
+  it('is taken by one text only, even two sent at once, and a retry of that text finds it again', async () => {
+    await awaitNewPrompt(db.prisma, user(505), 'video-505-1');
+    const [a, b] = await Promise.all([takeAwaitedPrompt(db.prisma, 505, 11), takeAwaitedPrompt(db.prisma, 505, 12)]);
+    expect([a, b].filter((g) => g !== undefined)).toEqual(['video-505-1']);
+    const taker = a !== undefined ? 11 : 12;
+    expect(await takeAwaitedPrompt(db.prisma, 505, taker)).toBe('video-505-1');
+    expect(await takeAwaitedPrompt(db.prisma, 505, 13)).toBeUndefined();
+  });
+
+  it('ends after its time: a text long after is just a text', async () => {
+    await awaitNewPrompt(db.prisma, user(506), 'video-506-1');
+    await db.prisma.telegramUser.update({ where: { id: 506n }, data: { awaitingPromptSince: new Date(Date.now() - NEW_PROMPT_WAIT_MS - 1_000) } });
+    expect(await takeAwaitedPrompt(db.prisma, 506, 21)).toBeUndefined();
+    expect((await row(506)).awaitingPromptFor).toBeNull();
+  });
+});
+
+describe('/settings presses', () => {
+  it('both count when two come at once (a model, then a length)', async () => {
+    await registerUser(db.prisma, user(507));
+    await Promise.all([
+      storeVideoSettings(db.prisma, user(507), (s) => ({ videoModel: 'wavespeed-ai/wan-2.2/i2v-720p', videoDuration: s.videoDuration ?? 5 }), 'press-1'),
+      storeVideoSettings(db.prisma, user(507), (s) => ({ videoModel: s.videoModel ?? 'wavespeed-ai/wan-2.2/i2v-480p', videoDuration: 8 }), 'press-2'),
+    ]);
+    expect(await row(507)).toMatchObject({ videoModel: 'wavespeed-ai/wan-2.2/i2v-720p', videoDuration: 8 });
   });
 });

@@ -164,7 +164,8 @@ describe('Telegram webhook', () => {
     };
     const res = await postUpdate(update);
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toEqual({ method: 'sendMessage', chat_id: 7, text: unsupportedImageText(named) });
+    expect(res.json()).toEqual({ method: 'sendMessage', chat_id: 7, text: unsupportedImageText(mime) });
+    expect(res.json().text).toContain(`this file is ${named}`);
     expect(workflows.videos).toHaveLength(0);
     expect(workflows.commands).toHaveLength(0);
   });

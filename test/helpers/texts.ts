@@ -3,7 +3,6 @@
  * catalogs: what a user without a Spanish `language_code` or /language choice sees.
  */
 import { TELEGRAM_LIMITS } from '../../src/constants.js';
-import { ACCEPTED_IMAGE_NAMES } from '../../src/domain/images.js';
 import { en } from '../../src/i18n/en.js';
 
 export type { FailureReason } from '../../src/domain/failure-reason.js';
@@ -29,5 +28,5 @@ export const refusalText = en.refusal;
 export const userQueuedText = en.userQueued;
 export const SLOW_DOWN_TEXT = en.slowDown;
 export const usageText = en.usage;
-export const unsupportedImageText = (what: string): string => en.unsupportedImage(what, ACCEPTED_IMAGE_NAMES);
+export const unsupportedImageText = (mimeType: string): string => en.unsupportedImage(mimeType);
 export const IMAGE_TOO_LARGE_TEXT = en.imageTooLarge(TELEGRAM_LIMITS.downloadBytes / 1024 / 1024);

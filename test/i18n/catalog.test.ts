@@ -61,7 +61,7 @@ function rendered(t: Catalog): Record<string, string> {
     usage: t.usage(usage),
     languagePrompt: t.languagePrompt,
     languageChosen: t.languageChosen,
-    unsupportedImage: t.unsupportedImage('a GIF image', 'JPEG, PNG or WebP'),
+    unsupportedImage: t.unsupportedImage('image/heic'),
     imageTooLarge: t.imageTooLarge(20),
     ...Object.fromEntries(Object.entries(t.commands).map(([k, v]) => [`commands.${k}`, v])),
   };

@@ -1,11 +1,12 @@
 import { Api } from 'grammy';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { toApplicationFailure } from '../../src/activities/failure.js';
 import { TelegramBudgetBusyError, TelegramRateLimitError } from '../../src/errors.js';
 import { budgetKey, methodBudget, TelegramBudget, type TelegramBudgetOptions } from '../../src/integrations/telegram/budget.js';
 import { TelegramClient } from '../../src/integrations/telegram/client.js';
 import { DatabaseClock } from '../../src/integrations/telegram/database-clock.js';
 import { TelegramSimulator } from '../../sandbox/simulators/telegram.js';
+import { freshBudgetForEachTest } from '../helpers/budget-world.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { retryDelayMs } from '../activities/helpers.js';
 
@@ -25,16 +26,7 @@ beforeAll(async () => {
   await new Api(TOKEN, { apiRoot: await telegram.start() }).getMe();
 });
 
-afterAll(async () => {
-  await telegram?.stop();
-  await db?.drop();
-});
-
-beforeEach(async () => {
-  telegram.reset();
-  await db.prisma.telegramBudget.deleteMany();
-  await db.prisma.telegramChatSlot.deleteMany();
-});
+freshBudgetForEachTest(() => ({ db, telegram }));
 
 /** A worker's Telegram client, with its own budget instance on the shared database. */
 function worker(options: Partial<TelegramBudgetOptions> = {}): { budget: TelegramBudget; client: TelegramClient } {

@@ -33,7 +33,7 @@ describe('pictures Telewan cannot use, end to end', () => {
 
     expect(res.status).toBe(200);
     expect(res.webhookReply).toEqual({ method: 'sendMessage', ok: true });
-    expect(sys.telegram!.messagesTo(chatId).map((m) => m.text)).toEqual([unsupportedImageText('an SVG image')]);
+    expect(sys.telegram!.messagesTo(chatId).map((m) => m.text)).toEqual([unsupportedImageText('image/svg+xml')]);
     const handle = sys.temporal.client.workflow.getHandle(videoWorkflowId(chatId, update.message!.message_id));
     await expect(handle.describe()).rejects.toThrow(/not found/i);
     expect(await sys.db.prisma.generation.count({ where: { chatId } })).toBe(0);

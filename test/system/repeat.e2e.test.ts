@@ -41,8 +41,9 @@ describe('the buttons under a video, end to end', () => {
     expect(again.notice).toBe(en.makingAgain);
     const second = againWorkflowId(CHAT, again.update.callback_query!.id);
     expect((await outcome(second)).status).toBe('completed');
-    // Telegram redelivers the press: nothing more.
+    // Telegram redelivers the press: nothing more (given the time a second video would take).
     expect((await sys.telegram!.pushUpdate(again.update)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 3_000));
     expect(videos()).toHaveLength(2);
     expect(sys.wavespeed!.stats.submitted).toBe(submittedBefore + 1);
     const [a, b] = await Promise.all([first, second].map((id) => sys.db.prisma.generation.findUniqueOrThrow({ where: { id } })));

@@ -5,4 +5,5 @@
 ALTER TABLE "generations" ADD COLUMN     "photo_file_id" TEXT;
 
 -- AlterTable
-ALTER TABLE "telegram_users" ADD COLUMN     "awaiting_prompt_for" TEXT;
+ALTER TABLE "telegram_users" ADD COLUMN     "awaiting_prompt_for" TEXT,
+ADD COLUMN     "awaiting_prompt_since" TIMESTAMP(3);

@@ -14,7 +14,6 @@ export function videoSummary(chatId: number, prompt: string): string {
   return `Video for chat ${chatId}: "${short}"`;
 }
 
-/** `/subscribe tech-news for chat 12345`, or `Button press (/subscribe tech-news) in chat 12345`. */
 /** The hints: not commands a user typed, but what the bot answers to something else. */
 const HINTS: Partial<Record<BotCommandInput['command'], string>> = {
   'no-caption': 'Photo without a caption',
@@ -24,6 +23,7 @@ const HINTS: Partial<Record<BotCommandInput['command'], string>> = {
   unknown: 'Unknown command',
 };
 
+/** `/subscribe tech-news for chat 12345`, or `Button press (/subscribe tech-news) in chat 12345`. */
 export function commandSummary(input: Pick<BotCommandInput, 'command' | 'args' | 'callbackQueryId' | 'user'>): string {
   const hint = HINTS[input.command];
   const what = hint ?? `/${input.command}`;

@@ -42,7 +42,16 @@ export async function admitUnderLimits(
   progress: VideoProgress,
   work: CancellationScope,
 ): Promise<{ t: Catalog; ended?: VideoOutcome; settings: Pick<VideoRequest, 'model' | 'durationSeconds'> }> {
-  const request = { generationId, user: req.user, messageId: req.messageId, prompt: req.prompt, model: req.model, fileId: req.fileId };
+  const request = {
+    generationId,
+    user: req.user,
+    messageId: req.messageId,
+    prompt: req.prompt,
+    model: req.model,
+    fileId: req.fileId,
+    // A request with its own length (🔁 Again, ✏️ New prompt) keeps its settings; /settings applies to the others.
+    ...(req.durationSeconds !== undefined ? { durationSeconds: req.durationSeconds } : {}),
+  };
   let admission: Admission = await recording().admitRequest(request);
   // What the user chose with /language, else Telegram's language_code.
   const t = texts(admission.language ?? languageOf(req.user.languageCode));
