@@ -1,3 +1,4 @@
+import { afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../../src/config.js';
@@ -65,4 +66,13 @@ export function spawnWorker(stackEnv: Readonly<Record<string, string | undefined
       await exited;
     },
   };
+}
+
+/** Worker processes a test file spawns (push them): killed after its tests, before the system's teardown when registered after it. */
+export function useWorkerProcesses(): WorkerProcess[] {
+  const workers: WorkerProcess[] = [];
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.kill()));
+  });
+  return workers;
 }

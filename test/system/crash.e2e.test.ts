@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
-import { eventually, startTestSystem, type TestSystem } from '../helpers/system.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
+import { eventually, useTestSystem } from '../helpers/system.js';
+import { spawnWorker, useWorkerProcesses } from '../helpers/worker-process.js';
 
-let sys: TestSystem;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  sys = await startTestSystem({ worker: false });
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.kill()));
-  await sys?.teardown();
-});
+const sys = useTestSystem({ worker: false });
+const workers = useWorkerProcesses();
 
 it('delivers exactly one video when the worker is killed -9 while waiting for WaveSpeed', async () => {
   const first = spawnWorker(sys.env);

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { videoWorkflowId } from '../../src/workflows/ids.js';
 import type { VideoOutcome } from '../../src/workflows/video/messages.js';
-import { eventually, startTestSystem, type TestSystem } from '../helpers/system.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
+import { eventually, useTestSystem } from '../helpers/system.js';
+import { spawnWorker, useWorkerProcesses } from '../helpers/worker-process.js';
 
 /**
  * The worker is killed -9 while WaveSpeed holds the answer to its submit POST:
@@ -10,17 +10,8 @@ import { spawnWorker, type WorkerProcess } from '../helpers/worker-process.js';
  * Temporal retries submitGeneration on a second worker once the dead attempt's
  * heartbeat times out; the retry must not submit (and pay) again.
  */
-let sys: TestSystem;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  sys = await startTestSystem({ worker: false });
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.kill()));
-  await sys?.teardown();
-});
+const sys = useTestSystem({ worker: false });
+const workers = useWorkerProcesses();
 
 it('a worker killed -9 mid-submit costs one prediction: the retry adopts it from the webhook, one video', async () => {
   const wavespeed = sys.wavespeed!;
