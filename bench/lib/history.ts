@@ -55,8 +55,9 @@ export interface CallbackSplit {
 export function callbackSteps(events: readonly HistoryEvent[], webhookAt: number, sendVideoAt: number): CallbackSplit | undefined {
   const after = (from: HistoryEvent | undefined, test: (e: HistoryEvent) => boolean) =>
     from === undefined ? undefined : events.find((e) => id(e) > id(from) && test(e));
-  const firstActivity = (from: HistoryEvent | undefined) => after(from, (e) => !!e.activityTaskScheduledEventAttributes);
   const nameOf = (e: HistoryEvent | undefined) => e?.activityTaskScheduledEventAttributes?.activityType?.name;
+  // The permit's give-back is scheduled in the same workflow task, beside the video: not on the path.
+  const firstActivity = (from: HistoryEvent | undefined) => after(from, (e) => !!e.activityTaskScheduledEventAttributes && nameOf(e) !== 'releasePermit');
   const byScheduled = (scheduled: HistoryEvent, test: (e: HistoryEvent) => unknown) =>
     events.find((e) => {
       const ref = e.activityTaskStartedEventAttributes?.scheduledEventId ?? e.activityTaskCompletedEventAttributes?.scheduledEventId;
