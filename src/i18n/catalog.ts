@@ -2,7 +2,7 @@ import type { Admission, Usage } from '../activities/limits.js';
 import type { SourceListing, SubscribeResult, SubscriptionListing, UnsubscribeResult } from '../activities/subscriptions.js';
 import type { InlineButton } from '../activities/telegram.js';
 import type { FailureReason } from '../domain/failure-reason.js';
-import { resendButtonData, settingsButtonData, subscribeButtonData } from '../workflows/ids.js';
+import { AGAIN_BUTTON_PREFIX, NEW_PROMPT_BUTTON_PREFIX, resendButtonData, settingsButtonData, subscribeButtonData } from '../workflows/ids.js';
 import type { SettingsView } from '../activities/settings.js';
 
 /**
@@ -179,6 +179,14 @@ export interface HistoryVideo {
   generationId: string;
   prompt: string;
   completedAt: string;
+}
+
+/** The buttons under a delivered video: 🔁 Again (same photo and prompt, a new seed) and ✏️ New prompt (same photo). */
+export function repeatButtons(t: Catalog, generationId: string): InlineButton[] {
+  return [
+    { text: t.againButton, data: `${AGAIN_BUTTON_PREFIX}${generationId}` },
+    { text: t.newPromptButton, data: `${NEW_PROMPT_BUTTON_PREFIX}${generationId}` },
+  ];
 }
 
 /** The words of a /history reply in one language; {@link historyReply} lays them out. */

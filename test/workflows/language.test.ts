@@ -145,6 +145,7 @@ describe('/history', () => {
     { generationId: 'video-88-12', prompt: 'las olas rompen', completedAt: '2026-12-04T10:00:00.000Z', telegramFileId: 'file-12' },
     { generationId: 'video-88-7', prompt: 'el gato parpadea', completedAt: '2026-12-03T09:00:00.000Z', telegramFileId: 'file-7' },
   ];
+  const resentButtons: string[][] = [];
   const library = (resent: Array<{ chatId: number; fileId: string }>, refuse = false): ActivityOverrides => ({
     async listDeliveredVideos({ chatId }) {
       return chatId === 88 ? delivered : [];
@@ -152,9 +153,10 @@ describe('/history', () => {
     async findDeliveredVideo({ chatId, generationId }) {
       return delivered.find((v) => chatId === 88 && v.generationId === generationId);
     },
-    async sendCachedVideo({ chatId, fileId }) {
+    async sendCachedVideo({ chatId, fileId, buttons }) {
       if (refuse) throw new TelegramRequestError('sendVideo', 'Bad Request: wrong file identifier');
       resent.push({ chatId, fileId });
+      resentButtons.push(buttons?.map((b) => b.data) ?? []);
       return { fileId, deliveredBy: 'cache' };
     },
   });
@@ -168,6 +170,8 @@ describe('/history', () => {
 
     await user.run('resend', { args: 'video-88-7', callbackQueryId: 'cq-h1' });
     expect(resent).toEqual([{ chatId: 88, fileId: 'file-7' }]);
+    // A resent video carries the buttons of the one it is.
+    expect(resentButtons.at(-1)).toEqual(['again:video-88-7', 'newp:video-88-7']);
     expect(user.answers).toEqual([{ callbackQueryId: 'cq-h1', text: es.resending }]);
     expect(user.sent).toHaveLength(1);
   });

@@ -19,7 +19,7 @@ import { MESSAGING, RECORDING_LOCAL, SENDING_VIDEO } from '../activity-options.j
 import type { InlineButton } from '../../activities/telegram.js';
 import type { TelegramUserInput } from '../../db/users.js';
 import { ErrorType } from '../../errors.js';
-import { CATALOGS, LANGUAGES, isLanguage, isMediaKind, languageOf, texts, type Catalog } from '../../i18n/index.js';
+import { CATALOGS, LANGUAGES, isLanguage, isMediaKind, languageOf, repeatButtons, texts, type Catalog } from '../../i18n/index.js';
 import { againWorkflowId, languageButtonData, videoWorkflowId } from '../ids.js';
 import { cancelVideoSignal } from '../video/messages.js';
 
@@ -264,7 +264,7 @@ async function resend(input: BotCommandInput, t: Catalog): Promise<Reply> {
   if (!video) return { text: t.resendGone, notice: t.resendGone };
   try {
     await sendCachedVideo.executeWithOptions({ summary: `resend a video from /history to chat ${chatId}` }, [
-      { chatId, fileId: video.telegramFileId, caption: video.prompt.slice(0, 1000) },
+      { chatId, fileId: video.telegramFileId, caption: video.prompt.slice(0, 1000), buttons: repeatButtons(t, video.generationId) },
     ]);
   } catch (err) {
     const type = activityFailureType(err);

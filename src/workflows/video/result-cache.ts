@@ -7,7 +7,8 @@ import { TASK_QUEUES } from '../../constants.js';
 import type { ResultIdentity } from '../../activities/result-cache.js';
 import { ErrorType } from '../../errors.js';
 import type { Catalog } from '../../i18n/catalog.js';
-import { repeatButtons, tellUser } from './steps.js';
+import { tellUser } from './steps.js';
+import { repeatButtons } from '../../i18n/catalog.js';
 import type { VideoOutcome, VideoProgress, VideoRequest } from './messages.js';
 
 const { updateProgress } = proxyActivities<Activities>(MESSAGING);

@@ -8,8 +8,6 @@ import { MESSAGING } from '../activity-options.js';
 import { recording } from './recording.js';
 import type { FailureReason } from '../../domain/failure-reason.js';
 import type { Catalog } from '../../i18n/catalog.js';
-import type { InlineButton } from '../../activities/telegram.js';
-import { AGAIN_BUTTON_PREFIX, NEW_PROMPT_BUTTON_PREFIX } from '../ids.js';
 import type { VideoProgress, VideoRequest } from './messages.js';
 
 /** The steps of {@link imageToVideo} that wait for WaveSpeed and that end a request without a video. */
@@ -102,14 +100,6 @@ export async function tellUser(req: VideoRequest, text: string, progressMessageI
     if (type !== ErrorType.BotBlocked) throw err;
     return false;
   }
-}
-
-/** The buttons under a delivered video: 🔁 Again (same photo and prompt, a new seed) and ✏️ New prompt (same photo). */
-export function repeatButtons(t: Catalog, generationId: string): InlineButton[] {
-  return [
-    { text: t.againButton, data: `${AGAIN_BUTTON_PREFIX}${generationId}` },
-    { text: t.newPromptButton, data: `${NEW_PROMPT_BUTTON_PREFIX}${generationId}` },
-  ];
 }
 
 /** Tells the user in their language `t` (unless they blocked us) and records the outcome. */

@@ -22,7 +22,8 @@ import {
 } from './messages.js';
 
 import { isTerminalStatus } from '../../domain/prediction.js';
-import { VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully, repeatButtons, tellUser } from './steps.js';
+import { VideoFailed, adoptFromCallback, awaitResult, explain, finishUnsuccessfully, tellUser } from './steps.js';
+import { repeatButtons } from '../../i18n/catalog.js';
 
 export * from './messages.js';
 
