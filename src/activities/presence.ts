@@ -11,7 +11,7 @@ export interface PresenceBeat {
   skipped: number;
 }
 
-export function createPresenceActivities({ telegram }: Pick<ActivityDeps, 'telegram'>) {
+export function createPresenceActivities({ telegram, metrics }: Pick<ActivityDeps, 'telegram' | 'metrics'>) {
   return {
     /**
      * One beat of "sending video…" (or another chat action) for many chats at
@@ -41,6 +41,8 @@ export function createPresenceActivities({ telegram }: Pick<ActivityDeps, 'teleg
         }
       };
       await Promise.all(Array.from({ length: Math.min(AT_ONCE, chats.length) }, next));
+      metrics?.chatActions.inc({ result: 'shown' }, beat.shown);
+      metrics?.chatActions.inc({ result: 'skipped' }, beat.skipped);
       return beat;
     },
   };

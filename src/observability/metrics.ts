@@ -89,6 +89,17 @@ export function createWorkerMetrics(options: MetricsOptions = {}) {
       labelNames: ['outcome'] as const,
       registers,
     }),
+    /**
+     * "Sending video…" of the fleet's presence loop, a chat at a time: `shown`, or
+     * `skipped` (no room in the bot's Telegram budget at that instant: chat actions
+     * go first under pressure).
+     */
+    chatActions: new Counter({
+      name: 'telewan_chat_actions_total',
+      help: 'Chat actions of the presence loop, shown or skipped',
+      labelNames: ['result'] as const,
+      registers,
+    }),
     /** Messages Telegram accepted, by Bot API method (`sendMessage`, `sendVideo`, …). */
     telegramMessagesSent: new Counter({
       name: 'telewan_telegram_messages_sent_total',
