@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  VIDEO_DEADLINE_DEFAULT_MS,
   TELEGRAM_MEDIA_TIMEOUT_SECONDS,
   TELEGRAM_SEND_TIMEOUT_SECONDS,
   ADMISSION_SLOTS_PER_SHARD,
@@ -95,7 +96,7 @@ export const configSchema = z.object({
   GATEWAY_HOST: z.string().default('127.0.0.1'),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
 
-  VIDEO_DEADLINE_MS: durationMs.default(15 * 60 * 1000),
+  VIDEO_DEADLINE_MS: durationMs.default(VIDEO_DEADLINE_DEFAULT_MS),
   /**
    * First poll of WaveSpeed after submitting, should the webhook not come; the pause grows ×1.5 up to the max.
    * Polling is the fallback: most videos are done, and their webhook in, before the first poll.

@@ -121,6 +121,9 @@ export const WAVESPEED_LIST_PRICES: Readonly<Record<WavespeedModel, Readonly<Rec
   'kwaivgi/kling-v2.1-i2v-pro': { 5: 0.45, 10: 0.9 },
 };
 
+/** How long a video request waits for WaveSpeed after submitting (`VIDEO_DEADLINE_MS`). */
+export const VIDEO_DEADLINE_DEFAULT_MS = 15 * 60 * 1000;
+
 /** Video length WaveSpeed makes when a submission names none (Telewan's submissions name none). */
 export const WAVESPEED_DEFAULT_DURATION_SECONDS = 5;
 

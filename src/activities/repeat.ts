@@ -1,6 +1,7 @@
 import { awaitNewPrompt, takeAwaitedPrompt, type TelegramUserInput } from '../db/users.js';
 import { findRequestToRepeat } from '../db/generations.js';
 import type { ActivityDeps } from './deps.js';
+import { VIDEO_DEADLINE_DEFAULT_MS } from '../constants.js';
 
 /** What a new video of a generation's photo is made from (the fields of a video request besides its user). */
 export interface RepeatableRequest {
@@ -15,12 +16,9 @@ export interface RepeatableRequest {
   polling?: { initialMs: number; maxMs: number };
 }
 
-/** Default wait for WaveSpeed after a submission, as `VIDEO_DEADLINE_MS`. */
-const DEFAULT_DEADLINE_MS = 15 * 60 * 1000;
-
 /** 🔁 Again and ✏️ New prompt under a delivered video (queries in src/db). */
 export function createRepeatActivities({ prisma, config }: Pick<ActivityDeps, 'prisma' | 'config'>) {
-  const video = config.video ?? { deadlineMs: DEFAULT_DEADLINE_MS };
+  const video = config.video ?? { deadlineMs: VIDEO_DEADLINE_DEFAULT_MS };
   return {
     /** One of the chat's generations as a request to make again (never another chat's); undefined when its photo is not known. */
     async findRequestToRepeat(input: { chatId: number; generationId: string }): Promise<RepeatableRequest | undefined> {

@@ -33,9 +33,9 @@ export function createSettingsActivities({ prisma, config }: Pick<ActivityDeps, 
     },
     /**
      * Changes the model or the length of the user's next requests; a length the
-     * (new) model does not take becomes its default. Returns the settings stored.
+     * (new) model does not take becomes its default. Returns what /settings shows now.
      */
-    async chooseVideoSettings(input: { user: TelegramUserInput; model?: string; durationSeconds?: number; requestId: string }): Promise<VideoSettings> {
+    async chooseVideoSettings(input: { user: TelegramUserInput; model?: string; durationSeconds?: number; requestId: string }): Promise<SettingsView> {
       const stored = await storeVideoSettings(
         prisma,
         input.user,
@@ -46,7 +46,7 @@ export function createSettingsActivities({ prisma, config }: Pick<ActivityDeps, 
         },
         input.requestId,
       );
-      return { model: stored.videoModel, durationSeconds: stored.videoDuration };
+      return { current: { model: stored.videoModel, durationSeconds: stored.videoDuration }, offers };
     },
   };
 }

@@ -180,8 +180,7 @@ async function answer(input: BotCommandInput, t: Catalog): Promise<Reply> {
 async function settings(input: BotCommandInput, t: Catalog): Promise<Reply> {
   const choice = parseSettingsChoice(input.callbackQueryId === undefined ? undefined : input.args);
   if (!choice) return t.settings(await getVideoSettings({ userId: input.user.userId }));
-  await chooseVideoSettings({ user: input.user, ...choice, requestId: workflowInfo().workflowId });
-  const view = t.settings(await getVideoSettings({ userId: input.user.userId }));
+  const view = t.settings(await chooseVideoSettings({ user: input.user, ...choice, requestId: workflowInfo().workflowId }));
   await editMessage({ chatId: input.user.chatId, messageId: input.messageId, ...view });
   return { notice: t.settingsSaved };
 }

@@ -71,7 +71,7 @@ export class WavespeedPermit {
     this.refused = undefined;
     this.place = undefined;
     this.state = 'requested';
-    const asked = await CancellationScope.nonCancellable(() => recording().requestPermit({ requesterId: this.requesterId }));
+    const asked = await CancellationScope.nonCancellable(() => recording.requestPermit({ requesterId: this.requesterId }));
     this.admissionId = asked?.admissionId;
     let timedOut = false;
     const timer = new CancellationScope();

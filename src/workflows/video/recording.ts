@@ -20,9 +20,5 @@ type Recording = Pick<
   'admitRequest' | 'claimResult' | 'recordPhase' | 'recordOutcome' | 'storeResult' | 'releaseClaim' | 'markUserBlocked' | 'requestPermit'
 >;
 
-const local: Recording = proxyLocalActivities<Activities>(RECORDING_LOCAL);
-
 /** The recording steps of a video request. */
-export function recording(): Recording {
-  return local;
-}
+export const recording: Recording = proxyLocalActivities<Activities>(RECORDING_LOCAL);

@@ -107,7 +107,7 @@ export async function waitForIdentical(
 /** One look at the cache: the hit resent and recorded, the claim's state, or `refused` (a stale file_id, now forgotten). */
 async function claimOrResend({ generationId, req, t, progress, progressMessageId }: CacheContext, pending: Omit<PendingResult, 'kind'>): Promise<VideoOutcome | PendingResult | 'refused'> {
   const { identity, image } = pending;
-  const claim = await recording().claimResult({ ...identity, generationId, leaseMs: req.deadlineMs + LEASE_MARGIN_MS });
+  const claim = await recording.claimResult({ ...identity, generationId, leaseMs: req.deadlineMs + LEASE_MARGIN_MS });
   if (claim.kind !== 'hit') return { ...pending, kind: claim.kind };
   const { telegramFileId, generationId: cachedFrom } = claim.video;
   // Resent as `sendVideo` sends: its delivery recorded on the generation (a retry
@@ -145,7 +145,7 @@ async function claimOrResend({ generationId, req, t, progress, progressMessageId
   }
   progress.phase = 'completed';
   progress.cachedFrom = cachedFrom;
-  await recording().recordOutcome({
+  await recording.recordOutcome({
     generationId,
     status: 'completed',
     telegramFileId: sent.fileId,

@@ -112,8 +112,8 @@ export async function finishUnsuccessfully(
   detail: string | undefined,
 ): Promise<void> {
   const blocked = reason === 'blocked' || !(await tellUser(req, t.failure(reason, reason === 'internal' ? undefined : detail), progressMessageId));
-  if (blocked) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
-  await recording().recordOutcome({
+  if (blocked) await recording.markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+  await recording.recordOutcome({
     generationId,
     status: reason === 'cancelled' ? 'cancelled' : 'failed',
     errorKind: blocked ? 'blocked' : reason,

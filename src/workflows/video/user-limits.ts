@@ -52,7 +52,7 @@ export async function admitUnderLimits(
     // A request with its own length (🔁 Again, ✏️ New prompt) keeps its settings; /settings applies to the others.
     ...(req.durationSeconds !== undefined ? { durationSeconds: req.durationSeconds } : {}),
   };
-  let admission: Admission = await recording().admitRequest(request);
+  let admission: Admission = await recording.admitRequest(request);
   // What the user chose with /language, else Telegram's language_code.
   const t = texts(admission.language ?? languageOf(req.user.languageCode));
   // The model and length the request was recorded with (the user's /settings then).
@@ -77,7 +77,7 @@ export async function admitUnderLimits(
           if (Date.now() >= giveUpAt) throw new QueueTimedOut();
           await sleep(QUEUE_RECHECK_MS);
           // Never abandoned half-way: a decision landing after the cancellation was recorded would revive the request.
-          latest = await CancellationScope.nonCancellable(() => recording().admitRequest(request));
+          latest = await CancellationScope.nonCancellable(() => recording.admitRequest(request));
           if (scope.consideredCancelled) await scope.cancelRequested;
         } while (latest.decision === 'queued');
         return latest;
@@ -95,15 +95,15 @@ export async function admitUnderLimits(
       progress.phase = status;
       await CancellationScope.nonCancellable(async () => {
         const told = reason !== 'blocked' && (await tellUser(req, t.failure(reason), queuedMessageId));
-        if (!told) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
-        await recording().recordOutcome({ generationId, status, errorKind: told ? reason : 'blocked' });
+        if (!told) await recording.markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+        await recording.recordOutcome({ generationId, status, errorKind: told ? reason : 'blocked' });
       });
       return { t, settings, ended: { status, reason } };
     }
   }
   if (admission.decision === 'refused') {
     progress.phase = 'refused';
-    if (!(await tellUser(req, t.refusal(admission), queuedMessageId))) await recording().markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
+    if (!(await tellUser(req, t.refusal(admission), queuedMessageId))) await recording.markUserBlocked({ userId: req.user.userId, reason: 'telegram-403' });
     return { t, settings, ended: { status: 'refused', reason: admission.reason } };
   }
   return { t, settings };

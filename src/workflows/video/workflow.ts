@@ -163,14 +163,14 @@ export async function imageToVideo(input: VideoRequest): Promise<VideoOutcome> {
       progress.phase = 'submitted';
       progress.predictionId = predictionId;
       const cacheHit = leading ? { cacheHit: false } : {};
-      await recording().recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
+      await recording.recordPhase({ generationId, status: 'submitted', predictionId, imageMd5: image.md5, imageBytes: image.bytes, progressMessageId, ...cacheHit });
       // Its first text already says the video is being made, unless it showed a place in line: no edit,
       // one Bot API call less per request out of the bot's 30 a second.
       if (toldPlace) await showProgress(t.progress.submitted);
 
       waitDeadlineAt ??= Date.now() + req.deadlineMs;
       const result = await awaitResult(predictionId, req, progress, results, waitDeadlineAt, async () => {
-        await recording().recordPhase({ generationId, status: 'processing' });
+        await recording.recordPhase({ generationId, status: 'processing' });
         // Unless it showed a place in line, the progress message still reads "Making your video…".
         if (toldPlace) await showProgress(t.progress.processing);
       });
@@ -203,11 +203,11 @@ export async function imageToVideo(input: VideoRequest): Promise<VideoOutcome> {
           const identity = leading;
           leading = undefined;
           // Only a video Telegram holds can be resent; a link is not.
-          if (delivered.fileId) await recording().storeResult({ ...identity, generationId, telegramFileId: delivered.fileId, videoUrl });
-          else await recording().releaseClaim({ ...identity, generationId });
+          if (delivered.fileId) await recording.storeResult({ ...identity, generationId, telegramFileId: delivered.fileId, videoUrl });
+          else await recording.releaseClaim({ ...identity, generationId });
         }
         progress.phase = 'completed';
-        await recording().recordOutcome({
+        await recording.recordOutcome({
           generationId,
           status: 'completed',
           videoUrl,
@@ -247,7 +247,7 @@ export async function imageToVideo(input: VideoRequest): Promise<VideoOutcome> {
     await CancellationScope.nonCancellable(async () => {
       try {
         // Another request identical to this one takes over the generation.
-        if (claim) await recording().releaseClaim({ ...claim, generationId });
+        if (claim) await recording.releaseClaim({ ...claim, generationId });
         await finishUnsuccessfully(t, req, generationId, progressMessageId, reason, detail);
       } finally {
         // WaveSpeed cannot be told to stop: a prediction still running keeps its slot until it ends.
